@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { bootstrapOrg } from "./domain/access-keys.js";
+import { rules } from "./domain/validation.js";
+import { createLogger, type Logger } from "./logger.js";
+import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
+import { openApplication, startServer } from "./server.js";
+
+const USAGE = `Usage: providers-api <command> [options]
+
+Commands:
+  serve                          start the API server (the default)
+  migrate                        apply pending database migrations and exit
+  bootstrap --org <slug> [--name <name>]
+                                 create the org (if needed) and an admin access key;
+                                 the key is printed alone on the last line of stdout
+  emit-schema                    write schema/schema.graphql
+
+Configuration comes from the environment; see the README.`;
+
+class UsageError extends Error {}
+
+async function serve(config: Config, logger: Logger): Promise<void> {
+  const application = await openApplication(config, logger);
+  const server = await startServer(application, config, logger).catch(async (error) => {
+    await application.close();
+    throw error;
+  });
+  logger.info({ url: `${server.url}/graphql` }, "providers-api is listening");
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining in-flight requests, then closing the database");
+    server.stop().then(
+      () => {
+        logger.info("stopped cleanly");
+        process.exit(0);
+      },
+      (error) => {
+        logger.error({ err: error }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+async function bootstrap(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" }, name: { type: "string" } } });
+  if (!values.org) throw new UsageError("bootstrap needs --org <slug>");
+  if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const application = await openApplication(config, logger);
+  try {
+    const { org, created, token } = await bootstrapOrg(application.dataSource.manager, values.org, values.name ?? values.org);
+    process.stderr.write(
+      created
+        ? `Created org "${org.slug}" and an admin access key. Keep it safe: it is shown only now.\n`
+        : `Org "${org.slug}" already exists; created another admin access key. Keep it safe: it is shown only now.\n`,
+    );
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await application.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = "serve", ...rest] = argv;
+  if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  if (command === "emit-schema") {
+    await buildApiSchema({ emit: true });
+    process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+    return;
+  }
+  const config = loadConfig();
+  // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
+  const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
+  switch (command) {
+    case "serve":
+      return serve(config, logger);
+    case "migrate": {
+      const application = await openApplication(config, logger);
+      await application.close();
+      process.stderr.write("The database is migrated.\n");
+      return;
+    }
+    case "bootstrap":
+      return bootstrap(config, logger, rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`providers-api: ${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const message = error instanceof ConfigError ? error.message : `providers-api: ${(error as Error)?.message ?? String(error)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import path from "node:path";
+import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
+
+/** A configuration problem, reported as one line a person can act on. */
+export class ConfigError extends Error {}
+
+const masterKey = makeValidator<Buffer>((value) => {
+  const key = Buffer.from(value, "base64");
+  if (key.length !== 32 || key.toString("base64") !== value.replace(/\s/g, "")) {
+    throw new EnvError("must be the base64 encoding of exactly 32 random bytes (generate one with `openssl rand -base64 32`)");
+  }
+  return key;
+});
+
+const specs = {
+  PORT: port({ default: 4000, desc: "HTTP port" }),
+  HOST: str({ default: "127.0.0.1", desc: "interface to listen on; 0.0.0.0 in a container" }),
+  DATABASE_URL: url({ default: undefined, desc: "PostgreSQL URL; unset starts the embedded PostgreSQL" }),
+  PROVIDERS_DATA_DIR: str({ default: ".data", desc: "folder for the embedded PostgreSQL and its generated master key" }),
+  EMBEDDED_POSTGRES_PORT: port({ default: 54329, desc: "port of the embedded PostgreSQL (never 5432)" }),
+  PROVIDERS_MASTER_KEY: masterKey({ default: undefined, desc: "base64 of 32 bytes that encrypt provider secrets" }),
+  PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
+  LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
+  SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+};
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  masterKey: Buffer | undefined;
+  previousMasterKeys: Buffer[];
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const clean = cleanEnv(env, specs, {
+    reporter: ({ errors }) => {
+      for (const [name, error] of Object.entries(errors)) {
+        const reason = error instanceof EnvMissingError ? "is required" : (error as Error).message;
+        problems.push(`${name} ${reason.replace(/^Invalid \w+ input: /, "")}`);
+      }
+    },
+  });
+  if (problems.length === 0) {
+    if (clean.EMBEDDED_POSTGRES_PORT === 5432 && !clean.DATABASE_URL) {
+      problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
+    }
+    if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
+  }
+  const previousMasterKeys: Buffer[] = [];
+  for (const value of (env.PROVIDERS_PREVIOUS_MASTER_KEYS ?? "").split(",").map((v) => v.trim()).filter(Boolean)) {
+    try {
+      previousMasterKeys.push(masterKey()._parse(value));
+    } catch {
+      problems.push("PROVIDERS_PREVIOUS_MASTER_KEYS must be a comma-separated list of base64-encoded 32-byte keys");
+      break;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join("; ")}.`);
+  return {
+    port: clean.PORT,
+    host: clean.HOST,
+    databaseUrl: clean.DATABASE_URL,
+    dataDir: path.resolve(clean.PROVIDERS_DATA_DIR),
+    embeddedPostgresPort: clean.EMBEDDED_POSTGRES_PORT,
+    masterKey: clean.PROVIDERS_MASTER_KEY,
+    previousMasterKeys,
+    logLevel: clean.LOG_LEVEL,
+    shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
+  };
+}

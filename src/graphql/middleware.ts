@@ -1,0 +1,85 @@
+import type { ValidationError } from "class-validator";
+import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
+import { Role } from "../entities/index.js";
+import { ForbiddenError, UserError, UserErrors } from "../domain/errors.js";
+import type { GraphQLContext } from "./context.js";
+
+const RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
+
+/**
+ * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
+ * `@Authorized` (a test walks the schema to prove it); without a valid key no request gets this far.
+ */
+export const authChecker: AuthChecker<GraphQLContext, Role> = ({ context }, roles) => {
+  if (roles.length === 0) return true;
+  const needed = Math.min(...roles.map((r) => RANK[r]));
+  if (RANK[context.actor.role] >= needed) return true;
+  throw new ForbiddenError(`This needs the ${roles.join(" or ")} role (or higher); the access key has ${context.actor.role}.`);
+};
+
+export interface UserErrorValue {
+  code: string;
+  field: string[] | null;
+  message: string;
+}
+
+const toValue = (error: UserError): UserErrorValue => ({ code: error.code, field: error.field, message: error.message });
+
+function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
+  return errors.flatMap((error) => {
+    const field = [...path, error.property];
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      code: "INVALID_INPUT",
+      field,
+      message: `${field.slice(1).join(".") || field.join(".")}: ${message}.`,
+    }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** A mutation's argument that fails its input class's constraints answers with userErrors, like any bad value. */
+export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async ({ info }, next) => {
+  if (info.parentType.name !== "Mutation") return next();
+  try {
+    return await next();
+  } catch (error) {
+    if (error instanceof ArgumentValidationError) {
+      return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], []) };
+    }
+    throw error;
+  }
+};
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Runs one mutation as one transaction that follows the context down. A serialization failure or
+ * deadlock runs it again; an expected failure rolls everything back and becomes the payload's userErrors.
+ */
+export async function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await ctx.dataSource.transaction(async (em) => {
+          ctx.em = em;
+          try {
+            return await work();
+          } finally {
+            ctx.em = ctx.dataSource.manager;
+          }
+        });
+        return { userErrors: [], ...result };
+      } catch (error) {
+        const code = (error as { driverError?: { code?: string } }).driverError?.code;
+        if (!code || !RETRYABLE.has(code) || attempt === MAX_ATTEMPTS) throw error;
+      }
+    }
+  } catch (error) {
+    if (error instanceof UserError) return { userErrors: [toValue(error)] };
+    if (error instanceof UserErrors) return { userErrors: error.errors.map(toValue) };
+    throw error;
+  } finally {
+    ctx.loaders.clear();
+  }
+}

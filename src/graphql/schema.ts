@@ -1,0 +1,36 @@
+import path from "node:path";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { authChecker, inputValidationAsUserErrors } from "./middleware.js";
+import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
+import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
+import { OrgResolver } from "./resolvers/org.resolver.js";
+import { AccessKeyResolver, ProviderResolver } from "./resolvers/provider.resolver.js";
+import { QueryResolver } from "./resolvers/query.resolver.js";
+
+export const resolvers = [
+  QueryResolver,
+  OrgResolver,
+  AppResolver,
+  ServiceResolver,
+  InstanceResolver,
+  ProviderResolver,
+  AccessKeyResolver,
+  CatalogMutations,
+  ProviderMutations,
+  LinkMutations,
+] as const;
+
+export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");
+
+/** Builds the schema; `emit` writes schema/schema.graphql, which is committed and reviewed. */
+export function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    validate: { forbidUnknownValues: false },
+    authChecker,
+    authMode: "error",
+    globalMiddlewares: [inputValidationAsUserErrors],
+    emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: false } : false,
+  });
+}

@@ -1,0 +1,64 @@
+import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
+import { Max, Min } from "class-validator";
+import { AccessKey, App, CredentialKind, Instance, Org, Provider, ProviderType, Role, Service } from "../../entities/index.js";
+import { ProviderSource } from "../../domain/resolution.js";
+
+registerEnumType(ProviderType, { name: "ProviderType", description: "The kind of account a provider gives access to." });
+registerEnumType(CredentialKind, { name: "CredentialKind", description: "How a provider holds its credentials." });
+registerEnumType(Role, { name: "Role", description: "What a caller may do in an org: ADMIN ⊃ DEVELOPER ⊃ DEPLOYER." });
+registerEnumType(ProviderSource, {
+  name: "ProviderSource",
+  description: "Where an effective provider comes from.",
+  valuesConfig: {
+    INSTANCE: { description: "Linked to the instance itself (or to its stage-wide instance)." },
+    SERVICE: { description: "Inherited from the service." },
+    ORG_DEFAULT: { description: "The org's default provider of the type, set by an admin." },
+  },
+});
+
+const NODE_TYPE_NAMES = new Map<unknown, string>([
+  [Org, "Org"],
+  [App, "App"],
+  [Service, "Service"],
+  [Instance, "Instance"],
+  [Provider, "Provider"],
+  [AccessKey, "AccessKey"],
+]);
+
+@InterfaceType({
+  description: "An object with a global ID, fetchable with `node(id)`.",
+  resolveType: (value: object) => NODE_TYPE_NAMES.get(value.constructor),
+})
+export abstract class Node {
+  @Field(() => ID, { description: "Opaque global ID." })
+  id!: string;
+}
+
+@ObjectType({ description: "Relay page information." })
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { defaultValue: 50, description: "How many items, 1–100." })
+  @Min(1)
+  @Max(100)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: "The `endCursor` of the previous page." })
+  after?: string | null;
+}
+
+@ObjectType("UserError", { description: "An expected failure of a mutation: nothing was changed." })
+export class UserErrorType {
+  @Field({ description: "A stable code a program can branch on, e.g. INVALID_STAGE or NAME_TAKEN." })
+  code!: string;
+  @Field(() => [String], { nullable: true, description: "The path of the input field at fault." })
+  field!: string[] | null;
+  @Field({ description: "What is wrong and how to fix it, for a person." })
+  message!: string;
+}

@@ -1,0 +1,113 @@
+import { createUnionType, Field, GraphQLISODateTime, Int, ObjectType } from "type-graphql";
+import { CredentialKind, ProviderType, Role } from "../../entities/index.js";
+import { ProviderSource } from "../../domain/resolution.js";
+import { Node } from "./common.js";
+import { Connection } from "./connection.js";
+
+@ObjectType("Org", { implements: Node, description: "An organization: the owner of providers, apps and keys." })
+export class OrgType extends Node {
+  @Field() slug!: string;
+  @Field() name!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType("App", { implements: Node, description: "A group of services, as in serverless.yml's `app`." })
+export class AppType extends Node {
+  @Field() name!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType("Service", { implements: Node, description: "A service of an app; providers linked here are inherited by its instances." })
+export class ServiceType extends Node {
+  @Field() name!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType("Instance", { implements: Node, description: "A service deployed to a stage (and region, unless the service is stage-only)." })
+export class InstanceType extends Node {
+  @Field() stage!: string;
+  @Field(() => String, { nullable: true, description: "Null for a stage-only (component) instance, which also applies to every region of its stage." })
+  region!: string | null;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "When deployment credentials were last issued for it." })
+  lastDeployedAt!: Date | null;
+}
+
+@ObjectType({ description: "An AWS role the server assumes for each deployment." })
+export class AwsRoleCredentials {
+  @Field() roleArn!: string;
+  @Field({ description: "Put this in the role's trust policy as the sts:ExternalId condition." }) externalId!: string;
+  @Field(() => Int) maxSessionDurationSeconds!: number;
+  @Field({ description: "Whether sessions carry org/app/service/stage/region session tags." }) sessionTags!: boolean;
+}
+
+@ObjectType({ description: "A stored AWS access key; the secret access key is never shown." })
+export class AwsAccessKeyCredentials {
+  @Field() accessKeyId!: string;
+  @Field({ description: "Whether deployments get a short-lived GetSessionToken session instead of the stored key." })
+  issueSessionTokens!: boolean;
+}
+
+@ObjectType({ description: "A stored Stripe secret key; only a hint of it is shown." })
+export class StripeCredentials {
+  @Field({ description: "e.g. sk_live_…a1b2" }) secretKeyHint!: string;
+}
+
+@ObjectType({ description: "A stored Twilio auth token; only a hint of it is shown." })
+export class TwilioCredentials {
+  @Field() accountSid!: string;
+  @Field() authTokenHint!: string;
+}
+
+export const ProviderCredentials = createUnionType({
+  name: "ProviderCredentials",
+  description: "A non-secret summary of a provider's credentials.",
+  types: () => [AwsRoleCredentials, AwsAccessKeyCredentials, StripeCredentials, TwilioCredentials] as const,
+  resolveType: (value: object) =>
+    ({
+      [CredentialKind.AWS_ROLE]: AwsRoleCredentials,
+      [CredentialKind.AWS_ACCESS_KEY]: AwsAccessKeyCredentials,
+      [CredentialKind.STRIPE_SECRET_KEY]: StripeCredentials,
+      [CredentialKind.TWILIO_AUTH_TOKEN]: TwilioCredentials,
+    })[(value as { kind: CredentialKind }).kind],
+});
+
+@ObjectType("Provider", { implements: Node, description: "An org's credentials for one account. Secrets are never readable." })
+export class ProviderObject extends Node {
+  @Field() name!: string;
+  @Field(() => ProviderType) type!: ProviderType;
+  @Field(() => CredentialKind) kind!: CredentialKind;
+  @Field({ description: "Whether this is the org's default provider of its type (used where nothing is linked)." }) isDefault!: boolean;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime) updatedAt!: Date;
+}
+
+@ObjectType({ description: "The provider a deployment would use, and why." })
+export class ProviderResolution {
+  @Field(() => ProviderObject) provider!: unknown;
+  @Field(() => ProviderSource) source!: ProviderSource;
+  @Field(() => InstanceType, { nullable: true, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
+  @Field({ description: "Why this provider applies, in a sentence for a dashboard." }) explanation!: string;
+}
+
+@ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
+export class AccessKeyType extends Node {
+  @Field() name!: string;
+  @Field(() => Role) role!: Role;
+  @Field({ description: "The key's prefix and last characters, to tell keys apart." }) tokenHint!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true }) expiresAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) lastUsedAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) revokedAt!: Date | null;
+}
+
+@ObjectType({ description: "The caller." })
+export class Viewer {
+  @Field(() => AccessKeyType, { description: "The access key this request was made with." }) accessKey!: unknown;
+  @Field(() => [OrgType], { description: "The orgs the caller can act in." }) orgs!: unknown[];
+}
+
+export const ProviderConnection = Connection("Provider", ProviderObject);
+export const AppConnection = Connection("App", AppType);
+export const ServiceConnection = Connection("Service", ServiceType);
+export const InstanceConnection = Connection("Instance", InstanceType);

@@ -1,0 +1,76 @@
+import { Field, Int, ObjectType } from "type-graphql";
+import { UserErrorType } from "./common.js";
+import { AppType, InstanceType, OrgType, ProviderObject, ServiceType } from "./objects.js";
+
+/* Payload fields are nullable: with userErrors, nothing else is returned. */
+
+abstract class Payload {
+  @Field(() => [UserErrorType], { description: "Empty on success." }) userErrors!: UserErrorType[];
+}
+
+@ObjectType()
+export class CreateAppPayload extends Payload {
+  @Field(() => AppType, { nullable: true }) app?: unknown;
+}
+
+@ObjectType()
+export class CreateServicePayload extends Payload {
+  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+}
+
+@ObjectType()
+export class CreateInstancePayload extends Payload {
+  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+}
+
+@ObjectType()
+export class ProviderPayload extends Payload {
+  @Field(() => ProviderObject, { nullable: true }) provider?: unknown;
+}
+
+@ObjectType()
+export class CreateProviderPayload extends ProviderPayload {}
+
+@ObjectType()
+export class UpdateProviderPayload extends ProviderPayload {}
+
+@ObjectType()
+export class DeleteProviderPayload extends Payload {
+  @Field(() => String, { nullable: true }) deletedProviderId?: string;
+  @Field(() => Int, { nullable: true, description: "How many services lost their link to the provider." }) unlinkedServiceCount?: number;
+  @Field(() => Int, { nullable: true, description: "How many instances lost their link to the provider." }) unlinkedInstanceCount?: number;
+}
+
+@ObjectType()
+export class SetDefaultProviderPayload extends ProviderPayload {
+  @Field(() => ProviderObject, { nullable: true, description: "The provider that was the default of the type before." })
+  previousDefault?: unknown;
+}
+
+@ObjectType()
+export class UnsetDefaultProviderPayload extends Payload {
+  @Field(() => OrgType, { nullable: true }) org?: unknown;
+  @Field(() => ProviderObject, { nullable: true, description: "The provider that was the default, if any." }) previousDefault?: unknown;
+}
+
+@ObjectType()
+export class LinkProviderToServicePayload extends ProviderPayload {
+  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+  @Field(() => ProviderObject, { nullable: true, description: "The provider of the same type this link replaced." }) replacedProvider?: unknown;
+}
+
+@ObjectType()
+export class UnlinkProviderFromServicePayload extends ProviderPayload {
+  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+}
+
+@ObjectType()
+export class LinkProviderToInstancePayload extends ProviderPayload {
+  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+  @Field(() => ProviderObject, { nullable: true, description: "The provider of the same type this link replaced." }) replacedProvider?: unknown;
+}
+
+@ObjectType()
+export class UnlinkProviderFromInstancePayload extends ProviderPayload {
+  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+}
