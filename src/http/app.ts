@@ -75,6 +75,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     schema: deps.schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The CLI drains and closes the database on SIGTERM itself.
+    stopOnTerminationSignals: false,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),

@@ -63,6 +63,7 @@ export class TwilioCredentialsInput {
   @Field() @MaxLength(128) authToken!: string;
 }
 
+@InputType()
 export class CredentialsInputFields {
   @Field(() => AwsCredentialsInput, { nullable: true }) @IsOptional() @ValidateNested() aws?: AwsCredentialsInput | null;
   @Field(() => StripeCredentialsInput, { nullable: true }) @IsOptional() @ValidateNested() stripe?: StripeCredentialsInput | null;

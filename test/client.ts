@@ -1,0 +1,33 @@
+import { bootstrapOrg } from "../src/domain/access-keys.js";
+import { harness } from "./setup.js";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }>;
+}
+
+/** POSTs an operation to the running server over real HTTP. */
+export async function gql<T = any>(key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${harness().url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GraphQLResponse<T>;
+  return { ...body, status: response.status };
+}
+
+/** Like gql, but fails the test on any GraphQL error. */
+export async function ok<T = any>(key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const result = await gql<T>(key, query, variables);
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+/** Creates an org and returns an admin key and the org's global id. */
+export async function newOrg(slug: string): Promise<{ key: string; orgId: string }> {
+  const { token } = await bootstrapOrg(harness().application.dataSource.manager, slug, `${slug} Inc.`);
+  const data = await ok(token, `query($slug: String!) { org(slug: $slug) { id } }`, { slug });
+  return { key: token, orgId: data.org.id };
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import pg from "pg";
+import type { Config } from "../src/config.js";
+import { StatementCounter } from "../src/db/data-source.js";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../src/db/embedded.js";
+import { createLogger } from "../src/logger.js";
+import { openApplication, startServer, type Application, type RunningServer } from "../src/server.js";
+
+/** Everything a test needs: the server's URL, its application, a statement counter and captured logs. */
+export interface Harness {
+  url: string;
+  databaseUrl: string;
+  masterKey: Buffer;
+  application: Application;
+  server: RunningServer;
+  statements: StatementCounter;
+  logs: string[];
+  config: Config;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A uniquely named database for this run: on DATABASE_URL's server when it is set, otherwise on an
+ * embedded PostgreSQL in a temporary folder. Dropped (and the embedded server stopped) at the end.
+ */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `providers_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  if (process.env.DATABASE_URL) {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      async drop() {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await admin.end();
+      },
+    };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), "providers-api-test-"));
+  let embedded: EmbeddedPostgres;
+  try {
+    embedded = await startEmbeddedPostgres(dir, await freePort());
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: await embedded.databaseUrl(name),
+    async drop() {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: "127.0.0.1",
+    databaseUrl: undefined,
+    dataDir: path.join(os.tmpdir(), "providers-api-unused"),
+    embeddedPostgresPort: 0,
+    masterKey: randomBytes(32),
+    previousMasterKeys: [],
+    logLevel: "debug",
+    shutdownGraceMs: 2000,
+    ...overrides,
+  };
+}
+
+export async function startHarness(databaseUrl: string): Promise<Harness> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger("debug", sink);
+  const config = testConfig({ databaseUrl });
+  const statements = new StatementCounter();
+  const application = await openApplication(config, logger, { statementCounter: statements });
+  const server = await startServer(application, config, logger);
+  return { url: server.url, databaseUrl, masterKey: config.masterKey!, application, server, statements, logs, config };
+}
