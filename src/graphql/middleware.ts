@@ -38,13 +38,15 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
 }
 
 /** A mutation's argument that fails its input class's constraints answers with userErrors, like any bad value. */
-export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async ({ info }, next) => {
+export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async ({ info, args }, next) => {
   if (info.parentType.name !== "Mutation") return next();
   try {
     return await next();
   } catch (error) {
     if (error instanceof ArgumentValidationError) {
-      return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], []) };
+      // Mutations take one argument, `input`: paths start with it, as the domain's do.
+      const argumentNames = Object.keys(args);
+      return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
     }
     throw error;
   }

@@ -1,0 +1,48 @@
+import { expect } from "chai";
+import { newOrg, ok } from "./client.js";
+import { createApp, createInstance, createRoleProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { harness } from "./setup.js";
+
+const TREE = `query($slug: String!) {
+  org(slug: $slug) {
+    apps(first: 100) { totalCount nodes { name services(first: 100) { totalCount nodes { name providers { name }
+      instances(first: 100) { nodes { stage region providers { name } effectiveProvider { source provider { name } instance { stage } } } } } } } }
+  }
+}`;
+
+/** Builds apps × services × instances with links at every level, and counts the statements of one tree query. */
+async function statementsForTree(slug: string, apps: number, services: number, instances: number): Promise<{ statements: number; leaves: number }> {
+  const { key, orgId } = await newOrg(slug);
+  const dev = await createRoleProvider(key, orgId, "dev", ROLE_ARN("111111111111", "deploy"));
+  const prod = await createRoleProvider(key, orgId, "prod", ROLE_ARN("222222222222", "deploy"));
+  for (let a = 0; a < apps; a++) {
+    const appId = await createApp(key, orgId, `app${a}`);
+    for (let s = 0; s < services; s++) {
+      const serviceId = await createService(key, appId, `service${s}`);
+      if (s % 2 === 0) await linkToService(key, dev, serviceId);
+      for (let i = 0; i < instances; i++) {
+        const instanceId = await createInstance(key, serviceId, i === 0 ? "prod" : `stage${i}`, "us-east-1");
+        if (i === 0) await linkToInstance(key, prod, instanceId);
+      }
+    }
+  }
+  await ok(key, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
+  const before = harness().statements.count;
+  const data = await ok(key, TREE, { slug });
+  const statements = harness().statements.count - before;
+  const leaves = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes));
+  const sources = new Set(leaves.map((l: any) => l.effectiveProvider?.source ?? "LOCAL"));
+  expect(leaves).to.have.length(apps * services * instances);
+  if (apps * services * instances > 4) expect([...sources].sort()).to.deep.equal(["INSTANCE", "LOCAL", "SERVICE"]);
+  return { statements, leaves: leaves.length };
+}
+
+describe("batched loading", () => {
+  it("the statements for org { apps { services { instances { effectiveProvider } } } } do not grow with the page", async () => {
+    const small = await statementsForTree("small", 1, 1, 1);
+    const large = await statementsForTree("large", 3, 3, 4);
+    expect(large.leaves).to.equal(36);
+    expect(small.statements).to.be.greaterThan(0);
+    expect(large.statements).to.equal(small.statements);
+  });
+});
