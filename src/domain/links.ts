@@ -46,21 +46,21 @@ export class LinkService {
   }
 
   /**
-   * One statement replaces whatever provider of the same type was linked (the dashboard's
-   * "change provider"): the row lock it takes makes two racing links end with exactly one.
+   * Replaces whatever provider of the same type was linked (the dashboard's "change provider"):
+   * the existing link is locked first, and the upsert makes two racing links end with exactly one.
    */
   private async link(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string) {
     const provider = await this.providers.provider(ctx, providerId);
-    const [row] = await ctx.em.query(
-      `WITH previous AS (
-         SELECT provider_id FROM ${links.table} WHERE ${links.column} = $1 AND provider_type = $2 FOR UPDATE
-       )
-       INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (${links.column}, provider_type) DO UPDATE SET provider_id = EXCLUDED.provider_id, created_at = now()
-       RETURNING (SELECT provider_id FROM previous) AS previous_provider_id`,
+    const [previous]: Array<{ provider_id: string }> = await ctx.em.query(
+      `SELECT provider_id FROM ${links.table} WHERE ${links.column} = $1 AND provider_type = $2 FOR UPDATE`,
+      [targetId, provider.type],
+    );
+    await ctx.em.query(
+      `INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (${links.column}, provider_type) DO UPDATE SET provider_id = EXCLUDED.provider_id, created_at = now()`,
       [targetId, provider.type, provider.id, ctx.orgId],
     );
-    const previousId: string | null = row.previous_provider_id;
+    const previousId = previous?.provider_id ?? null;
     const replacedProvider = previousId && previousId !== provider.id ? await ctx.em.findOneBy(Provider, { id: previousId, orgId: ctx.orgId }) : null;
     return { provider, replacedProvider };
   }
