@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { expect } from "chai";
+import { SecretBox } from "../src/crypto/secret-box.js";
+import { Provider } from "../src/entities/index.js";
+import { createLogger } from "../src/logger.js";
+import { openApplication } from "../src/server.js";
+import { newOrg, ok } from "./client.js";
+import { testConfig } from "./harness.js";
+import { harness } from "./setup.js";
+
+const SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const STRIPE_KEY = "sk_live_51HsecretPartThatMustNeverLeak42";
+const TWILIO_TOKEN = "fedcba9876543210fedcba9876543210";
+
+/** Every row of every table, as text: what a database dump would show. */
+async function dumpDatabase(): Promise<string> {
+  const db = harness().application.dataSource;
+  const tables: Array<{ tablename: string }> = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+  const parts: string[] = [];
+  for (const { tablename } of tables) {
+    const rows: Array<{ row: string }> = await db.query(`SELECT t::text AS row FROM "${tablename}" t`);
+    parts.push(...rows.map((r) => r.row));
+  }
+  return parts.join("\n");
+}
+
+async function createSecretProviders(key: string, orgId: string) {
+  const CREATE = `mutation($input: CreateProviderInput!) { createProvider(input: $input) { provider { id } userErrors { code } } }`;
+  await ok(key, CREATE, { input: { orgId, name: "keys", aws: { accessKey: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: SECRET_ACCESS_KEY } } } });
+  await ok(key, CREATE, { input: { orgId, name: "stripe", stripe: { secretKey: STRIPE_KEY } } });
+  await ok(key, CREATE, { input: { orgId, name: "twilio", twilio: { accountSid: "AC" + "b".repeat(32), authToken: TWILIO_TOKEN } } });
+}
+
+describe("secrets at rest", () => {
+  it("a dump of the database holds no provider secret and no access key in plaintext", async () => {
+    const { key, orgId } = await newOrg("acme");
+    await createSecretProviders(key, orgId);
+    const dump = await dumpDatabase();
+    expect(dump).to.include("AKIAIOSFODNN7EXAMPLE"); // the dump is real: non-secret fields are there
+    for (const secret of [SECRET_ACCESS_KEY, STRIPE_KEY, TWILIO_TOKEN, key, "EXAMPLEKEY", "NeverLeak"]) {
+      expect(dump).not.to.include(secret);
+      expect(dump).not.to.include(Buffer.from(secret).toString("hex"));
+    }
+  });
+
+  it("seals with AES-256-GCM bound to the row: the secret opens on its own row and fails on another", async () => {
+    const { key, orgId } = await newOrg("acme");
+    await createSecretProviders(key, orgId);
+    const { application } = harness();
+    const em = application.dataSource.manager;
+    const stripe = await em.findOneByOrFail(Provider, { name: "stripe" });
+    const twilio = await em.findOneByOrFail(Provider, { name: "twilio" });
+    expect(application.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+    expect(stripe.secretKeyId).to.equal(new SecretBox(harness().masterKey).currentKeyId);
+    // Copy stripe's ciphertext onto twilio's row: it must not open there.
+    await em.query("UPDATE providers SET secret_ciphertext = $1, secret_key_id = $2 WHERE id = $3", [stripe.secretCiphertext, stripe.secretKeyId, twilio.id]);
+    const tampered = await em.findOneByOrFail(Provider, { id: twilio.id });
+    expect(() => application.services.providers.openSecret(tampered)).to.throw(/failed authentication/);
+  });
+
+  it("a server given another master key refuses to start, naming the fix", async () => {
+    const { key, orgId } = await newOrg("acme");
+    await createSecretProviders(key, orgId);
+    const logger = createLogger("silent");
+    let refusal: Error | undefined;
+    await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: randomBytes(32) }), logger).then(
+      (app) => app.close(),
+      (error: Error) => (refusal = error),
+    );
+    expect(refusal?.message).to.match(/sealed with master key id [0-9a-f]{16}.*PROVIDERS_MASTER_KEY/);
+    // With the old key listed as a previous key, it starts.
+    const app = await openApplication(
+      testConfig({ databaseUrl: harness().databaseUrl, masterKey: randomBytes(32), previousMasterKeys: [harness().masterKey] }),
+      logger,
+    );
+    await app.close();
+  });
+});
