@@ -31,6 +31,6 @@ export function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQ
     authChecker,
     authMode: "error",
     globalMiddlewares: [inputValidationAsUserErrors],
-    emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: false } : false,
+    emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: true } : false,
   });
 }

@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { freePort } from "./harness.js";
+
+const CLI = path.join(__dirname, "..", "src", "cli.js");
+
+function run(args: string[], env: Record<string, string | undefined>) {
+  return spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8", timeout: 120_000 });
+}
+
+describe("the command line", function () {
+  this.timeout(180_000);
+
+  it("stops on a bad configuration with one line that names the variable", () => {
+    const result = run(["serve"], { PORT: "eighty", PROVIDERS_MASTER_KEY: "short" });
+    expect(result.status).to.equal(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/^Invalid configuration: .*PORT.*PROVIDERS_MASTER_KEY must be the base64 encoding of exactly 32 random bytes/);
+    const noKey = run(["migrate"], { DATABASE_URL: "postgres://root@127.0.0.1:1/none" });
+    expect(noKey.status).to.equal(1);
+    expect(noKey.stderr.trim()).to.match(/^Invalid configuration: PROVIDERS_MASTER_KEY is required when DATABASE_URL is set/);
+    const usage = run(["bootstrap"], {});
+    expect(usage.status).to.equal(2);
+    expect(usage.stderr).to.include("bootstrap needs --org <slug>");
+  });
+
+  it("runs on the embedded PostgreSQL: bootstrap, serve, SIGTERM, and keeps its data across restarts", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "providers-api-cli-"));
+    const env = { PROVIDERS_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: "info" };
+    try {
+      const boot = run(["bootstrap", "--org", "acme"], env);
+      expect(boot.status, boot.stderr).to.equal(0);
+      const token = boot.stdout.trim().split("\n").at(-1)!;
+      expect(token).to.match(/^pvk_[0-9A-Za-z]{49}$/);
+      expect((await stat(path.join(dataDir, "master.key"))).mode & 0o777).to.equal(0o600);
+
+      const port = await freePort();
+      const server = spawn(process.execPath, [CLI, "serve"], { env: { PATH: process.env.PATH, ...env, PORT: String(port) } });
+      let output = "";
+      server.stdout.on("data", (chunk) => (output += chunk));
+      server.stderr.on("data", (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+      for (let i = 0; i < 600 && !output.includes("providers-api is listening"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(output).to.include("providers-api is listening");
+
+      // A request in flight when SIGTERM arrives still gets its answer.
+      const inFlight = fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "{ viewer { orgs { slug } } }" }),
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      server.kill("SIGTERM");
+      const answer = await (await inFlight).json();
+      expect(answer).to.deep.equal({ data: { viewer: { orgs: [{ slug: "acme" }] } } });
+      expect(await exited).to.equal(0);
+      expect(output).to.include("stopped cleanly");
+      expect(output).not.to.include(token);
+
+      // The second start finds the same database and key: bootstrap adds a key to the existing org.
+      const again = run(["bootstrap", "--org", "acme"], env);
+      expect(again.status, again.stderr).to.equal(0);
+      expect(again.stderr).to.include('Org "acme" already exists');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,24 @@
+import { readFile } from "node:fs/promises";
+import { expect } from "chai";
+import { buildSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { getMetadataStorage } from "type-graphql";
+import { buildApiSchema, SCHEMA_FILE } from "../src/graphql/schema.js";
+
+describe("the schema", () => {
+  it("matches the committed schema/schema.graphql (run `npm run schema` and review the diff)", async () => {
+    const built = printSchema(lexicographicSortSchema(await buildApiSchema()));
+    const committed = printSchema(lexicographicSortSchema(buildSchema(await readFile(SCHEMA_FILE, "utf8"))));
+    expect(committed).to.equal(built);
+  });
+
+  it("puts @Authorized on every query and mutation, so none is open by accident", async () => {
+    const schema = await buildApiSchema();
+    const storage = getMetadataStorage();
+    const authorized = new Set(storage.authorizedFields.map((f) => `${f.target.name}.${f.fieldName}`));
+    const roots = [...storage.queries, ...storage.mutations];
+    const fields = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())];
+    expect(roots.length).to.equal(fields.length);
+    const open = roots.filter((r) => !authorized.has(`${r.target.name}.${r.methodName}`)).map((r) => r.schemaName);
+    expect(open).to.deep.equal([]);
+  });
+});
