@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { App, Instance, ProviderType, Service } from "../../entities/index.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { targetOf } from "../../domain/resolution.js";

@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { App, Org, Provider, ProviderType, Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
