@@ -11,7 +11,8 @@ export class QueryResolver {
   @Query(() => Viewer, { description: "The caller: its access key and the orgs it can act in." })
   async viewer(@Ctx() ctx: GraphQLContext) {
     return {
-      accessKey: await ctx.em.findOneByOrFail(AccessKey, { id: ctx.actor.accessKeyId }),
+      // HTTP callers always carry a key; only server-side (CLI) contexts have none.
+      accessKey: ctx.actor.accessKeyId ? await ctx.em.findOneByOrFail(AccessKey, { id: ctx.actor.accessKeyId }) : null,
       orgs: await ctx.em.findBy(Org, { id: ctx.orgId }),
     };
   }
