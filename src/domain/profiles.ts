@@ -47,6 +47,7 @@ export interface MigratedLink {
 export interface LinkConflict extends MigratedLink {
   linkedProviderId: string;
   linkedProviderName: string;
+  message: string;
 }
 
 export interface MigrationReport {
@@ -159,16 +160,6 @@ export class ProfileService {
     }
     await ctx.em.delete(AppStageProfile, { id: mapping.id, orgId: ctx.orgId });
     await this.audit.record(ctx, { action: "profile.stage.remove", targetType: "App", targetId: app.id, details: { app: app.name, stage } });
-  }
-
-  stageProfilesOf(ctx: RequestContext, appIds: readonly string[]): Promise<AppStageProfile[]> {
-    return ctx.em
-      .createQueryBuilder(AppStageProfile, "m")
-      .where("m.orgId = :orgId AND m.appId IN (:...appIds)", { orgId: ctx.orgId, appIds })
-      .orderBy("m.stage = :default", "DESC")
-      .addOrderBy("m.stage")
-      .setParameter("default", DEFAULT_STAGE)
-      .getMany();
   }
 
   /** Whether the org has profiles not yet migrated: one lookup on a partial index. */
@@ -386,7 +377,15 @@ export class ProfileService {
       [targetId, ProviderType.AWS, ctx.orgId],
     );
     if (current.provider_id === link.providerId) report.linksExisting.push(link);
-    else report.conflicts.push({ ...link, linkedProviderId: current.provider_id, linkedProviderName: current.name });
+    else {
+      const where = link.target === "SERVICE" ? `The service "${link.serviceName}"` : `The ${link.stage}${link.region ? ` ${link.region}` : ""} instance of "${link.serviceName}"`;
+      report.conflicts.push({
+        ...link,
+        linkedProviderId: current.provider_id,
+        linkedProviderName: current.name,
+        message: `${where} already has the provider "${current.name}", linked by hand; it was kept, and "${link.providerName}" (from the deployment profile "${link.profileName}") was not linked.`,
+      });
+    }
   }
 }
 

@@ -35,6 +35,7 @@ export class QueryResolver {
       Service: () => loaders.service(parsed.id),
       Instance: () => loaders.instance(parsed.id),
       Provider: () => loaders.provider(parsed.id),
+      DeploymentProfile: () => loaders.deploymentProfile(parsed.id),
       AccessKey: () => ctx.em.findOneBy(AccessKey, { id: parsed.id, orgId: ctx.orgId }),
     }[parsed.type];
     return load ? load() : null;
