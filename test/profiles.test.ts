@@ -348,6 +348,15 @@ describe("migrating from deployment profiles", () => {
     expect((await ok(key, PROFILES)).org.deploymentProfiles.totalCount).to.equal(0);
   });
 
+  it("marks the legacy API deprecated, with the reason, and the migration not", async () => {
+    const data = await ok(key, `{ __type(name: "Mutation") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }`);
+    const byName = new Map(data.__type.fields.map((f: any) => [f.name, f]));
+    for (const name of ["createDeploymentProfile", "deleteDeploymentProfile", "setAppStageProfile", "removeAppStageProfile"]) {
+      expect(byName.get(name)).to.deep.include({ isDeprecated: true, deprecationReason: "Deployment profiles are replaced by providers; run migrateDeploymentProfiles" });
+    }
+    expect(byName.get("migrateDeploymentProfiles")).to.deep.include({ isDeprecated: false });
+  });
+
   it("another org cannot see or migrate this org's profiles", async () => {
     const dev = await createProfile(key, orgId, "dev", DEV_ARN);
     const other = await newOrg("other");
