@@ -4,6 +4,8 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { leaveSignalsToCaller } from "./db/embedded.js";
 import { bootstrapOrg } from "./domain/access-keys.js";
+import { RequestContext, serverActor } from "./domain/context.js";
+import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
@@ -17,6 +19,8 @@ Commands:
   bootstrap --org <slug> [--name <name>]
                                  create the org (if needed) and an admin access key;
                                  the key is printed alone on the last line of stdout
+  migrate-profiles --org <slug>  migrate the org's legacy deployment profiles to providers
+                                 and print the report as JSON on stdout
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;
@@ -69,6 +73,21 @@ async function bootstrap(config: Config, logger: Logger, args: string[]): Promis
   }
 }
 
+async function migrateProfiles(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
+  if (!values.org) throw new UsageError("migrate-profiles needs --org <slug>");
+  const application = await openApplication(config, logger);
+  try {
+    const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
+    if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
+    const ctx = new RequestContext(serverActor(org.id, "providers-api migrate-profiles (CLI)"), application.dataSource.manager);
+    const report = await application.services.profiles.migrate(ctx, "CLI");
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await application.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = "serve", ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
@@ -94,6 +113,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case "bootstrap":
       return bootstrap(config, logger, rest);
+    case "migrate-profiles":
+      return migrateProfiles(config, logger, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

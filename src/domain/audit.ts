@@ -19,7 +19,7 @@ export class AuditService {
       orgId: ctx.orgId,
       requestId: ctx.requestId,
       actorKeyId: ctx.actor.accessKeyId,
-      actorLabel: `access key "${ctx.actor.accessKeyName}" (${ctx.actor.role})`,
+      actorLabel: ctx.actor.accessKeyId ? `access key "${ctx.actor.accessKeyName}" (${ctx.actor.role})` : ctx.actor.accessKeyName,
       ...entry,
     });
   }

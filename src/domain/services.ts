@@ -2,6 +2,7 @@ import type { SecretBox } from "../crypto/secret-box.js";
 import { AuditService } from "./audit.js";
 import { CatalogService } from "./catalog.js";
 import { LinkService } from "./links.js";
+import { ProfileService } from "./profiles.js";
 import { ProviderService } from "./providers.js";
 
 /** The domain services, made once per process. */
@@ -10,9 +11,11 @@ export class Services {
   readonly catalog = new CatalogService();
   readonly providers: ProviderService;
   readonly links: LinkService;
+  readonly profiles: ProfileService;
 
   constructor(readonly secretBox: SecretBox) {
     this.providers = new ProviderService(secretBox);
     this.links = new LinkService(this.catalog, this.providers);
+    this.profiles = new ProfileService(this.catalog, this.providers, this.audit);
   }
 }

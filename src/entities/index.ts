@@ -1,14 +1,15 @@
 import { AccessKey } from "./access-key.entity.js";
 import { App } from "./app.entity.js";
 import { AuditEvent, AuditOutcome } from "./audit-event.entity.js";
+import { AppStageProfile, DeploymentProfile } from "./deployment-profile.entity.js";
 import { Instance } from "./instance.entity.js";
 import { Org } from "./org.entity.js";
 import { InstanceProviderLink, ServiceProviderLink } from "./provider-link.entity.js";
 import { Provider } from "./provider.entity.js";
 import { Service } from "./service.entity.js";
 
-export { AccessKey, App, AuditEvent, AuditOutcome, Instance, InstanceProviderLink, Org, Provider, Service, ServiceProviderLink };
+export { AccessKey, App, AppStageProfile, AuditEvent, DeploymentProfile, AuditOutcome, Instance, InstanceProviderLink, Org, Provider, Service, ServiceProviderLink };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
-export const entities = [Org, App, Service, Instance, Provider, ServiceProviderLink, InstanceProviderLink, AccessKey, AuditEvent];
+export const entities = [Org, App, Service, Instance, Provider, ServiceProviderLink, InstanceProviderLink, AccessKey, AuditEvent, DeploymentProfile, AppStageProfile];

@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
 import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { App, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
+import { App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
+import { DEFAULT_STAGE } from "../domain/profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 
 /** Postgres binds at most 65535 parameters; arrays count as one, but keep statements modest. */
@@ -59,6 +60,20 @@ export class Loaders {
   service = (id: string) => this.byId(Service, "service").load(id);
   instance = (id: string) => this.byId(Instance, "instance").load(id);
   provider = (id: string) => this.byId(Provider, "provider").load(id);
+  deploymentProfile = (id: string) => this.byId(DeploymentProfile, "deploymentProfile").load(id);
+
+  /** An app's legacy stage → profile mappings, the `default` stage first. */
+  stageProfiles(appId: string): Promise<AppStageProfile[]> {
+    return this.get<string, AppStageProfile[]>("stageProfiles", async (appIds) => {
+      const rows = await this.em()
+        .createQueryBuilder(AppStageProfile, "m")
+        .where("m.orgId = :orgId AND m.appId IN (:...appIds)", { orgId: this.orgId, appIds })
+        .orderBy("m.stage")
+        .getMany();
+      const defaultFirst = (a: AppStageProfile, b: AppStageProfile) => Number(b.stage === DEFAULT_STAGE) - Number(a.stage === DEFAULT_STAGE);
+      return appIds.map((id) => rows.filter((r) => r.appId === id).sort(defaultFirst));
+    }).load(appId);
+  }
 
   /** A page of the parent's children; all parents asked for in one tick share one statement. */
   page<T extends ObjectLiteral & { id: string }>(

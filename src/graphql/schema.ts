@@ -5,6 +5,17 @@ import { authChecker, inputValidationAsUserErrors } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
 import { OrgResolver } from "./resolvers/org.resolver.js";
+import {
+  AppProfilesResolver,
+  AppStageProfileResolver,
+  DeploymentProfileResolver,
+  MigratedDeploymentProfileResolver,
+  MigratedProviderLinkResolver,
+  OrgProfilesResolver,
+  ProfileMutations,
+  ProviderLinkConflictResolver,
+  SkippedDeploymentProfileResolver,
+} from "./resolvers/profiles.resolver.js";
 import { AccessKeyResolver, ProviderResolver } from "./resolvers/provider.resolver.js";
 import { QueryResolver } from "./resolvers/query.resolver.js";
 
@@ -19,6 +30,15 @@ export const resolvers = [
   CatalogMutations,
   ProviderMutations,
   LinkMutations,
+  OrgProfilesResolver,
+  AppProfilesResolver,
+  DeploymentProfileResolver,
+  AppStageProfileResolver,
+  MigratedDeploymentProfileResolver,
+  SkippedDeploymentProfileResolver,
+  MigratedProviderLinkResolver,
+  ProviderLinkConflictResolver,
+  ProfileMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

@@ -11,7 +11,8 @@ export class QueryResolver {
   @Query(() => Viewer, { description: "The caller: its access key and the orgs it can act in." })
   async viewer(@Ctx() ctx: GraphQLContext) {
     return {
-      accessKey: await ctx.em.findOneByOrFail(AccessKey, { id: ctx.actor.accessKeyId }),
+      // HTTP callers always carry a key; only server-side (CLI) contexts have none.
+      accessKey: ctx.actor.accessKeyId ? await ctx.em.findOneByOrFail(AccessKey, { id: ctx.actor.accessKeyId }) : null,
       orgs: await ctx.em.findBy(Org, { id: ctx.orgId }),
     };
   }
@@ -34,6 +35,7 @@ export class QueryResolver {
       Service: () => loaders.service(parsed.id),
       Instance: () => loaders.instance(parsed.id),
       Provider: () => loaders.provider(parsed.id),
+      DeploymentProfile: () => loaders.deploymentProfile(parsed.id),
       AccessKey: () => ctx.em.findOneBy(AccessKey, { id: parsed.id, orgId: ctx.orgId }),
     }[parsed.type];
     return load ? load() : null;

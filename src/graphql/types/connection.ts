@@ -6,7 +6,10 @@ export interface ConnectionValue<T> {
   edges: Array<{ cursor: string; node: T }>;
   nodes: T[];
   pageInfo: PageInfo;
-  /** Counted only when asked for: reading the property runs the count. */
+  /**
+   * Counted only when asked for: a getter, because type-graphql's field resolver reads the property
+   * (with global middlewares it never calls a function-valued one).
+   */
   readonly totalCount: Promise<number>;
 }
 

@@ -5,7 +5,7 @@ import { AppType, InstanceType, OrgType, ProviderObject, ServiceType } from "./o
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
 @ObjectType()
-abstract class Payload {
+export abstract class Payload {
   @Field(() => [UserErrorType], { description: "Empty on success." }) userErrors!: UserErrorType[];
 }
 

@@ -1,0 +1,145 @@
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { IsOptional, MaxLength } from "class-validator";
+import { Node } from "./common.js";
+import { Connection } from "./connection.js";
+import { AppType } from "./objects.js";
+import { Payload } from "./payloads.js";
+
+/** Why the legacy API is still here, shown wherever it is used. */
+export const PROFILES_DEPRECATION = "Deployment profiles are replaced by providers; run migrateDeploymentProfiles";
+
+enum MigrationTrigger {
+  AUTOMATIC = "AUTOMATIC",
+  MANUAL = "MANUAL",
+  CLI = "CLI",
+}
+enum LinkTarget {
+  SERVICE = "SERVICE",
+  INSTANCE = "INSTANCE",
+}
+enum ProfileSkipReason {
+  NO_ROLE_ARN = "NO_ROLE_ARN",
+  PROVIDER_DELETED = "PROVIDER_DELETED",
+}
+registerEnumType(MigrationTrigger, {
+  name: "DeploymentProfileMigrationTrigger",
+  description: "What started a migration: the org's first deployment credentials after profiles exist, an admin, or the CLI.",
+});
+registerEnumType(LinkTarget, { name: "ProviderLinkTarget", description: "Whether a link is on a service or on an instance." });
+registerEnumType(ProfileSkipReason, { name: "DeploymentProfileSkipReason", description: "Why no provider came from a deployment profile." });
+
+@ObjectType("DeploymentProfile", {
+  implements: Node,
+  description: `Legacy: an AWS Access Role ARN that apps mapped their stages to, before providers. ${PROFILES_DEPRECATION}.`,
+})
+export class DeploymentProfileType extends Node {
+  @Field() name!: string;
+  @Field(() => String, { nullable: true, description: "Profiles without one are skipped by the migration." }) roleArn!: string | null;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "When the migration handled this profile; null while it is pending." })
+  migratedAt!: Date | null;
+}
+
+@ObjectType("AppStageProfile", { description: "Legacy: an app's stage (or its `default` stage) mapped to a deployment profile." })
+export class AppStageProfileType {
+  @Field({ description: "The stage name; `default` is the app's default stage, which the migration puts on every service." }) stage!: string;
+}
+
+export const DeploymentProfileConnection = Connection("DeploymentProfile", DeploymentProfileType);
+
+@ObjectType({ description: "A deployment profile and the provider that now stands for it." })
+export class MigratedDeploymentProfile {
+  @Field() profileName!: string;
+  @Field(() => String, { nullable: true, description: "Why an existing provider was reused, or why the new one has another name." }) note!: string | null;
+}
+
+@ObjectType({ description: "A deployment profile the migration made no provider from." })
+export class SkippedDeploymentProfile {
+  @Field() profileName!: string;
+  @Field(() => ProfileSkipReason) reason!: ProfileSkipReason;
+  @Field() message!: string;
+}
+
+@ObjectType({ description: "A link to a provider, from an app's stage mapping: `default` → the service, any other stage → its instances." })
+export class MigratedProviderLink {
+  @Field(() => LinkTarget) target!: LinkTarget;
+  @Field({ description: "The legacy stage the link comes from (`default` for a service link)." }) stage!: string;
+  @Field() profileName!: string;
+}
+
+@ObjectType({ description: "A link the migration left alone: the target already had another AWS provider, linked by hand." })
+export class ProviderLinkConflict {
+  @Field() message!: string;
+}
+
+@ObjectType({ description: "What a migration of deployment profiles did. A repeat adds nothing and lists what exists." })
+export class DeploymentProfileMigrationReport {
+  @Field(() => MigrationTrigger) trigger!: MigrationTrigger;
+  @Field(() => [MigratedDeploymentProfile]) providersCreated!: unknown[];
+  @Field(() => [MigratedDeploymentProfile], { description: "Providers that already stood for a profile and were reused." }) providersExisting!: unknown[];
+  @Field(() => [SkippedDeploymentProfile]) profilesSkipped!: unknown[];
+  @Field(() => [MigratedProviderLink]) linksAdded!: unknown[];
+  @Field(() => [MigratedProviderLink], { description: "Links that were already there, with the same provider." }) linksExisting!: unknown[];
+  @Field(() => [ProviderLinkConflict], { description: "Links set by hand to another provider; never overwritten." }) conflicts!: unknown[];
+}
+
+@InputType()
+export class CreateDeploymentProfileInput {
+  @Field(() => ID) orgId!: string;
+  @Field() @MaxLength(256) name!: string;
+  @Field(() => String, { nullable: true, description: "The AWS Access Role ARN; a profile without one is skipped by the migration." })
+  @IsOptional()
+  @MaxLength(2048)
+  roleArn?: string | null;
+}
+
+@InputType()
+export class DeploymentProfileIdInput {
+  @Field(() => ID) deploymentProfileId!: string;
+}
+
+@InputType()
+export class SetAppStageProfileInput {
+  @Field(() => ID) appId!: string;
+  @Field({ description: "A stage, or `default` for the app's default stage." }) @MaxLength(256) stage!: string;
+  @Field(() => ID) deploymentProfileId!: string;
+}
+
+@InputType()
+export class RemoveAppStageProfileInput {
+  @Field(() => ID) appId!: string;
+  @Field() @MaxLength(256) stage!: string;
+}
+
+@InputType()
+export class MigrateDeploymentProfilesInput {
+  @Field(() => ID) orgId!: string;
+}
+
+@ObjectType()
+export class CreateDeploymentProfilePayload extends Payload {
+  @Field(() => DeploymentProfileType, { nullable: true }) deploymentProfile?: unknown;
+}
+
+@ObjectType()
+export class DeleteDeploymentProfilePayload extends Payload {
+  @Field(() => ID, { nullable: true }) deletedDeploymentProfileId?: string;
+  @Field(() => Int, { nullable: true, description: "How many app stage mappings went with it. Providers and links made from it stay." })
+  removedStageMappingCount?: number;
+}
+
+@ObjectType()
+export class SetAppStageProfilePayload extends Payload {
+  @Field(() => AppType, { nullable: true }) app?: unknown;
+  @Field(() => AppStageProfileType, { nullable: true }) stageProfile?: unknown;
+}
+
+@ObjectType()
+export class RemoveAppStageProfilePayload extends Payload {
+  @Field(() => AppType, { nullable: true }) app?: unknown;
+}
+
+@ObjectType()
+export class MigrateDeploymentProfilesPayload extends Payload {
+  @Field(() => DeploymentProfileMigrationReport, { nullable: true }) report?: unknown;
+}
