@@ -12,7 +12,8 @@
   document.getElementById("key-bar").addEventListener("submit", function (event) {
     event.preventDefault();
     sessionStorage.setItem(STORAGE_KEY, input.value.trim());
-    showStatus();
+    // GraphiQL loads the schema once, at start: reload so it fetches it with the key.
+    window.location.reload();
   });
   showStatus();
 
