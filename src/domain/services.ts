@@ -1,6 +1,8 @@
 import type { SecretBox } from "../crypto/secret-box.js";
 import { AuditService } from "./audit.js";
+import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
+import { DeploymentCredentialsService } from "./credentials.js";
 import { LinkService } from "./links.js";
 import { ProviderService } from "./providers.js";
 
@@ -10,9 +12,14 @@ export class Services {
   readonly catalog = new CatalogService();
   readonly providers: ProviderService;
   readonly links: LinkService;
+  readonly credentials: DeploymentCredentialsService;
 
-  constructor(readonly secretBox: SecretBox) {
-    this.providers = new ProviderService(secretBox);
+  constructor(
+    readonly secretBox: SecretBox,
+    sts: StsAdapter = new StsAdapter(),
+  ) {
+    this.providers = new ProviderService(secretBox, this.audit);
     this.links = new LinkService(this.catalog, this.providers);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, sts);
   }
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { authChecker, inputValidationAsUserErrors } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
+import { CredentialsMutations } from "./resolvers/credentials.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
 import { OrgResolver } from "./resolvers/org.resolver.js";
 import { AccessKeyResolver, ProviderResolver } from "./resolvers/provider.resolver.js";
@@ -19,6 +20,7 @@ export const resolvers = [
   CatalogMutations,
   ProviderMutations,
   LinkMutations,
+  CredentialsMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");
