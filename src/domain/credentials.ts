@@ -63,7 +63,7 @@ export function roleSessionName(org: string, service: string, stage: string): st
 
 /** An STS failure as an error whose code a program branches on and whose sentence tells an admin what to fix. */
 function explain(failure: StsFailure, provider: Provider, context: { durationSeconds?: number; timeoutMs: number; attempts: number }): CodedError {
-  const details = { providerId: provider.id, stsRequestId: failure.requestId, stsErrorCode: failure.awsCode };
+  const details = { stsRequestId: failure.requestId, stsErrorCode: failure.awsCode };
   const role = provider.settings.roleArn;
   switch (failure.kind) {
     case StsFailureKind.ACCESS_DENIED:
