@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import "reflect-metadata";
 import { parseArgs } from "node:util";
+import { CredentialProcessError, credentialProcessOutput } from "./client/credential-process.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { leaveSignalsToCaller } from "./db/embedded.js";
 import { bootstrapOrg } from "./domain/access-keys.js";
@@ -21,6 +22,9 @@ Commands:
                                  the key is printed alone on the last line of stdout
   migrate-profiles --org <slug>  migrate the org's legacy deployment profiles to providers
                                  and print the report as JSON on stdout
+  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>]
+                                 print AWS credential_process JSON for that deployment; a client of
+                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;
@@ -88,6 +92,33 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
+async function credentials(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      org: { type: "string" },
+      app: { type: "string" },
+      service: { type: "string" },
+      stage: { type: "string" },
+      region: { type: "string" },
+      duration: { type: "string" },
+    },
+  });
+  const missing = (["org", "app", "service", "stage"] as const).filter((name) => !values[name]);
+  if (missing.length > 0) throw new UsageError(`credentials needs ${missing.map((m) => `--${m}`).join(", ")}`);
+  const duration = values.duration === undefined ? null : Number(values.duration);
+  if (duration !== null && !Number.isInteger(duration)) throw new UsageError("--duration is a whole number of seconds");
+  const output = await credentialProcessOutput(process.env, {
+    org: values.org!,
+    app: values.app!,
+    service: values.service!,
+    stage: values.stage!,
+    region: values.region ?? null,
+    durationSeconds: duration,
+  });
+  process.stdout.write(`${output}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = "serve", ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
@@ -99,6 +130,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
     return;
   }
+  // A client of the API: it needs none of the server's configuration.
+  if (command === "credentials") return credentials(rest);
   const config = loadConfig();
   // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
   const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
@@ -125,7 +158,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`providers-api: ${error.message}\n\n${USAGE}\n`);
     process.exit(2);
   }
-  const message = error instanceof ConfigError ? error.message : `providers-api: ${(error as Error)?.message ?? String(error)}`;
+  const message = error instanceof ConfigError ? error.message : error instanceof CredentialProcessError ? `providers-api credentials: ${error.message}` : `providers-api: ${(error as Error)?.message ?? String(error)}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

@@ -22,6 +22,9 @@ const specs = {
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
+  STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
+  STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
 };
 
 export interface Config {
@@ -34,6 +37,9 @@ export interface Config {
   previousMasterKeys: Buffer[];
   logLevel: string;
   shutdownGraceMs: number;
+  awsRegion: string;
+  stsTimeoutMs: number;
+  stsMaxAttempts: number;
 }
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -52,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
     }
     if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
+    if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
+    if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
   }
   const previousMasterKeys: Buffer[] = [];
   for (const value of (env.PROVIDERS_PREVIOUS_MASTER_KEYS ?? "").split(",").map((v) => v.trim()).filter(Boolean)) {
@@ -73,5 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previousMasterKeys,
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
+    awsRegion: clean.AWS_REGION,
+    stsTimeoutMs: clean.STS_TIMEOUT_MS,
+    stsMaxAttempts: clean.STS_MAX_ATTEMPTS,
   };
 }

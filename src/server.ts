@@ -4,6 +4,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
 import { loadOrCreateMasterKeyFile } from "./crypto/master-key-file.js";
+import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
@@ -61,7 +62,7 @@ export async function openApplication(
     await ProviderService.assertKeysAvailable(dataSource.manager, secretBox);
     return {
       dataSource,
-      services: new Services(secretBox),
+      services: new Services(secretBox, new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts })),
       embedded,
       async close() {
         await dataSource.destroy();

@@ -4,14 +4,19 @@ import { ok } from "./client.js";
 
 export const ROLE_ARN = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 
-export async function createRoleProvider(key: string, orgId: string, name: string, roleArn: string): Promise<string> {
+/** Creates a provider from createProvider's credential fields, e.g. `{ aws: { role: { roleArn } } }`. */
+export async function createProvider(key: string, orgId: string, name: string, credentials: Record<string, unknown>): Promise<string> {
   const data = await ok(
     key,
     `mutation($input: CreateProviderInput!) { createProvider(input: $input) { provider { id } userErrors { code field message } } }`,
-    { input: { orgId, name, aws: { role: { roleArn } } } },
+    { input: { orgId, name, ...credentials } },
   );
   if (data.createProvider.userErrors.length) throw new Error(JSON.stringify(data.createProvider.userErrors));
   return data.createProvider.provider.id;
+}
+
+export function createRoleProvider(key: string, orgId: string, name: string, roleArn: string): Promise<string> {
+  return createProvider(key, orgId, name, { aws: { role: { roleArn } } });
 }
 
 export async function createApp(key: string, orgId: string, name: string): Promise<string> {

@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { createTestDatabase, startHarness, type Harness } from "./harness.js";
+import { FakeSts, SERVER_IDENTITY } from "./sts/fake-sts-server.js";
 
 /*
  * Mocha root hooks: one freshly migrated database and one server for the run, every table emptied
@@ -7,6 +8,12 @@ import { createTestDatabase, startHarness, type Harness } from "./harness.js";
  */
 let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 let current: Harness | undefined;
+const fakeSts = new FakeSts();
+
+/** The STS endpoint the server talks to, as its own AWS identity (SERVER_IDENTITY). */
+export function sts(): FakeSts {
+  return fakeSts;
+}
 
 export function harness(): Harness {
   if (!current) throw new Error("the test server is not running");
@@ -16,6 +23,12 @@ export function harness(): Harness {
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
+    // The server's AWS identity and STS endpoint, through the standard variables the SDK reads.
+    process.env.AWS_ENDPOINT_URL_STS = await fakeSts.start();
+    process.env.AWS_ACCESS_KEY_ID = SERVER_IDENTITY.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = SERVER_IDENTITY.secretAccessKey;
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
     database = await createTestDatabase();
     current = await startHarness(database.url);
   },
@@ -26,11 +39,13 @@ export const mochaHooks = {
     );
     await application.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} CASCADE`);
     statements.count = 0;
+    fakeSts.reset();
     harness().logs.length = 0;
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
     await current?.server.stop();
     await database?.drop();
+    await fakeSts.stop();
   },
 };

@@ -15,13 +15,25 @@ export interface AuditEntry {
 export class AuditService {
   /** Records within the context's transaction (or the pool, outside one). */
   record(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
-    return AuditService.write(ctx.em, {
+    return AuditService.write(ctx.em, AuditService.eventOf(ctx, entry));
+  }
+
+  /**
+   * Records on a connection of its own, outside the context's transaction: for a refusal, whose
+   * mutation is about to be rolled back.
+   */
+  recordApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
+    return AuditService.write(ctx.em.dataSource.manager, AuditService.eventOf(ctx, entry));
+  }
+
+  private static eventOf(ctx: RequestContext, entry: AuditEntry) {
+    return {
       orgId: ctx.orgId,
       requestId: ctx.requestId,
       actorKeyId: ctx.actor.accessKeyId,
       actorLabel: ctx.actor.accessKeyId ? `access key "${ctx.actor.accessKeyName}" (${ctx.actor.role})` : ctx.actor.accessKeyName,
       ...entry,
-    });
+    };
   }
 
   static write(

@@ -78,6 +78,37 @@ export class CatalogService {
     return ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
   }
 
+  /**
+   * Records a deployment of app/service to stage (and region): creates the app, service and instance
+   * the first time a deployment names them, and stamps the instance's last_deployed_at. Each step is
+   * one INSERT ... ON CONFLICT, so concurrent first deployments end with exactly one of each.
+   */
+  async recordDeployment(ctx: RequestContext, target: { app: string; service: string; stage: string; region: string | null }): Promise<Instance> {
+    validateAll(
+      check(rules.appOrServiceName, target.app, ["input", "app"]),
+      check(rules.appOrServiceName, target.service, ["input", "service"]),
+      check(rules.stage, target.stage, ["input", "stage"]),
+      target.region === null ? null : check(rules.region, target.region, ["input", "region"]),
+    );
+    const [app]: Array<{ id: string }> = await ctx.em.query(
+      `INSERT INTO apps (org_id, name) VALUES ($1, $2)
+       ON CONFLICT (org_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+      [ctx.orgId, target.app],
+    );
+    const [service]: Array<{ id: string }> = await ctx.em.query(
+      `INSERT INTO services (org_id, app_id, name) VALUES ($1, $2, $3)
+       ON CONFLICT (app_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+      [ctx.orgId, app.id, target.service],
+    );
+    const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
+    const [row]: Array<{ id: string }> = await ctx.em.query(
+      `INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at RETURNING id`,
+      [ctx.orgId, service.id, target.stage, target.region],
+    );
+    return ctx.em.findOneByOrFail(Instance, { id: row.id, orgId: ctx.orgId });
+  }
+
   findInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance | null> {
     return ctx.em
       .createQueryBuilder(Instance, "i")

@@ -6,6 +6,7 @@ import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError, UserErrors } from "./errors.js";
 import { check, rules, SESSION_DURATION } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
+import { AuditService } from "./audit.js";
 
 /** Credentials as an admin enters them: exactly one kind. */
 export type CredentialsInput =
@@ -96,7 +97,10 @@ function splitCredentials(input: CredentialsInput, previous: ProviderSettings | 
 }
 
 export class ProviderService {
-  constructor(private readonly secretBox: SecretBox) {}
+  constructor(
+    private readonly secretBox: SecretBox,
+    private readonly audit: AuditService = new AuditService(),
+  ) {}
 
   async provider(ctx: RequestContext, providerId: string): Promise<Provider> {
     const provider = await ctx.em.findOneBy(Provider, { id: providerId, orgId: ctx.orgId });
@@ -170,6 +174,21 @@ export class ProviderService {
       previousDefault.isDefault = false;
     }
     return previousDefault;
+  }
+
+  /**
+   * Gives a role provider a new external id. Sessions fail until the role's trust policy names the new
+   * one, which is the point when the old one may have leaked.
+   */
+  async rotateExternalId(ctx: RequestContext, providerId: string): Promise<Provider> {
+    const provider = await this.provider(ctx, providerId);
+    if (provider.kind !== CredentialKind.AWS_ROLE) {
+      throw new UserError("NOT_A_ROLE_PROVIDER", ["input", "providerId"], `Only AWS role providers have an external id; "${provider.name}" holds ${provider.kind}.`);
+    }
+    provider.settings = { ...provider.settings, externalId: newExternalId() };
+    const saved = await ctx.em.save(provider);
+    await this.audit.record(ctx, { action: "provider.rotate_external_id", targetType: "Provider", targetId: provider.id, details: { providerName: provider.name } });
+    return saved;
   }
 
   defaultOf(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {

@@ -1,6 +1,8 @@
 import type { SecretBox } from "../crypto/secret-box.js";
 import { AuditService } from "./audit.js";
+import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
+import { DeploymentCredentialsService } from "./credentials.js";
 import { LinkService } from "./links.js";
 import { ProfileService } from "./profiles.js";
 import { ProviderService } from "./providers.js";
@@ -12,10 +14,15 @@ export class Services {
   readonly providers: ProviderService;
   readonly links: LinkService;
   readonly profiles: ProfileService;
+  readonly credentials: DeploymentCredentialsService;
 
-  constructor(readonly secretBox: SecretBox) {
-    this.providers = new ProviderService(secretBox);
+  constructor(
+    readonly secretBox: SecretBox,
+    sts: StsAdapter = new StsAdapter(),
+  ) {
+    this.providers = new ProviderService(secretBox, this.audit);
     this.links = new LinkService(this.catalog, this.providers);
     this.profiles = new ProfileService(this.catalog, this.providers, this.audit);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
   }
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { authChecker, inputValidationAsUserErrors } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
+import { CredentialsMutations } from "./resolvers/credentials.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
 import { OrgResolver } from "./resolvers/org.resolver.js";
 import {
@@ -39,6 +40,7 @@ export const resolvers = [
   MigratedProviderLinkResolver,
   ProviderLinkConflictResolver,
   ProfileMutations,
+  CredentialsMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

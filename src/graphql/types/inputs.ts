@@ -104,3 +104,18 @@ export class InstanceProviderInput {
   @Field(() => ID) providerId!: string;
   @Field(() => ID) instanceId!: string;
 }
+
+@InputType({ description: "The deployment asking for credentials: what a CI pipeline is about to deploy, and where." })
+export class DeploymentCredentialsInput {
+  @Field({ description: "The org's slug." }) @MaxLength(64) org!: string;
+  @Field({ description: "The app; created on its first deployment." }) @MaxLength(256) app!: string;
+  @Field({ description: "The service; created on its first deployment." }) @MaxLength(256) service!: string;
+  @Field({ description: "The stage, e.g. prod or feature-x." }) @MaxLength(256) stage!: string;
+  @Field(() => String, { nullable: true, description: "The AWS region; omit for a stage-only (component) service." })
+  @IsOptional()
+  @MaxLength(64)
+  region?: string | null;
+  @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;
+  @Field(() => Int, { nullable: true, description: "How long AWS session credentials last: 900 up to the provider's maximum. Default 3600 (or the maximum, if lower)." })
+  durationSeconds?: number | null;
+}

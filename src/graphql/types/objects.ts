@@ -90,6 +90,37 @@ export class ProviderResolution {
   @Field({ description: "Why this provider applies, in a sentence for a dashboard." }) explanation!: string;
 }
 
+@ObjectType({ description: "AWS credentials for one deployment: what `credential_process` and the AWS SDKs take." })
+export class AwsDeploymentCredentials {
+  @Field() accessKeyId!: string;
+  @Field() secretAccessKey!: string;
+  @Field(() => String, { nullable: true, description: "Null for a provider's long-lived access key." }) sessionToken!: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "When the session ends; null for a long-lived key." }) expiration!: Date | null;
+}
+
+@ObjectType({ description: "The Stripe secret key of the provider that applies." })
+export class StripeDeploymentCredentials {
+  @Field() secretKey!: string;
+}
+
+@ObjectType({ description: "The Twilio account and auth token of the provider that applies." })
+export class TwilioDeploymentCredentials {
+  @Field() accountSid!: string;
+  @Field() authToken!: string;
+}
+
+export const DeploymentCredentials = createUnionType({
+  name: "DeploymentCredentials",
+  description: "Credentials handed to one deployment, by provider type.",
+  types: () => [AwsDeploymentCredentials, StripeDeploymentCredentials, TwilioDeploymentCredentials] as const,
+  resolveType: (value: object) =>
+    ({
+      [ProviderType.AWS]: AwsDeploymentCredentials,
+      [ProviderType.STRIPE]: StripeDeploymentCredentials,
+      [ProviderType.TWILIO]: TwilioDeploymentCredentials,
+    })[(value as { type: ProviderType }).type],
+});
+
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
 export class AccessKeyType extends Node {
   @Field() name!: string;

@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from "type-graphql";
 import { UserErrorType } from "./common.js";
-import { AppType, InstanceType, OrgType, ProviderObject, ServiceType } from "./objects.js";
+import { AppType, DeploymentCredentials, InstanceType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -74,4 +74,28 @@ export class LinkProviderToInstancePayload extends ProviderPayload {
 @ObjectType()
 export class UnlinkProviderFromInstancePayload extends ProviderPayload {
   @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+}
+
+@ObjectType()
+export class RotateExternalIdPayload extends ProviderPayload {}
+
+@ObjectType()
+export class VerifyProviderPayload extends ProviderPayload {
+  @Field(() => String, { nullable: true, description: "The AWS account the credentials act in." }) accountId?: string;
+  @Field(() => String, { nullable: true, description: "The ARN the credentials act as (for a role: the assumed-role session)." }) arn?: string;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "For a role: true when STS refused to assume it without the external id, as it should. False means the trust policy is open to the confused-deputy problem. Null for access keys.",
+  })
+  externalIdEnforced?: boolean | null;
+  @Field(() => [String], { nullable: true, description: "What an admin should fix, in sentences." }) warnings?: string[];
+}
+
+@ObjectType()
+export class DeploymentCredentialsPayload extends Payload {
+  @Field(() => DeploymentCredentials, { nullable: true, description: "Null when no provider applies: use local credentials." }) credentials?: unknown;
+  @Field(() => ProviderResolution, { nullable: true, description: "The provider used and where it came from; null when none applies." }) resolution?: unknown;
+  @Field(() => InstanceType, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
+  @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
+  useLocalCredentials?: boolean;
 }

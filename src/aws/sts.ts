@@ -1,0 +1,160 @@
+import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
+
+/*
+ * The STS adapter: the only module that imports @aws-sdk. The server's own identity comes from the
+ * standard AWS credential chain, and the SDK itself honours AWS_ENDPOINT_URL_STS. Throttling and
+ * transient failures are retried by the SDK's standard retry strategy (exponential backoff with
+ * jitter); the whole call, retries included, is bounded by the configured timeout.
+ */
+
+export interface StsOptions {
+  region: string;
+  timeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface AwsKeyPair {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | null;
+}
+
+export interface AwsSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface AssumeRoleRequest {
+  roleArn: string;
+  /** Null asks without an external id: only the confused-deputy check does that. */
+  externalId: string | null;
+  sessionName: string;
+  durationSeconds: number;
+  tags: Array<{ key: string; value: string }>;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+}
+
+/** What went wrong, in terms the domain can explain to an admin. */
+export enum StsFailureKind {
+  ACCESS_DENIED = "ACCESS_DENIED",
+  DURATION_TOO_LONG = "DURATION_TOO_LONG",
+  THROTTLED = "THROTTLED",
+  UNAVAILABLE = "UNAVAILABLE",
+  CREDENTIALS_REJECTED = "CREDENTIALS_REJECTED",
+  NO_SERVER_CREDENTIALS = "NO_SERVER_CREDENTIALS",
+  OTHER = "OTHER",
+}
+
+export class StsFailure extends Error {
+  constructor(
+    readonly kind: StsFailureKind,
+    /** STS's error code, e.g. AccessDenied; null when STS never answered. */
+    readonly awsCode: string | null,
+    readonly requestId: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const THROTTLING = new Set(["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled"]);
+const REJECTED = new Set(["InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "ExpiredTokenException", "IncompleteSignature"]);
+const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function toStsFailure(error: unknown): StsFailure {
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: { requestId?: string; httpStatusCode?: number } };
+  const name = e?.name ?? "Error";
+  const requestId = e?.$metadata?.requestId ?? null;
+  const message = e?.message ?? String(error);
+  if (name === "AbortError" || name === "TimeoutError" || (e?.code && NETWORK.has(e.code))) {
+    return new StsFailure(StsFailureKind.UNAVAILABLE, null, null, message);
+  }
+  if (name === "CredentialsProviderError") return new StsFailure(StsFailureKind.NO_SERVER_CREDENTIALS, null, null, message);
+  if (name === "AccessDenied") return new StsFailure(StsFailureKind.ACCESS_DENIED, name, requestId, message);
+  if (name === "ValidationError" && /DurationSeconds/.test(message) && /MaxSessionDuration/.test(message)) {
+    return new StsFailure(StsFailureKind.DURATION_TOO_LONG, name, requestId, message);
+  }
+  if (THROTTLING.has(name) || e?.$metadata?.httpStatusCode === 429) return new StsFailure(StsFailureKind.THROTTLED, name, requestId, message);
+  if (REJECTED.has(name)) return new StsFailure(StsFailureKind.CREDENTIALS_REJECTED, name, requestId, message);
+  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return new StsFailure(StsFailureKind.UNAVAILABLE, name, requestId, message);
+  return new StsFailure(StsFailureKind.OTHER, name, requestId, message);
+}
+
+export class StsAdapter {
+  private serverClient: STSClient | null = null;
+
+  constructor(readonly options: StsOptions = { region: "us-east-1", timeoutMs: 10_000, maxAttempts: 3 }) {}
+
+  /** sts:AssumeRole with the server's own identity. */
+  async assumeRole(request: AssumeRoleRequest): Promise<{ session: AwsSession; assumedRoleArn: string; requestId: string | null }> {
+    const output = await this.send(null, (client) =>
+      client.send(
+        new AssumeRoleCommand({
+          RoleArn: request.roleArn,
+          RoleSessionName: request.sessionName,
+          DurationSeconds: request.durationSeconds,
+          ...(request.externalId !== null ? { ExternalId: request.externalId } : {}),
+          ...(request.tags.length > 0 ? { Tags: request.tags.map((t) => ({ Key: t.key, Value: t.value })) } : {}),
+        }),
+        this.abortable(),
+      ),
+    );
+    return {
+      session: sessionOf(output.Credentials),
+      assumedRoleArn: output.AssumedRoleUser?.Arn ?? "",
+      requestId: output.$metadata.requestId ?? null,
+    };
+  }
+
+  /** sts:GetSessionToken made with a stored long-lived key. */
+  async getSessionToken(keys: AwsKeyPair, durationSeconds: number): Promise<{ session: AwsSession; requestId: string | null }> {
+    const output = await this.send(keys, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
+    return { session: sessionOf(output.Credentials), requestId: output.$metadata.requestId ?? null };
+  }
+
+  /** sts:GetCallerIdentity as the given keys (or the server itself). */
+  async getCallerIdentity(keys: AwsKeyPair | null): Promise<CallerIdentity & { requestId: string | null }> {
+    const output = await this.send(keys, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
+    return { account: output.Account ?? "", arn: output.Arn ?? "", requestId: output.$metadata.requestId ?? null };
+  }
+
+  private abortable() {
+    return { abortSignal: AbortSignal.timeout(this.options.timeoutMs) };
+  }
+
+  private async send<T>(keys: AwsKeyPair | null, call: (client: STSClient) => Promise<T>): Promise<T> {
+    const { region, maxAttempts } = this.options;
+    const client = keys
+      ? new STSClient({
+          region,
+          maxAttempts,
+          credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken ?? undefined },
+        })
+      : (this.serverClient ??= new STSClient({ region, maxAttempts }));
+    try {
+      return await call(client);
+    } catch (error) {
+      throw toStsFailure(error);
+    } finally {
+      if (keys) client.destroy();
+    }
+  }
+}
+
+function sessionOf(credentials: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined): AwsSession {
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+    throw new StsFailure(StsFailureKind.OTHER, null, null, "STS answered without complete credentials");
+  }
+  return {
+    accessKeyId: credentials.AccessKeyId,
+    secretAccessKey: credentials.SecretAccessKey,
+    sessionToken: credentials.SessionToken,
+    expiration: credentials.Expiration,
+  };
+}
