@@ -2,12 +2,27 @@ import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { Role } from "../entities/index.js";
 
-/** Who is calling: an access key, acting in exactly one org with one role. */
+/** What a key is limited to; null in a field means "any". A scope only narrows the role. */
+export interface AccessScope {
+  apps: string[] | null;
+  services: string[] | null;
+  /** Glob patterns: `*` matches any run of characters, e.g. `feature-*`. */
+  stages: string[] | null;
+}
+
+/**
+ * Who is calling: an access key, acting in exactly one org with one role. A personal key carries
+ * its user (and the user's membership role); an org key has no user.
+ */
 export interface Actor {
   accessKeyId: string;
   accessKeyName: string;
   orgId: string;
   role: Role;
+  userId: string | null;
+  userEmail: string | null;
+  /** Null: the key is not limited to some apps, services or stages. */
+  scope: AccessScope | null;
 }
 
 /**

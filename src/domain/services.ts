@@ -1,18 +1,22 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
 import { CatalogService } from "./catalog.js";
 import { LinkService } from "./links.js";
+import { MemberService } from "./members.js";
 import { ProviderService } from "./providers.js";
 
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
-  readonly catalog = new CatalogService();
+  readonly catalog = new CatalogService(this.audit);
   readonly providers: ProviderService;
   readonly links: LinkService;
+  readonly members = new MemberService(this.audit);
+  readonly accessKeys = new AccessKeyService(this.audit);
 
   constructor(readonly secretBox: SecretBox) {
-    this.providers = new ProviderService(secretBox);
-    this.links = new LinkService(this.catalog, this.providers);
+    this.providers = new ProviderService(secretBox, this.audit);
+    this.links = new LinkService(this.catalog, this.providers, this.audit);
   }
 }

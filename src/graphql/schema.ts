@@ -5,7 +5,8 @@ import { authChecker, inputValidationAsUserErrors } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
 import { OrgResolver } from "./resolvers/org.resolver.js";
-import { AccessKeyResolver, ProviderResolver } from "./resolvers/provider.resolver.js";
+import { ProviderResolver } from "./resolvers/provider.resolver.js";
+import { AccessKeyResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
 import { QueryResolver } from "./resolvers/query.resolver.js";
 
 export const resolvers = [
@@ -16,9 +17,12 @@ export const resolvers = [
   InstanceResolver,
   ProviderResolver,
   AccessKeyResolver,
+  UserResolver,
+  AuditEventResolver,
   CatalogMutations,
   ProviderMutations,
   LinkMutations,
+  AccessMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
-import { App, Instance, ProviderType, Service } from "../../entities/index.js";
+import { App, Instance, ProviderType, Role, Service } from "../../entities/index.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { targetOf } from "../../domain/resolution.js";
 import type { GraphQLContext } from "../context.js";
@@ -58,7 +58,8 @@ export class ServiceResolver {
     return toConnection(result, page, () => ctx.loaders.count("service.instances", Instance, "service_id", service.id));
   }
 
-  @FieldResolver(() => [ProviderObject], { description: "The providers linked to the service, at most one per type; its instances inherit them." })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [ProviderObject], { description: "The providers linked to the service, at most one per type; its instances inherit them. DEVELOPER or ADMIN." })
   providers(@Root() service: Service, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.linkedProviders("service", service.id);
   }
@@ -92,7 +93,8 @@ export class InstanceResolver {
     return loaded(ctx.loaders.service(instance.serviceId), "The service");
   }
 
-  @FieldResolver(() => [ProviderObject], { description: "The providers linked to this instance itself, at most one per type." })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [ProviderObject], { description: "The providers linked to this instance itself, at most one per type. DEVELOPER or ADMIN." })
   providers(@Root() instance: Instance, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.linkedProviders("instance", instance.id);
   }
