@@ -6,8 +6,11 @@ export interface ConnectionValue<T> {
   edges: Array<{ cursor: string; node: T }>;
   nodes: T[];
   pageInfo: PageInfo;
-  /** Counted only when asked for: graphql-js calls a function-valued field. */
-  totalCount: () => Promise<number>;
+  /**
+   * Counted only when asked for: a getter, because type-graphql's field resolver reads the property
+   * (it does not call a function-valued one, as plain graphql-js would).
+   */
+  readonly totalCount: Promise<number>;
 }
 
 /** A Relay connection type for the node class, named `${name}Connection` with `${name}Edge`. */
@@ -38,6 +41,8 @@ export function toConnection<T>(page: Page<T>, args: PageArgs, totalCount: () =>
       startCursor: page.cursors[0] ?? null,
       endCursor: page.cursors.at(-1) ?? null,
     },
-    totalCount,
+    get totalCount() {
+      return totalCount();
+    },
   };
 }
