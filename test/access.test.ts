@@ -347,4 +347,42 @@ describe("access control", () => {
       expect(remove).to.match(/append-only/);
     });
   });
+
+  describe("keys are never stored, logged or audited in plaintext", () => {
+    it("leaves only the SHA-256 of each key in the database, and the key in no log line or audit event", async () => {
+      const { createHash } = await import("node:crypto");
+      const orgKey = await createKey(admin, orgId, { role: "DEPLOYER", scope: { stages: ["feature-*"] } });
+      const personal = await memberWithKey(admin, orgId, "ada@example.com", "DEVELOPER");
+      const tokens = [admin, orgKey.token, personal.token];
+      // Use every key: successes, refusals, bad input, a revoked key, a malformed header.
+      for (const token of tokens) {
+        await gql(token, EFFECTIVE, { id: instanceId });
+        await gql(token, CREATE_PROVIDER, { input: { orgId, name: "no", aws: { role: { roleArn: "bad" } } } });
+        await gql(token, ORG_AUDIT, { slug: "acme" });
+      }
+      await ok(admin, REVOKE, { id: orgKey.id });
+      await gql(orgKey.token, EFFECTIVE, { id: instanceId });
+      await gql(`${orgKey.token.slice(0, -1)}x`, EFFECTIVE, { id: instanceId });
+
+      const db = harness().application.dataSource;
+      const tables: Array<{ tablename: string }> = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+      let everything = "";
+      for (const { tablename } of tables) {
+        const rows: Array<{ row: string }> = await db.query(`SELECT to_jsonb(t)::text AS row FROM "${tablename}" t`);
+        everything += rows.map((r) => r.row).join("\n");
+      }
+      const hashes: Array<{ hash: Buffer }> = await db.query("SELECT token_hash AS hash FROM access_keys");
+      const logs = harness().logs.join("");
+      const audit = JSON.stringify(await auditEvents(admin));
+      expect(everything).to.contain("authorization.role");
+      for (const token of tokens) {
+        const secretPart = token.slice(4, 4 + 43);
+        expect(everything, "database").not.to.contain(secretPart);
+        expect(logs, "logs").not.to.contain(secretPart);
+        expect(audit, "audit events").not.to.contain(secretPart);
+        const hash = createHash("sha256").update(token).digest();
+        expect(hashes.some((h) => h.hash.equals(hash))).to.equal(true);
+      }
+    });
+  });
 });
