@@ -233,6 +233,9 @@ describe("access control", () => {
       expect((await ok(token, EFFECTIVE, { id: prodId })).node).to.equal(null);
       expect((await ok(token, `query($id: ID!) { node(id: $id) { id } }`, { id: otherServiceId })).node).to.equal(null);
       const tree = await ok(token, `{ org(slug: "acme") { apps { totalCount nodes { name services { nodes { name instances { totalCount nodes { stage } } } } } } } }`);
+      const resolvePreview = `query($id: ID!, $stage: String!) { node(id: $id) { ... on Service { resolveProvider(stage: $stage) { provider { name } } } } }`;
+      expect((await ok(token, resolvePreview, { id: serviceId, stage: "feature-new" })).node.resolveProvider).to.deep.equal({ provider: { name: "dev" } });
+      expect(code(await gql(token, resolvePreview, { id: serviceId, stage: "prod" }))).to.equal("FORBIDDEN");
       expect(tree.org.apps).to.deep.equal({
         totalCount: 1,
         nodes: [{ name: "shop", services: { nodes: [{ name: "api", instances: { totalCount: 1, nodes: [{ stage: "feature-x" }] } }] } }],

@@ -2,6 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "t
 import { App, Instance, ProviderType, Role, Service } from "../../entities/index.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { targetOf } from "../../domain/resolution.js";
+import { assertInScope } from "../../domain/scope.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution } from "../present.js";
@@ -75,6 +76,10 @@ export class ServiceResolver {
     @Arg("region", () => String, { nullable: true }) region: string | null,
     @Arg("type", () => ProviderType, { defaultValue: ProviderType.AWS }) type: ProviderType,
   ) {
+    if (ctx.actor.scope) {
+      const app = await loaded(ctx.loaders.app(service.appId), "The app");
+      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
+    }
     const resolution = await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null });
     const instance = await ctx.services.catalog.findInstance(ctx, service.id, stage, region ?? null);
     return presentResolution(ctx, resolution, instance?.id ?? null);
