@@ -1,8 +1,7 @@
 import { Membership, Org, Role, User } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
-import { NotFoundError, UserError, UserErrors } from "./errors.js";
-import { check, rules } from "./validation.js";
+import { NotFoundError, UserError } from "./errors.js";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
 
@@ -23,15 +22,10 @@ export class MemberService {
   }
 
   /** Adds the person with that email (creating the user on first sight) to the caller's org. */
-  async add(ctx: RequestContext, input: { email: string; name: string | null; role: Role }): Promise<MemberView> {
+  async add(ctx: RequestContext, input: { email: string; role: Role }): Promise<MemberView> {
     const email = input.email.trim().toLowerCase();
-    const name = input.name ?? email.split("@")[0];
-    const errors: UserError[] = [];
-    if (!EMAIL.test(email)) errors.push(new UserError("INVALID_EMAIL", ["input", "email"], "Give the member's email address, such as ada@example.com."));
-    const nameError = check(rules.name, name, ["input", "name"]);
-    if (nameError && input.name !== null) errors.push(nameError);
-    if (errors.length > 0) throw new UserErrors(errors);
-    await ctx.em.query("INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", [email, nameError ? email : name]);
+    if (!EMAIL.test(email)) throw new UserError("INVALID_EMAIL", ["input", "email"], "Give the member's email address, such as ada@example.com.");
+    await ctx.em.query("INSERT INTO users (email) VALUES ($1) ON CONFLICT (email) DO NOTHING", [email]);
     const user = await ctx.em.findOneByOrFail(User, { email });
     if (await ctx.em.existsBy(Membership, { orgId: ctx.orgId, userId: user.id })) {
       throw new UserError("ALREADY_MEMBER", ["input", "email"], `${email} is already a member of the org; change their role with updateMemberRole.`);

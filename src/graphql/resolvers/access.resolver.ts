@@ -51,7 +51,7 @@ export class AccessMutations {
   addMember(@Ctx() ctx: GraphQLContext, @Arg("input") input: AddMemberInput) {
     return mutate(ctx, async () => {
       await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { member: presentMember(await ctx.services.members.add(ctx, { email: input.email, name: input.name ?? null, role: input.role })) };
+      return { member: presentMember(await ctx.services.members.add(ctx, { email: input.email, role: input.role })) };
     });
   }
 

@@ -132,10 +132,6 @@ export class RevokeAccessKeyInput {
 export class AddMemberInput {
   @Field(() => ID) orgId!: string;
   @Field() @MaxLength(320) email!: string;
-  @Field(() => String, { nullable: true, description: "Used when the person is new to this server; defaults to the email's local part." })
-  @IsOptional()
-  @MaxLength(256)
-  name?: string | null;
   @Field(() => Role) role!: Role;
 }
 

@@ -101,11 +101,9 @@ registerEnumType(AccessKeyKind, {
 });
 registerEnumType(AuditOutcome, { name: "AuditOutcome", description: "How an audited action ended." });
 
-@ObjectType("User", { implements: Node, description: "A person who can be a member of orgs." })
+@ObjectType("User", { implements: Node, description: "A person who can be a member of orgs, known by email alone (nothing one org sets is visible to another)." })
 export class UserType extends Node {
   @Field() email!: string;
-  @Field() name!: string;
-  @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
 @ObjectType("Member", { description: "A user's membership in an org." })
