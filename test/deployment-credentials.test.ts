@@ -309,7 +309,7 @@ describe("deploymentCredentials", () => {
       const result = await deployed(ci, { stage: "prod" });
       const [event] = await auditEvents("credentials.issue");
       expect(event.outcome).to.equal("SUCCESS");
-      expect(event.actor_label).to.equal('access key "ci" (DEPLOYER)');
+      expect(event.actor_label).to.equal('org key "ci" (DEPLOYER)');
       expect(event.target_id).to.equal(fromGlobalId(result.instance.id)!.id);
       expect(event.details).to.deep.include({
         providerId: fromGlobalId(role.id)!.id,

@@ -58,3 +58,39 @@ export async function linkToInstance(key: string, providerId: string, instanceId
   );
   return data.linkProviderToInstance;
 }
+
+export interface KeyOptions {
+  role?: string | null;
+  userId?: string | null;
+  scope?: { apps?: string[]; services?: string[]; stages?: string[] } | null;
+  expiresAt?: string | null;
+  name?: string;
+}
+
+/** Creates an access key through the API and returns its token and global id. */
+export async function createKey(adminKey: string, orgId: string, options: KeyOptions): Promise<{ token: string; id: string }> {
+  const data = await ok(
+    adminKey,
+    `mutation($input: CreateAccessKeyInput!) { createAccessKey(input: $input) { token accessKey { id } userErrors { code field message } } }`,
+    { input: { orgId, name: options.name ?? `key ${Math.random().toString(36).slice(2, 8)}`, role: options.role, userId: options.userId, scope: options.scope, expiresAt: options.expiresAt } },
+  );
+  if (data.createAccessKey.userErrors.length) throw new Error(JSON.stringify(data.createAccessKey.userErrors));
+  return { token: data.createAccessKey.token, id: data.createAccessKey.accessKey.id };
+}
+
+export async function addMember(adminKey: string, orgId: string, email: string, role: string): Promise<string> {
+  const data = await ok(
+    adminKey,
+    `mutation($input: AddMemberInput!) { addMember(input: $input) { member { user { id } } userErrors { code message } } }`,
+    { input: { orgId, email, role } },
+  );
+  if (data.addMember.userErrors.length) throw new Error(JSON.stringify(data.addMember.userErrors));
+  return data.addMember.member.user.id;
+}
+
+/** A member with a personal key: what a person in the dashboard acts with. */
+export async function memberWithKey(adminKey: string, orgId: string, email: string, role: string): Promise<{ userId: string; token: string }> {
+  const userId = await addMember(adminKey, orgId, email, role);
+  const { token } = await createKey(adminKey, orgId, { userId, name: `laptop of ${email.split("@")[0]}` });
+  return { userId, token };
+}

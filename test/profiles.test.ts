@@ -239,7 +239,7 @@ describe("migrating from deployment profiles", () => {
     expect(await application.services.profiles.migrateIfPending(ctx)).to.equal(null);
     expect(statements.count).to.equal(1);
     const [event] = await application.dataSource.query("SELECT actor_label, details FROM audit_events WHERE action = 'profiles.migrate'");
-    expect(event.actor_label).to.match(/^access key "bootstrap admin key"/);
+    expect(event.actor_label).to.match(/^org key "bootstrap admin key"/);
     expect(event.details.trigger).to.equal("AUTOMATIC");
 
     // A stage mapped after the migration makes the org pending again; the next run applies it.

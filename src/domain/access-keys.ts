@@ -1,8 +1,10 @@
 import { createHash, randomInt } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { AccessKey, Org, Role } from "../entities/index.js";
-import type { Actor } from "./context.js";
-import { UnauthenticatedError } from "./errors.js";
+import { AccessKey, Membership, Org, Role, User } from "../entities/index.js";
+import { deny, type AuditService } from "./audit.js";
+import type { AccessScope, Actor, RequestContext } from "./context.js";
+import { NotFoundError, UnauthenticatedError, UserError, UserErrors } from "./errors.js";
+import { check, rules } from "./validation.js";
 
 const PREFIX = "pvk_";
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -49,42 +51,87 @@ export const hashToken = (token: string): Buffer => createHash("sha256").update(
 
 const hintOf = (token: string) => `${token.slice(0, PREFIX.length + 4)}…${token.slice(-4)}`;
 
+export interface AccessKeyFields {
+  orgId: string;
+  name: string;
+  /** Set for an org key; null for a personal key, which takes its user's role. */
+  role: Role | null;
+  userId?: string | null;
+  createdByKeyId?: string | null;
+  expiresAt?: Date | null;
+  scope?: AccessScope | null;
+}
+
 /** A new key; the token is returned once and only its hash is kept. */
-export async function issueAccessKey(
-  em: EntityManager,
-  fields: { orgId: string; name: string; role: Role; expiresAt?: Date | null },
-): Promise<{ key: AccessKey; token: string }> {
+export async function issueAccessKey(em: EntityManager, fields: AccessKeyFields): Promise<{ key: AccessKey; token: string }> {
   const token = generateToken();
   const key = await em.save(
     em.create(AccessKey, {
       orgId: fields.orgId,
       name: fields.name,
       role: fields.role,
+      userId: fields.userId ?? null,
+      createdByKeyId: fields.createdByKeyId ?? null,
       tokenHash: hashToken(token),
       tokenHint: hintOf(token),
       expiresAt: fields.expiresAt ?? null,
       revokedAt: null,
       lastUsedAt: null,
+      scopeApps: fields.scope?.apps ?? null,
+      scopeServices: fields.scope?.services ?? null,
+      scopeStages: fields.scope?.stages ?? null,
     }),
   );
   return { key, token };
 }
 
+export enum AccessKeyKind {
+  PERSONAL = "PERSONAL",
+  ORG = "ORG",
+}
+
+export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
+
+export function scopeOf(key: AccessKey): AccessScope | null {
+  if (!key.scopeApps && !key.scopeServices && !key.scopeStages) return null;
+  return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages };
+}
+
 /** How stale `last_used_at` may get before a request writes it again. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** The actor behind a bearer token; every failure looks the same to the caller. */
+const INVALID_KEY = "The access key is not valid: it is unknown, revoked or expired. Ask an org admin for a new one.";
+
+/**
+ * The actor behind a bearer token; every failure looks the same to the caller. The key (and a
+ * personal key's membership) is read from the database on every request, never cached, so a
+ * revocation, an expiry or a removed member takes effect on the next request on every process.
+ */
 export async function authenticate(em: EntityManager, token: string): Promise<Actor> {
   if (!isWellFormedToken(token)) throw new UnauthenticatedError("The access key is not valid. Send a key created by this server as `Authorization: Bearer <key>`.");
   const key = await em.findOneBy(AccessKey, { tokenHash: hashToken(token) });
   const now = Date.now();
-  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) {
-    throw new UnauthenticatedError("The access key is not valid: it is unknown, revoked or expired. Ask an org admin for a new one.");
+  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) throw new UnauthenticatedError(INVALID_KEY);
+  let role = key.role;
+  let user: User | null = null;
+  if (key.userId) {
+    const membership = await em.findOneBy(Membership, { orgId: key.orgId, userId: key.userId });
+    user = await em.findOneBy(User, { id: key.userId });
+    role = membership?.role ?? null;
   }
+  if (!role) throw new UnauthenticatedError(INVALID_KEY);
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await em.update(AccessKey, { id: key.id }, { lastUsedAt: new Date(now) });
   }
-  return { accessKeyId: key.id, accessKeyName: key.name, orgId: key.orgId, role: key.role };
+  return {
+    accessKeyId: key.id,
+    accessKeyName: key.name,
+    orgId: key.orgId,
+    role,
+    userId: user?.id ?? null,
+    userEmail: user?.email ?? null,
+    scope: scopeOf(key),
+  };
 }
 
 /** Creates the org if needed and an admin key for it: how an operator starts, or recovers access. */
@@ -101,4 +148,104 @@ export async function bootstrapOrg(
     const { token } = await issueAccessKey(tx, { orgId: org.id, name: "bootstrap admin key", role: Role.ADMIN });
     return { org, created, token };
   });
+}
+
+const STAGE_PATTERN = /^[A-Za-z0-9*-]{1,64}$/;
+
+function validateScope(scope: AccessScope | null): UserError[] {
+  if (!scope) return [];
+  const errors: UserError[] = [];
+  const lists: Array<[keyof AccessScope, string[] | null]> = [["apps", scope.apps], ["services", scope.services], ["stages", scope.stages]];
+  for (const [field, values] of lists) {
+    if (values === null) continue;
+    const path = ["input", "scope", field];
+    if (values.length === 0 || values.length > 100) {
+      errors.push(new UserError("INVALID_SCOPE", path, `Give 1–100 ${field}, or leave ${field} out for any; an empty list would admit nothing.`));
+    } else if (field === "stages") {
+      if (!values.every((v) => STAGE_PATTERN.test(v))) {
+        errors.push(new UserError("INVALID_SCOPE", path, "A stage pattern is 1–64 letters, digits, hyphens and `*` wildcards, such as `feature-*` or `prod`."));
+      }
+    } else if (!values.every((v) => rules.appOrServiceName.pattern.test(v))) {
+      errors.push(new UserError("INVALID_SCOPE", path, rules.appOrServiceName.message));
+    }
+  }
+  return errors;
+}
+
+export interface CreateAccessKeyInput {
+  name: string;
+  /** Set: a personal key for that member. Null: an org key with `role`. */
+  userId: string | null;
+  role: Role | null;
+  expiresAt: Date | null;
+  scope: AccessScope | null;
+}
+
+/** Creating and revoking access keys. Who may: admins for any key; a member for their own personal keys. */
+export class AccessKeyService {
+  constructor(private readonly audit: AuditService) {}
+
+  async key(ctx: RequestContext, keyId: string): Promise<AccessKey> {
+    const key = await ctx.em.findOneBy(AccessKey, { id: keyId, orgId: ctx.orgId });
+    if (!key) throw new NotFoundError("The access key");
+    return key;
+  }
+
+  async create(ctx: RequestContext, input: CreateAccessKeyInput): Promise<{ key: AccessKey; token: string }> {
+    const { actor } = ctx;
+    const personal = input.userId !== null;
+    if (personal) {
+      const membership = await ctx.em.findOneBy(Membership, { orgId: ctx.orgId, userId: input.userId! });
+      if (!membership) throw new NotFoundError("The member");
+    }
+    if (actor.role !== Role.ADMIN && !(personal && input.userId === actor.userId)) {
+      await deny(ctx, { action: "accessKey.create", details: { personal } }, "Only an org admin creates org keys and other members' keys; a member may create personal keys for themselves.");
+    }
+    if (actor.scope) {
+      await deny(ctx, { action: "accessKey.create", details: { personal } }, "A scoped access key cannot create keys: the new key could reach beyond its scope. Use an unscoped key.");
+    }
+    const errors = validateScope(input.scope);
+    const nameError = check(rules.name, input.name, ["input", "name"]);
+    if (nameError) errors.push(nameError);
+    if (personal && input.role) {
+      errors.push(new UserError("ROLE_NOT_ALLOWED", ["input", "role"], "A personal key acts with its member's role; leave role out (change the member's role instead)."));
+    }
+    if (!personal && !input.role) {
+      errors.push(new UserError("ROLE_REQUIRED", ["input", "role"], "An org key needs a role; CI keys are usually DEPLOYER."));
+    }
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      errors.push(new UserError("INVALID_EXPIRY", ["input", "expiresAt"], "The expiry must be in the future; leave it out for a key that does not expire."));
+    }
+    if (errors.length > 0) throw new UserErrors(errors);
+    const issued = await issueAccessKey(ctx.em, {
+      orgId: ctx.orgId,
+      name: input.name,
+      role: personal ? null : input.role,
+      userId: input.userId,
+      createdByKeyId: actor.accessKeyId,
+      expiresAt: input.expiresAt,
+      scope: input.scope,
+    });
+    await this.audit.record(ctx, {
+      action: "accessKey.create",
+      targetType: "AccessKey",
+      targetId: issued.key.id,
+      details: { name: input.name, personal, userId: input.userId, role: issued.key.role, expiresAt: input.expiresAt, scope: input.scope },
+    });
+    return issued;
+  }
+
+  /** Revokes the key; the next request made with it fails, on every server process. */
+  async revoke(ctx: RequestContext, keyId: string): Promise<AccessKey> {
+    const key = await this.key(ctx, keyId);
+    const own = key.userId !== null && key.userId === ctx.actor.userId;
+    if (ctx.actor.role !== Role.ADMIN && !own) {
+      await deny(ctx, { action: "accessKey.revoke", targetType: "AccessKey", targetId: key.id }, "Only an org admin revokes other keys; a member may revoke their own personal keys.");
+    }
+    if (key.revokedAt) throw new UserError("ALREADY_REVOKED", ["input", "accessKeyId"], `The key "${key.name}" was already revoked.`);
+    key.revokedAt = new Date();
+    await ctx.em.update(AccessKey, { id: key.id, orgId: ctx.orgId }, { revokedAt: key.revokedAt });
+    await this.audit.record(ctx, { action: "accessKey.revoke", targetType: "AccessKey", targetId: key.id, details: { name: key.name } });
+    return key;
+  }
 }

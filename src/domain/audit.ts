@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { AuditEvent, AuditOutcome } from "../entities/index.js";
 import type { RequestContext } from "./context.js";
+import { ForbiddenError } from "./errors.js";
 
 export interface AuditEntry {
   action: string;
@@ -11,11 +12,19 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+export interface AuditActor {
+  orgId: string;
+  requestId?: string | null;
+  actorKeyId?: string | null;
+  actorUserId?: string | null;
+  actorLabel: string;
+}
+
 /** Writes audit events. Inside a mutation they share its transaction: no record, no change. */
 export class AuditService {
   /** Records within the context's transaction (or the pool, outside one). */
   record(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
-    return AuditService.write(ctx.em, AuditService.eventOf(ctx, entry));
+    return AuditService.write(ctx.em, { ...AuditService.actorOf(ctx), ...entry });
   }
 
   /**
@@ -23,28 +32,30 @@ export class AuditService {
    * mutation is about to be rolled back.
    */
   recordApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
-    return AuditService.write(ctx.em.dataSource.manager, AuditService.eventOf(ctx, entry));
+    return AuditService.write(ctx.em.connection.manager, { ...AuditService.actorOf(ctx), ...entry });
   }
 
-  private static eventOf(ctx: RequestContext, entry: AuditEntry) {
+  /** Who acted, as the audit trail names them: the key's id and name (never the key) and its user. */
+  static actorOf(ctx: RequestContext): AuditActor {
+    const { actor } = ctx;
+    const who = actor.userEmail ? `${actor.userEmail} with personal key` : "org key";
     return {
       orgId: ctx.orgId,
       requestId: ctx.requestId,
-      actorKeyId: ctx.actor.accessKeyId,
-      actorLabel: ctx.actor.accessKeyId ? `access key "${ctx.actor.accessKeyName}" (${ctx.actor.role})` : ctx.actor.accessKeyName,
-      ...entry,
+      actorKeyId: actor.accessKeyId,
+      actorUserId: actor.userId,
+      // The server acting on an operator's command has no key: its label says what ran.
+      actorLabel: actor.accessKeyId ? `${who} "${actor.accessKeyName}" (${actor.role})` : actor.accessKeyName,
     };
   }
 
-  static write(
-    em: EntityManager,
-    event: AuditEntry & { orgId: string; requestId?: string | null; actorKeyId?: string | null; actorLabel: string },
-  ): Promise<AuditEvent> {
+  static write(em: EntityManager, event: AuditEntry & AuditActor): Promise<AuditEvent> {
     return em.save(
       em.create(AuditEvent, {
         orgId: event.orgId,
         requestId: event.requestId ?? null,
         actorKeyId: event.actorKeyId ?? null,
+        actorUserId: event.actorUserId ?? null,
         actorLabel: event.actorLabel,
         action: event.action,
         targetType: event.targetType ?? null,
@@ -54,4 +65,13 @@ export class AuditService {
       }),
     );
   }
+}
+
+/**
+ * Refuses an authorization: records a DENIED event on the pool, outside the request's transaction
+ * (the refusal rolls the transaction back, the record must stay), then throws FORBIDDEN.
+ */
+export async function deny(ctx: RequestContext, entry: Omit<AuditEntry, "outcome">, message: string): Promise<never> {
+  await AuditService.write(ctx.em.connection.manager, { ...AuditService.actorOf(ctx), ...entry, outcome: AuditOutcome.DENIED });
+  throw new ForbiddenError(message);
 }

@@ -1,6 +1,8 @@
 import { App, Instance, Org, Service } from "../entities/index.js";
+import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import { assertInScope, isInScope } from "./scope.js";
 import { check, rules } from "./validation.js";
 
 const UNIQUE_VIOLATION = "23505";
@@ -15,8 +17,13 @@ function validateAll(...errors: Array<UserError | null>): void {
   if (found.length > 0) throw new UserErrors(found);
 }
 
-/** Orgs, apps, services and instances: the things providers are linked to. */
+/**
+ * Orgs, apps, services and instances: the things providers are linked to. Lookups apply the caller's
+ * key scope: what lies outside it is not found, the same as what does not exist.
+ */
 export class CatalogService {
+  constructor(private readonly audit: AuditService) {}
+
   async org(ctx: RequestContext, orgId: string): Promise<Org> {
     const org = orgId === ctx.orgId ? await ctx.em.findOneBy(Org, { id: orgId }) : null;
     if (!org) throw new NotFoundError("The org");
@@ -31,51 +38,73 @@ export class CatalogService {
 
   async app(ctx: RequestContext, appId: string): Promise<App> {
     const app = await ctx.em.findOneBy(App, { id: appId, orgId: ctx.orgId });
-    if (!app) throw new NotFoundError("The app");
+    if (!app || !isInScope(ctx.actor.scope, { appName: app.name })) throw new NotFoundError("The app");
     return app;
   }
 
   async service(ctx: RequestContext, serviceId: string): Promise<Service> {
     const service = await ctx.em.findOneBy(Service, { id: serviceId, orgId: ctx.orgId });
-    if (!service) throw new NotFoundError("The service");
+    const app = service && ctx.actor.scope ? await ctx.em.findOneBy(App, { id: service.appId, orgId: ctx.orgId }) : null;
+    if (!service || (ctx.actor.scope && !(app && isInScope(ctx.actor.scope, { appName: app.name, serviceName: service.name })))) {
+      throw new NotFoundError("The service");
+    }
     return service;
   }
 
   async instance(ctx: RequestContext, instanceId: string): Promise<Instance> {
     const instance = await ctx.em.findOneBy(Instance, { id: instanceId, orgId: ctx.orgId });
     if (!instance) throw new NotFoundError("The instance");
+    if (ctx.actor.scope) {
+      const service = await ctx.em.findOneBy(Service, { id: instance.serviceId, orgId: ctx.orgId });
+      const app = service && (await ctx.em.findOneBy(App, { id: service.appId, orgId: ctx.orgId }));
+      if (!service || !app || !isInScope(ctx.actor.scope, { appName: app.name, serviceName: service.name, stage: instance.stage })) {
+        throw new NotFoundError("The instance");
+      }
+    }
     return instance;
   }
 
   async createApp(ctx: RequestContext, orgId: string, name: string): Promise<App> {
     await this.org(ctx, orgId);
     validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    await assertInScope(ctx, { appName: name });
     if (await ctx.em.existsBy(App, { orgId, name })) {
       throw new UserError("NAME_TAKEN", ["input", "name"], `The org already has an app named "${name}".`);
     }
-    return ctx.em.save(ctx.em.create(App, { orgId, name }));
+    const app = await ctx.em.save(ctx.em.create(App, { orgId, name }));
+    await this.audit.record(ctx, { action: "app.create", targetType: "App", targetId: app.id, details: { name } });
+    return app;
   }
 
   async createService(ctx: RequestContext, appId: string, name: string): Promise<Service> {
     const app = await this.app(ctx, appId);
     validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    await assertInScope(ctx, { appName: app.name, serviceName: name });
     if (await ctx.em.existsBy(Service, { appId, name })) {
       throw new UserError("NAME_TAKEN", ["input", "name"], `The app "${app.name}" already has a service named "${name}".`);
     }
-    return ctx.em.save(ctx.em.create(Service, { orgId: ctx.orgId, appId, name }));
+    const service = await ctx.em.save(ctx.em.create(Service, { orgId: ctx.orgId, appId, name }));
+    await this.audit.record(ctx, { action: "service.create", targetType: "Service", targetId: service.id, details: { app: app.name, name } });
+    return service;
   }
 
   async createInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance> {
-    await this.service(ctx, serviceId);
+    const service = await this.service(ctx, serviceId);
     validateAll(
       check(rules.stage, stage, ["input", "stage"]),
       region === null ? null : check(rules.region, region, ["input", "region"]),
     );
+    if (ctx.actor.scope) {
+      const app = await this.app(ctx, service.appId);
+      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
+    }
     if (await this.findInstance(ctx, serviceId, stage, region)) {
       const where = region ? `stage "${stage}" in ${region}` : `stage "${stage}"`;
       throw new UserError("INSTANCE_EXISTS", ["input", "stage"], `The service already has an instance for ${where}.`);
     }
-    return ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
+    const instance = await ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
+    await this.audit.record(ctx, { action: "instance.create", targetType: "Instance", targetId: instance.id, details: { service: service.name, stage, region } });
+    return instance;
   }
 
   /**

@@ -2,18 +2,33 @@ import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { Role } from "../entities/index.js";
 
-/** Who is calling: an access key (or the server itself), acting in exactly one org with one role. */
+/** What a key is limited to; null in a field means "any". A scope only narrows the role. */
+export interface AccessScope {
+  apps: string[] | null;
+  services: string[] | null;
+  /** Glob patterns: `*` matches any run of characters, e.g. `feature-*`. */
+  stages: string[] | null;
+}
+
+/**
+ * Who is calling: an access key (or the server itself), acting in exactly one org with one role. A personal key carries
+ * its user (and the user's membership role); an org key has no user.
+ */
 export interface Actor {
   /** Null when the server itself acts for the org, e.g. a CLI command run by an operator. */
   accessKeyId: string | null;
   accessKeyName: string;
   orgId: string;
   role: Role;
+  userId: string | null;
+  userEmail: string | null;
+  /** Null: the key is not limited to some apps, services or stages. */
+  scope: AccessScope | null;
 }
 
 /** The server acting for an org on an operator's command: audited under the label, with no access key. */
 export function serverActor(orgId: string, label: string): Actor {
-  return { accessKeyId: null, accessKeyName: label, orgId, role: Role.ADMIN };
+  return { accessKeyId: null, accessKeyName: label, orgId, role: Role.ADMIN, userId: null, userEmail: null, scope: null };
 }
 
 /**

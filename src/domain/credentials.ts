@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { StsAdapter, StsFailure, StsFailureKind, type AwsKeyPair } from "../aws/sts.js";
 import { AuditOutcome, CredentialKind, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import type { ProfileService } from "./profiles.js";
+import { assertInScope } from "./scope.js";
 import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
@@ -139,12 +140,14 @@ export class DeploymentCredentialsService {
   ) {}
 
   /**
-   * The one place that decides whether the caller may get credentials for this target. For now: the
-   * org must be the caller's (another org's looks like an unknown one). Key scopes plug in here.
+   * The one place that decides whether the caller may get credentials for this target: the org must
+   * be the caller's (another org's looks like an unknown one), and a scoped key must cover the app,
+   * service and stage — so a preview pipeline's key can never mint prod credentials.
    */
   async assertMayDeploy(ctx: RequestContext, target: DeploymentTarget): Promise<Org> {
     const org = await this.catalog.orgBySlug(ctx, target.org);
     if (!org) throw new NotFoundError(`The org "${target.org}"`);
+    await assertInScope(ctx, { appName: target.app, serviceName: target.service, stage: target.stage });
     return org;
   }
 

@@ -1,4 +1,5 @@
 import { Instance, InstanceProviderLink, Provider, Service, ServiceProviderLink } from "../entities/index.js";
+import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { UserError } from "./errors.js";
@@ -11,16 +12,23 @@ export interface LinkChange<T> {
   replacedProvider: Provider | null;
 }
 
-type LinkTable = { entity: typeof ServiceProviderLink | typeof InstanceProviderLink; column: "service_id" | "instance_id"; table: string };
+type LinkTable = {
+  entity: typeof ServiceProviderLink | typeof InstanceProviderLink;
+  column: "service_id" | "instance_id";
+  table: string;
+  noun: "service" | "instance";
+  targetType: "Service" | "Instance";
+};
 
-const SERVICE_LINKS: LinkTable = { entity: ServiceProviderLink, column: "service_id", table: "service_provider_links" };
-const INSTANCE_LINKS: LinkTable = { entity: InstanceProviderLink, column: "instance_id", table: "instance_provider_links" };
+const SERVICE_LINKS: LinkTable = { entity: ServiceProviderLink, column: "service_id", table: "service_provider_links", noun: "service", targetType: "Service" };
+const INSTANCE_LINKS: LinkTable = { entity: InstanceProviderLink, column: "instance_id", table: "instance_provider_links", noun: "instance", targetType: "Instance" };
 
 /** Links providers to services and instances: at most one provider of a type on each. */
 export class LinkService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
+    private readonly audit: AuditService,
   ) {}
 
   async linkToService(ctx: RequestContext, providerId: string, serviceId: string): Promise<LinkChange<Service>> {
@@ -35,13 +43,13 @@ export class LinkService {
 
   async unlinkFromService(ctx: RequestContext, providerId: string, serviceId: string): Promise<{ service: Service; provider: Provider }> {
     const service = await this.catalog.service(ctx, serviceId);
-    const provider = await this.unlink(ctx, SERVICE_LINKS, service.id, providerId, "service");
+    const provider = await this.unlink(ctx, SERVICE_LINKS, service.id, providerId);
     return { service, provider };
   }
 
   async unlinkFromInstance(ctx: RequestContext, providerId: string, instanceId: string): Promise<{ instance: Instance; provider: Provider }> {
     const instance = await this.catalog.instance(ctx, instanceId);
-    const provider = await this.unlink(ctx, INSTANCE_LINKS, instance.id, providerId, "instance");
+    const provider = await this.unlink(ctx, INSTANCE_LINKS, instance.id, providerId);
     return { instance, provider };
   }
 
@@ -62,18 +70,30 @@ export class LinkService {
     );
     const previousId = previous?.provider_id ?? null;
     const replacedProvider = previousId && previousId !== provider.id ? await ctx.em.findOneBy(Provider, { id: previousId, orgId: ctx.orgId }) : null;
+    await this.audit.record(ctx, {
+      action: `link.${links.noun}`,
+      targetType: links.targetType,
+      targetId,
+      details: { providerId: provider.id, providerName: provider.name, providerType: provider.type, replacedProviderId: replacedProvider?.id ?? null },
+    });
     return { provider, replacedProvider };
   }
 
-  private async unlink(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string, noun: string): Promise<Provider> {
+  private async unlink(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string): Promise<Provider> {
     const provider = await this.providers.provider(ctx, providerId);
     const [, removed]: [unknown, number] = await ctx.em.query(
       `DELETE FROM ${links.table} WHERE ${links.column} = $1 AND provider_id = $2 AND org_id = $3`,
       [targetId, provider.id, ctx.orgId],
     );
     if (removed === 0) {
-      throw new UserError("NOT_LINKED", ["input", "providerId"], `The provider "${provider.name}" is not linked to this ${noun}; nothing was removed.`);
+      throw new UserError("NOT_LINKED", ["input", "providerId"], `The provider "${provider.name}" is not linked to this ${links.noun}; nothing was removed.`);
     }
+    await this.audit.record(ctx, {
+      action: `unlink.${links.noun}`,
+      targetType: links.targetType,
+      targetId,
+      details: { providerId: provider.id, providerName: provider.name, providerType: provider.type },
+    });
     return provider;
   }
 }

@@ -107,10 +107,11 @@ export async function countByParent(
     return counts;
   }
   for (const id of parent.ids) counts.set(id, 0);
+  const where = filter ? ` AND ${filter.sql(3)}` : "";
   const rows = await em.query(
-    `SELECT "${parent.column}" AS parent, count(*)::int AS n FROM "${table}"
-     WHERE org_id = $1 AND "${parent.column}" = ANY($2::uuid[]) GROUP BY 1`,
-    [orgId, parent.ids],
+    `SELECT t."${parent.column}" AS parent, count(*)::int AS n FROM "${table}" t
+     WHERE t.org_id = $1 AND t."${parent.column}" = ANY($2::uuid[])${where} GROUP BY 1`,
+    [orgId, parent.ids, ...(filter?.params ?? [])],
   );
   for (const row of rows) counts.set(row.parent, row.n);
   return counts;

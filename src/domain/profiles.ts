@@ -298,12 +298,7 @@ export class ProfileService {
     }
     const name = namesake ? await this.freeName(ctx, profile.name) : profile.name;
     const provider = await this.providers.create(ctx, { name, credentials: { kind: CredentialKind.AWS_ROLE, roleArn: profile.roleArn } });
-    await this.audit.record(ctx, {
-      action: "provider.create",
-      targetType: "Provider",
-      targetId: provider.id,
-      details: { name: provider.name, kind: provider.kind, roleArn: profile.roleArn, fromDeploymentProfile: profile.id },
-    });
+    // ProviderService.create audits the provider; markMigrated's profile.migrate event names the profile it came from.
     const note = namesake ? `The name "${profile.name}" belongs to another provider with different credentials, so this one is "${name}".` : null;
     report.providersCreated.push(entry(provider, note));
     await this.markMigrated(ctx, profile, provider, { created: true });

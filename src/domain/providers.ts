@@ -99,7 +99,7 @@ function splitCredentials(input: CredentialsInput, previous: ProviderSettings | 
 export class ProviderService {
   constructor(
     private readonly secretBox: SecretBox,
-    private readonly audit: AuditService = new AuditService(),
+    private readonly audit: AuditService,
   ) {}
 
   async provider(ctx: RequestContext, providerId: string): Promise<Provider> {
@@ -120,7 +120,9 @@ export class ProviderService {
       isDefault: false,
     });
     this.applyCredentials(provider, input.credentials);
-    return this.save(ctx, provider);
+    const saved = await this.save(ctx, provider);
+    await this.recordChange(ctx, "provider.create", saved, {});
+    return saved;
   }
 
   async update(ctx: RequestContext, providerId: string, changes: { name?: string | null; credentials?: CredentialsInput | null }): Promise<Provider> {
@@ -143,7 +145,9 @@ export class ProviderService {
       }
       this.applyCredentials(provider, changes.credentials);
     }
-    return this.save(ctx, provider);
+    const saved = await this.save(ctx, provider);
+    await this.recordChange(ctx, "provider.update", saved, { renamed: changes.name != null, credentialsReplaced: Boolean(changes.credentials) });
+    return saved;
   }
 
   /** Deletes the provider and every link to it, saying how many of each went. */
@@ -152,6 +156,7 @@ export class ProviderService {
     const unlinkedServiceCount = await ctx.em.countBy(ServiceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
     const unlinkedInstanceCount = await ctx.em.countBy(InstanceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
     await ctx.em.delete(Provider, { id: provider.id, orgId: ctx.orgId });
+    await this.recordChange(ctx, "provider.delete", provider, { unlinkedServiceCount, unlinkedInstanceCount });
     return { providerId: provider.id, unlinkedServiceCount, unlinkedInstanceCount };
   }
 
@@ -164,6 +169,7 @@ export class ProviderService {
     await ctx.em.update(Provider, { id: provider.id, orgId: ctx.orgId }, { isDefault: true });
     provider.isDefault = true;
     if (previousDefault) previousDefault.isDefault = false;
+    await this.recordChange(ctx, "provider.setDefault", provider, { previousDefaultId: previousDefault?.id ?? null });
     return { provider, previousDefault };
   }
 
@@ -172,6 +178,7 @@ export class ProviderService {
     if (previousDefault) {
       await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
       previousDefault.isDefault = false;
+      await this.recordChange(ctx, "provider.unsetDefault", previousDefault, {});
     }
     return previousDefault;
   }
@@ -214,6 +221,16 @@ export class ProviderService {
           `(or list the old key in PROVIDERS_PREVIOUS_MASTER_KEYS).`,
       );
     }
+  }
+
+  /** Audits a change by the provider's id, name, type and kind: never its credentials. */
+  private recordChange(ctx: RequestContext, action: string, provider: Provider, details: Record<string, unknown>) {
+    return this.audit.record(ctx, {
+      action,
+      targetType: "Provider",
+      targetId: provider.id,
+      details: { name: provider.name, type: provider.type, kind: provider.kind, ...details },
+    });
   }
 
   private applyCredentials(provider: Provider, credentials: CredentialsInput): void {

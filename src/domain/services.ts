@@ -1,27 +1,31 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
 import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
 import { DeploymentCredentialsService } from "./credentials.js";
 import { LinkService } from "./links.js";
 import { ProfileService } from "./profiles.js";
+import { MemberService } from "./members.js";
 import { ProviderService } from "./providers.js";
 
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
-  readonly catalog = new CatalogService();
+  readonly catalog = new CatalogService(this.audit);
   readonly providers: ProviderService;
   readonly links: LinkService;
   readonly profiles: ProfileService;
   readonly credentials: DeploymentCredentialsService;
+  readonly members = new MemberService(this.audit);
+  readonly accessKeys = new AccessKeyService(this.audit);
 
   constructor(
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
   ) {
     this.providers = new ProviderService(secretBox, this.audit);
-    this.links = new LinkService(this.catalog, this.providers);
+    this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new ProfileService(this.catalog, this.providers, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
   }

@@ -19,6 +19,8 @@ export class AuditEvent {
   @Column({ type: "text", nullable: true }) requestId!: string | null;
   /** The access key that acted (its id, never the key), or null for the server itself (CLI, automatic steps). */
   @Column({ type: "uuid", nullable: true }) actorKeyId!: string | null;
+  /** The user behind a personal key, if any. */
+  @Column({ type: "uuid", nullable: true }) actorUserId!: string | null;
   @Column("text") actorLabel!: string;
   /** e.g. provider.create, link.service, credentials.issue */
   @Column("text") action!: string;

@@ -7,9 +7,25 @@ import { Org } from "./org.entity.js";
 import { InstanceProviderLink, ServiceProviderLink } from "./provider-link.entity.js";
 import { Provider } from "./provider.entity.js";
 import { Service } from "./service.entity.js";
+import { Membership } from "./membership.entity.js";
+import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditEvent, DeploymentProfile, AuditOutcome, Instance, InstanceProviderLink, Org, Provider, Service, ServiceProviderLink };
+export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
-export const entities = [Org, App, Service, Instance, Provider, ServiceProviderLink, InstanceProviderLink, AccessKey, AuditEvent, DeploymentProfile, AppStageProfile];
+export const entities = [
+  Org,
+  App,
+  Service,
+  Instance,
+  Provider,
+  ServiceProviderLink,
+  InstanceProviderLink,
+  AccessKey,
+  AuditEvent,
+  User,
+  Membership,
+  DeploymentProfile,
+  AppStageProfile,
+];

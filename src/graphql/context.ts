@@ -14,6 +14,6 @@ export class GraphQLContext extends RequestContext {
     requestId?: string,
   ) {
     super(actor, dataSource.manager, requestId);
-    this.loaders = new Loaders(() => this.em, actor.orgId);
+    this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope);
   }
 }

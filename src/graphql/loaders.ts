@@ -4,14 +4,32 @@ import { App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
 import { DEFAULT_STAGE } from "../domain/profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
+import type { AccessScope } from "../domain/context.js";
+import { scopeCondition, scopeFilter } from "../domain/scope.js";
+
+type ScopedKind = "app" | "service" | "instance";
+const SCOPED_KIND = new Map<unknown, ScopedKind>([
+  [App, "app"],
+  [Service, "service"],
+  [Instance, "instance"],
+]);
+
+type Filter = NonNullable<ListSpec<ObjectLiteral>["filter"]>;
+
+/** Both filters, numbering the second's parameters after the first's. */
+function both(a: Filter | undefined, b: Filter | undefined): Filter | undefined {
+  if (!a || !b) return a ?? b;
+  return { sql: (n) => `${a.sql(n)} AND ${b.sql(n + a.params.length)}`, params: [...a.params, ...b.params] };
+}
 
 /** Postgres binds at most 65535 parameters; arrays count as one, but keep statements modest. */
 const MAX_BATCH = 1000;
 
 /**
  * Per-request DataLoaders. Every key is scoped to the caller's org by construction (the org id is
- * fixed when the loaders are made), so a batch can never mix tenants. Made anew for each request
- * and cleared after each mutation.
+ * fixed when the loaders are made), so a batch can never mix tenants. A scoped key's apps, services
+ * and instances outside its scope are left out of every lookup, list and count. Made anew for each
+ * request and cleared after each mutation.
  */
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
@@ -19,7 +37,13 @@ export class Loaders {
   constructor(
     private readonly em: () => EntityManager,
     private readonly orgId: string,
+    private readonly scope: AccessScope | null,
   ) {}
+
+  private scopeFilterOf(entity: unknown): Filter | undefined {
+    const kind = SCOPED_KIND.get(entity);
+    return kind ? scopeFilter(this.scope, kind) : undefined;
+  }
 
   clear(): void {
     this.loaders.clear();
@@ -40,11 +64,18 @@ export class Loaders {
 
   private byId<T extends ObjectLiteral & { id: string; orgId: string }>(entity: EntityTarget<T>, name: string) {
     return this.get<string, T | null>(`byId:${name}`, async (ids) => {
-      const rows = await this.em()
+      const query = this.em()
         .getRepository(entity)
         .createQueryBuilder("t")
-        .where("t.orgId = :orgId AND t.id IN (:...ids)", { orgId: this.orgId, ids })
-        .getMany();
+        .where("t.orgId = :orgId AND t.id IN (:...ids)", { orgId: this.orgId, ids });
+      const kind = SCOPED_KIND.get(entity);
+      const scoped = kind && scopeCondition(this.scope, kind, "t", (value) => {
+        const name = `scope${Object.keys(query.getParameters()).length}`;
+        query.setParameter(name, value);
+        return `:${name}`;
+      });
+      if (scoped) query.andWhere(scoped);
+      const rows = await query.getMany();
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     });
@@ -87,6 +118,7 @@ export class Loaders {
     return this.get<string, Page<T>>(`page:${name}:${page.first}:${page.after ?? ""}:${filterKey}`, async (parentIds) => {
       const pages = await listPages(this.em(), {
         ...spec,
+        filter: both(spec.filter, this.scopeFilterOf(spec.entity)),
         orgId: this.orgId,
         page,
         parent: parentColumn ? { column: parentColumn, ids: parentIds } : undefined,
@@ -105,7 +137,7 @@ export class Loaders {
   ): Promise<number> {
     return this.get<string, number>(`count:${name}:${filterKey}`, async (parentIds) => {
       const parent = parentColumn ? { column: parentColumn, ids: parentIds } : null;
-      const counts = await countByParent(this.em(), entity, this.orgId, parent, filter);
+      const counts = await countByParent(this.em(), entity, this.orgId, parent, both(filter, this.scopeFilterOf(entity)));
       return parentIds.map((id) => counts.get(parentColumn ? id : "") ?? 0);
     }).load(parentId);
   }

@@ -1,20 +1,28 @@
 import type { ValidationError } from "class-validator";
 import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
 import { Role } from "../entities/index.js";
-import { ForbiddenError, UserError, UserErrors } from "../domain/errors.js";
+import { deny } from "../domain/audit.js";
+import { UserError, UserErrors } from "../domain/errors.js";
 import type { GraphQLContext } from "./context.js";
 
 const RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
 
+export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= RANK[needed];
+
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
  * `@Authorized` (a test walks the schema to prove it); without a valid key no request gets this far.
+ * A refusal is audited (outside the request's transaction, so it stays) before FORBIDDEN is thrown.
  */
-export const authChecker: AuthChecker<GraphQLContext, Role> = ({ context }, roles) => {
+export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
   const needed = Math.min(...roles.map((r) => RANK[r]));
   if (RANK[context.actor.role] >= needed) return true;
-  throw new ForbiddenError(`This needs the ${roles.join(" or ")} role (or higher); the access key has ${context.actor.role}.`);
+  return deny(
+    context,
+    { action: "authorization.role", details: { operation: `${info.parentType.name}.${info.fieldName}`, requiredRoles: roles } },
+    `This needs the ${roles.join(" or ")} role (or higher); the access key has ${context.actor.role}.`,
+  );
 };
 
 export interface UserErrorValue {

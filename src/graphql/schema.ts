@@ -17,7 +17,8 @@ import {
   ProviderLinkConflictResolver,
   SkippedDeploymentProfileResolver,
 } from "./resolvers/profiles.resolver.js";
-import { AccessKeyResolver, ProviderResolver } from "./resolvers/provider.resolver.js";
+import { ProviderResolver } from "./resolvers/provider.resolver.js";
+import { AccessKeyResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
 import { QueryResolver } from "./resolvers/query.resolver.js";
 
 export const resolvers = [
@@ -28,6 +29,8 @@ export const resolvers = [
   InstanceResolver,
   ProviderResolver,
   AccessKeyResolver,
+  UserResolver,
+  AuditEventResolver,
   CatalogMutations,
   ProviderMutations,
   LinkMutations,
@@ -41,6 +44,7 @@ export const resolvers = [
   ProviderLinkConflictResolver,
   ProfileMutations,
   CredentialsMutations,
+  AccessMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

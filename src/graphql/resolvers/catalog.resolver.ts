@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
-import { App, Instance, ProviderType, Service } from "../../entities/index.js";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { App, Instance, ProviderType, Role, Service } from "../../entities/index.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { targetOf } from "../../domain/resolution.js";
+import { assertInScope } from "../../domain/scope.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution } from "../present.js";
@@ -58,7 +59,8 @@ export class ServiceResolver {
     return toConnection(result, page, () => ctx.loaders.count("service.instances", Instance, "service_id", service.id));
   }
 
-  @FieldResolver(() => [ProviderObject], { description: "The providers linked to the service, at most one per type; its instances inherit them." })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [ProviderObject], { description: "The providers linked to the service, at most one per type; its instances inherit them. DEVELOPER or ADMIN." })
   providers(@Root() service: Service, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.linkedProviders("service", service.id);
   }
@@ -74,6 +76,10 @@ export class ServiceResolver {
     @Arg("region", () => String, { nullable: true }) region: string | null,
     @Arg("type", () => ProviderType, { defaultValue: ProviderType.AWS }) type: ProviderType,
   ) {
+    if (ctx.actor.scope) {
+      const app = await loaded(ctx.loaders.app(service.appId), "The app");
+      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
+    }
     const resolution = await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null });
     const instance = await ctx.services.catalog.findInstance(ctx, service.id, stage, region ?? null);
     return presentResolution(ctx, resolution, instance?.id ?? null);
@@ -92,7 +98,8 @@ export class InstanceResolver {
     return loaded(ctx.loaders.service(instance.serviceId), "The service");
   }
 
-  @FieldResolver(() => [ProviderObject], { description: "The providers linked to this instance itself, at most one per type." })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [ProviderObject], { description: "The providers linked to this instance itself, at most one per type. DEVELOPER or ADMIN." })
   providers(@Root() instance: Instance, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.linkedProviders("instance", instance.id);
   }

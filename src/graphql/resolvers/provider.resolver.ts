@@ -1,8 +1,8 @@
-import { FieldResolver, ID, Resolver, Root } from "type-graphql";
-import type { AccessKey, Provider } from "../../entities/index.js";
+import { Authorized, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Role, type Provider } from "../../entities/index.js";
 import { toGlobalId } from "../global-id.js";
 import { credentialsSummary } from "../present.js";
-import { AccessKeyType, ProviderCredentials, ProviderObject } from "../types/objects.js";
+import { ProviderCredentials, ProviderObject } from "../types/objects.js";
 
 @Resolver(() => ProviderObject)
 export class ProviderResolver {
@@ -11,16 +11,9 @@ export class ProviderResolver {
     return toGlobalId("Provider", provider.id);
   }
 
-  @FieldResolver(() => ProviderCredentials, { description: "What the provider holds, without its secrets." })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => ProviderCredentials, { description: "What the provider holds, without its secrets. DEVELOPER or ADMIN." })
   credentials(@Root() provider: Provider) {
     return credentialsSummary(provider);
-  }
-}
-
-@Resolver(() => AccessKeyType)
-export class AccessKeyResolver {
-  @FieldResolver(() => ID)
-  id(@Root() key: AccessKey) {
-    return toGlobalId("AccessKey", key.id);
   }
 }

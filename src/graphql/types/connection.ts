@@ -8,7 +8,7 @@ export interface ConnectionValue<T> {
   pageInfo: PageInfo;
   /**
    * Counted only when asked for: a getter, because type-graphql's field resolver reads the property
-   * (with global middlewares it never calls a function-valued one).
+   * (it does not call a function-valued one, as plain graphql-js would).
    */
   readonly totalCount: Promise<number>;
 }

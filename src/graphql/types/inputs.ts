@@ -1,6 +1,6 @@
-import { Field, ID, InputType, Int } from "type-graphql";
-import { IsOptional, MaxLength, ValidateNested } from "class-validator";
-import { ProviderType } from "../../entities/index.js";
+import { Field, GraphQLISODateTime, ID, InputType, Int } from "type-graphql";
+import { ArrayMaxSize, IsOptional, MaxLength, ValidateNested } from "class-validator";
+import { ProviderType, Role } from "../../entities/index.js";
 
 /*
  * Inputs carry shapes; the domain's rules (src/domain/validation.ts) check values and answer with
@@ -118,4 +118,59 @@ export class DeploymentCredentialsInput {
   @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;
   @Field(() => Int, { nullable: true, description: "How long AWS session credentials last: 900 up to the provider's maximum. Default 3600 (or the maximum, if lower)." })
   durationSeconds?: number | null;
+}
+
+@InputType({ description: "Limits a key to some apps, services and stage patterns. Leave a list out for any; a scope only narrows the key's role." })
+export class AccessKeyScopeInput {
+  @Field(() => [String], { nullable: true, description: "App names." }) @IsOptional() @ArrayMaxSize(100) apps?: string[] | null;
+  @Field(() => [String], { nullable: true, description: "Service names." }) @IsOptional() @ArrayMaxSize(100) services?: string[] | null;
+  @Field(() => [String], { nullable: true, description: "Stage patterns such as `prod` or `feature-*`." }) @IsOptional() @ArrayMaxSize(100) stages?: string[] | null;
+}
+
+@InputType({ description: "An org key (give `role`, usually DEPLOYER for CI) or a personal key for a member (give `userId`, no role)." })
+export class CreateAccessKeyInput {
+  @Field(() => ID) orgId!: string;
+  @Field() @MaxLength(256) name!: string;
+  @Field(() => ID, { nullable: true, description: "A member: the key acts as them, with their role. Omit for an org key." })
+  userId?: string | null;
+  @Field(() => Role, { nullable: true, description: "An org key's role. Omit for a personal key." }) role?: Role | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "When the key stops working. Omit for no expiry." }) expiresAt?: Date | null;
+  @Field(() => AccessKeyScopeInput, { nullable: true }) @IsOptional() @ValidateNested() scope?: AccessKeyScopeInput | null;
+}
+
+@InputType()
+export class RevokeAccessKeyInput {
+  @Field(() => ID) accessKeyId!: string;
+}
+
+@InputType()
+export class AddMemberInput {
+  @Field(() => ID) orgId!: string;
+  @Field() @MaxLength(320) email!: string;
+  @Field(() => Role) role!: Role;
+}
+
+@InputType()
+export class UpdateMemberRoleInput {
+  @Field(() => ID) orgId!: string;
+  @Field(() => ID) userId!: string;
+  @Field(() => Role) role!: Role;
+}
+
+@InputType()
+export class RemoveMemberInput {
+  @Field(() => ID) orgId!: string;
+  @Field(() => ID) userId!: string;
+}
+
+@InputType({ description: "Every given condition must hold." })
+export class AuditEventFilter {
+  @Field(() => String, { nullable: true, description: "An action such as provider.create, or a prefix ending in a dot such as `provider.`." })
+  @IsOptional()
+  @MaxLength(128)
+  action?: string | null;
+  @Field(() => ID, { nullable: true, description: "An AccessKey or User id: what that key, or that user with any of their keys, did." }) actor?: string | null;
+  @Field(() => ID, { nullable: true, description: "The id of the object acted on (a Provider, Service, Instance, User, AccessKey…)." }) target?: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "From this time, inclusive." }) from?: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: "Before this time." }) to?: Date | null;
 }

@@ -1,5 +1,7 @@
-import { createUnionType, Field, GraphQLISODateTime, Int, ObjectType } from "type-graphql";
-import { CredentialKind, ProviderType, Role } from "../../entities/index.js";
+import { createUnionType, Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { GraphQLJSONObject } from "graphql-scalars";
+import { AuditOutcome, CredentialKind, ProviderType, Role } from "../../entities/index.js";
+import { AccessKeyKind } from "../../domain/access-keys.js";
 import { ProviderSource } from "../../domain/resolution.js";
 import { Node } from "./common.js";
 import { Connection } from "./connection.js";
@@ -121,10 +123,37 @@ export const DeploymentCredentials = createUnionType({
     })[(value as { type: ProviderType }).type],
 });
 
+registerEnumType(AccessKeyKind, {
+  name: "AccessKeyKind",
+  valuesConfig: {
+    PERSONAL: { description: "Acts as its user, with the user's role in the org." },
+    ORG: { description: "Belongs to the org (for CI), with a role of its own." },
+  },
+});
+registerEnumType(AuditOutcome, { name: "AuditOutcome", description: "How an audited action ended." });
+
+@ObjectType("User", { implements: Node, description: "A person who can be a member of orgs, known by email alone (nothing one org sets is visible to another)." })
+export class UserType extends Node {
+  @Field() email!: string;
+}
+
+@ObjectType("Member", { description: "A user's membership in an org." })
+export class MemberType {
+  @Field(() => UserType) user!: unknown;
+  @Field(() => Role) role!: Role;
+  @Field(() => GraphQLISODateTime) joinedAt!: Date;
+}
+
+@ObjectType({ description: "What a key is limited to. A null list means any; a scope only narrows the key's role." })
+export class AccessKeyScope {
+  @Field(() => [String], { nullable: true, description: "App names." }) apps!: string[] | null;
+  @Field(() => [String], { nullable: true, description: "Service names." }) services!: string[] | null;
+  @Field(() => [String], { nullable: true, description: "Stage patterns; `*` matches any characters, e.g. `feature-*`." }) stages!: string[] | null;
+}
+
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
 export class AccessKeyType extends Node {
   @Field() name!: string;
-  @Field(() => Role) role!: Role;
   @Field({ description: "The key's prefix and last characters, to tell keys apart." }) tokenHint!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
   @Field(() => GraphQLISODateTime, { nullable: true }) expiresAt!: Date | null;
@@ -132,13 +161,35 @@ export class AccessKeyType extends Node {
   @Field(() => GraphQLISODateTime, { nullable: true }) revokedAt!: Date | null;
 }
 
+@ObjectType({ description: "The caller's role in one of its orgs." })
+export class ViewerMembership {
+  @Field(() => OrgType) org!: unknown;
+  @Field(() => Role) role!: Role;
+}
+
 @ObjectType({ description: "The caller." })
 export class Viewer {
   @Field(() => AccessKeyType, { description: "The access key this request was made with." }) accessKey!: unknown;
+  @Field(() => UserType, { nullable: true, description: "The user a personal key acts as; null for an org key." }) user!: unknown;
   @Field(() => [OrgType], { description: "The orgs the caller can act in." }) orgs!: unknown[];
+  @Field(() => [ViewerMembership], { description: "The caller's role in each of its orgs." }) memberships!: ViewerMembership[];
+}
+
+@ObjectType("AuditEvent", { description: "One entry of the org's append-only audit trail. Never holds a secret or a key." })
+export class AuditEventType {
+  @Field(() => ID) id!: string;
+  @Field(() => GraphQLISODateTime) occurredAt!: Date;
+  @Field({ description: "e.g. provider.create, link.service, member.add, accessKey.revoke, authorization.role" }) action!: string;
+  @Field(() => AuditOutcome) outcome!: AuditOutcome;
+  @Field({ description: "Who acted, for a person: the user and key name, or the org key's name." }) actorLabel!: string;
+  @Field(() => String, { nullable: true, description: "What kind of object was acted on: Provider, Service, Instance, User, AccessKey…" }) targetType!: string | null;
+  @Field(() => String, { nullable: true, description: "The request the action was part of (the X-Request-Id response header)." }) requestId!: string | null;
+  @Field(() => GraphQLJSONObject, { description: "Identifiers and labels describing the action." }) details!: Record<string, unknown>;
 }
 
 export const ProviderConnection = Connection("Provider", ProviderObject);
 export const AppConnection = Connection("App", AppType);
 export const ServiceConnection = Connection("Service", ServiceType);
 export const InstanceConnection = Connection("Instance", InstanceType);
+export const AccessKeyConnection = Connection("AccessKey", AccessKeyType);
+export const AuditEventConnection = Connection("AuditEvent", AuditEventType);

@@ -1,6 +1,7 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Role } from "../../entities/index.js";
 import { UserErrorType } from "./common.js";
-import { AppType, DeploymentCredentials, InstanceType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
+import { AccessKeyType, AppType, DeploymentCredentials, InstanceType, MemberType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -98,4 +99,35 @@ export class DeploymentCredentialsPayload extends Payload {
   @Field(() => InstanceType, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
   @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
   useLocalCredentials?: boolean;
+}
+
+@ObjectType()
+export class CreateAccessKeyPayload extends Payload {
+  @Field(() => AccessKeyType, { nullable: true }) accessKey?: unknown;
+  @Field(() => String, { nullable: true, description: "The key itself. Shown this once: only its hash is stored. Send it as `Authorization: Bearer <key>`." })
+  token?: string;
+}
+
+@ObjectType()
+export class RevokeAccessKeyPayload extends Payload {
+  @Field(() => AccessKeyType, { nullable: true, description: "The key, now revoked: the next request made with it fails." }) accessKey?: unknown;
+}
+
+@ObjectType()
+export class MemberPayload extends Payload {
+  @Field(() => MemberType, { nullable: true }) member?: unknown;
+}
+
+@ObjectType()
+export class AddMemberPayload extends MemberPayload {}
+
+@ObjectType()
+export class UpdateMemberRolePayload extends MemberPayload {
+  @Field(() => Role, { nullable: true }) previousRole?: Role;
+}
+
+@ObjectType()
+export class RemoveMemberPayload extends Payload {
+  @Field(() => ID, { nullable: true }) removedUserId?: string;
+  @Field(() => Int, { nullable: true, description: "How many of the member's personal keys were revoked with the membership." }) revokedKeyCount?: number;
 }
