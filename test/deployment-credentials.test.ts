@@ -176,6 +176,15 @@ describe("deploymentCredentials", () => {
       expect(tags).to.deep.equal({ org: "acme", app: "app1", service: "service1", stage: "qa", region: "eu-central-1" });
     });
 
+    it("calls STS at the deployment's regional endpoint, and at the server's region for a stage-only deployment", async () => {
+      const role = await roleProvider(key, orgId, "regional", "555555555555");
+      await setDefault(key, role.id);
+      await deployed(key, { stage: "qa", region: "ap-southeast-2" });
+      await deployed(key, { stage: "qa", region: "eu-west-1" });
+      await deployed(key, { stage: "component", region: null });
+      expect(sts().callsOf("AssumeRole").map((c) => c.signingRegion)).to.deep.equal(["ap-southeast-2", "eu-west-1", harness().config.awsRegion]);
+    });
+
     it("keeps the session name valid for STS, and distinct, whatever the names' length", async () => {
       const role = await roleProvider(key, orgId, "default", "555555555555");
       await setDefault(key, role.id);

@@ -33,6 +33,8 @@ export interface AssumeRoleRequest {
   sessionName: string;
   durationSeconds: number;
   tags: Array<{ key: string; value: string }>;
+  /** The regional STS endpoint to call (the deployment's region); null for the server's own region. */
+  region?: string | null;
 }
 
 export interface CallerIdentity {
@@ -87,13 +89,14 @@ function toStsFailure(error: unknown): StsFailure {
 }
 
 export class StsAdapter {
-  private serverClient: STSClient | null = null;
+  /** One client per region for the server's own identity: STS is called at the deployment's regional endpoint. */
+  private readonly serverClients = new Map<string, STSClient>();
 
   constructor(readonly options: StsOptions = { region: "us-east-1", timeoutMs: 10_000, maxAttempts: 3 }) {}
 
   /** sts:AssumeRole with the server's own identity. */
   async assumeRole(request: AssumeRoleRequest): Promise<{ session: AwsSession; assumedRoleArn: string; requestId: string | null }> {
-    const output = await this.send(null, (client) =>
+    const output = await this.send(null, request.region ?? null, (client) =>
       client.send(
         new AssumeRoleCommand({
           RoleArn: request.roleArn,
@@ -113,14 +116,14 @@ export class StsAdapter {
   }
 
   /** sts:GetSessionToken made with a stored long-lived key. */
-  async getSessionToken(keys: AwsKeyPair, durationSeconds: number): Promise<{ session: AwsSession; requestId: string | null }> {
-    const output = await this.send(keys, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
+  async getSessionToken(keys: AwsKeyPair, durationSeconds: number, region: string | null = null): Promise<{ session: AwsSession; requestId: string | null }> {
+    const output = await this.send(keys, region, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
     return { session: sessionOf(output.Credentials), requestId: output.$metadata.requestId ?? null };
   }
 
   /** sts:GetCallerIdentity as the given keys (or the server itself). */
   async getCallerIdentity(keys: AwsKeyPair | null): Promise<CallerIdentity & { requestId: string | null }> {
-    const output = await this.send(keys, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
+    const output = await this.send(keys, null, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
     return { account: output.Account ?? "", arn: output.Arn ?? "", requestId: output.$metadata.requestId ?? null };
   }
 
@@ -128,15 +131,18 @@ export class StsAdapter {
     return { abortSignal: AbortSignal.timeout(this.options.timeoutMs) };
   }
 
-  private async send<T>(keys: AwsKeyPair | null, call: (client: STSClient) => Promise<T>): Promise<T> {
-    const { region, maxAttempts } = this.options;
-    const client = keys
-      ? new STSClient({
-          region,
-          maxAttempts,
-          credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken ?? undefined },
-        })
-      : (this.serverClient ??= new STSClient({ region, maxAttempts }));
+  private async send<T>(keys: AwsKeyPair | null, regionOrNull: string | null, call: (client: STSClient) => Promise<T>): Promise<T> {
+    const { maxAttempts } = this.options;
+    const region = regionOrNull ?? this.options.region;
+    let client = keys ? null : this.serverClients.get(region);
+    if (!client) {
+      client = new STSClient({
+        region,
+        maxAttempts,
+        ...(keys ? { credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, sessionToken: keys.sessionToken ?? undefined } } : {}),
+      });
+      if (!keys) this.serverClients.set(region, client);
+    }
     try {
       return await call(client);
     } catch (error) {

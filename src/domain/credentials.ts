@@ -280,6 +280,7 @@ export class DeploymentCredentialsService {
             sessionName,
             durationSeconds,
             tags,
+            region: request.region,
           });
           return {
             credentials: { type: ProviderType.AWS, ...session },
@@ -308,7 +309,7 @@ export class DeploymentCredentialsService {
         }
         const durationSeconds = this.duration(request.durationSeconds, SESSION_TOKEN_DURATION, SESSION_DURATION.default);
         try {
-          const { session, requestId } = await this.sts.getSessionToken(keys, durationSeconds);
+          const { session, requestId } = await this.sts.getSessionToken(keys, durationSeconds, request.region);
           return {
             credentials: { type: ProviderType.AWS, ...session },
             details: {

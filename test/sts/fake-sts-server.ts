@@ -30,6 +30,8 @@ export interface StsCall {
   action: string;
   params: Record<string, string>;
   callerAccessKeyId: string;
+  /** The region the request was signed for: which regional endpoint the client meant to call. */
+  signingRegion: string;
   requestId: string;
   /** The error code STS answered with, or null on success. */
   error: string | null;
@@ -123,7 +125,7 @@ export class FakeSts {
     const body = Buffer.concat(chunks);
     const params = Object.fromEntries(new URLSearchParams(body.toString("utf8")));
     const requestId = randomUUID();
-    const call: StsCall = { action: params.Action ?? "", params, callerAccessKeyId: "", requestId, error: null };
+    const call: StsCall = { action: params.Action ?? "", params, callerAccessKeyId: "", signingRegion: "", requestId, error: null };
     this.calls.push(call);
     if (this.hang) {
       this.hung.push(res);
@@ -137,6 +139,7 @@ export class FakeSts {
       if (this.failWith) throw new StsError(this.failWith.status, this.failWith.code, this.failWith.message, this.failWith.status >= 500 ? "Receiver" : "Sender");
       const caller = this.authenticate(req, body);
       call.callerAccessKeyId = caller.accessKeyId;
+      call.signingRegion = caller.region;
       if (params.Version !== "2011-06-15") throw new StsError(400, "InvalidAction", `Could not find operation ${params.Action} for version ${params.Version}`);
       const result = this.act(params, caller.identity);
       this.respond(res, 200, `<${params.Action}Response xmlns="${XMLNS}"><${params.Action}Result>${result}</${params.Action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${params.Action}Response>`);
@@ -157,7 +160,7 @@ export class FakeSts {
   }
 
   /** Recomputes the SigV4 signature from the secret key the caller's access key id names. */
-  private authenticate(req: http.IncomingMessage, body: Buffer): { accessKeyId: string; identity: Identity } {
+  private authenticate(req: http.IncomingMessage, body: Buffer): { accessKeyId: string; identity: Identity; region: string } {
     const authorization = req.headers.authorization ?? "";
     const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(authorization);
     if (!match) throw new StsError(400, "IncompleteSignature", "Authorization header requires a valid AWS4-HMAC-SHA256 signature.");
@@ -186,7 +189,7 @@ export class FakeSts {
     if (identity.sessionToken && req.headers["x-amz-security-token"] !== identity.sessionToken) {
       throw new StsError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
     }
-    return { accessKeyId, identity };
+    return { accessKeyId, identity, region };
   }
 
   private act(params: Record<string, string>, caller: Identity): string {
