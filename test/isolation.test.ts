@@ -9,7 +9,8 @@ import { harness } from "./setup.js";
  * The tenant-isolation suite. It reads the schema by introspection, so an operation added later is
  * covered without anyone remembering to add it here: every query and mutation that takes an ID
  * (as an argument or inside its input) is called with another org's IDs, under every kind of key,
- * and must answer exactly as it does for an ID that does not exist — and change nothing.
+ * and must answer exactly as it does for an ID that does not exist — and change nothing. Deprecated
+ * operations are walked too: they are still callable.
  */
 
 interface TypeRef {
@@ -39,9 +40,9 @@ interface TypeInfo {
 const TYPE_REF = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
 const INTROSPECTION = `{ __schema {
   queryType { name } mutationType { name }
-  types { kind name possibleTypes { name } enumValues { name }
-    fields { name type { ${TYPE_REF} } args { name defaultValue type { ${TYPE_REF} } } }
-    inputFields { name defaultValue type { ${TYPE_REF} } } }
+  types { kind name possibleTypes { name } enumValues(includeDeprecated: true) { name }
+    fields(includeDeprecated: true) { name type { ${TYPE_REF} } args(includeDeprecated: true) { name defaultValue type { ${TYPE_REF} } } }
+    inputFields(includeDeprecated: true) { name defaultValue type { ${TYPE_REF} } } }
 } }`;
 
 /** A sample for each scalar the API takes; a new scalar fails the suite until it gets one. */
@@ -54,7 +55,7 @@ const SAMPLES: Record<string, (id: () => string) => unknown> = {
   DateTimeISO: () => new Date(Date.now() + 86_400_000).toISOString(),
 };
 
-const NODE_TYPES: NodeTypeName[] = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User"];
+const NODE_TYPES: NodeTypeName[] = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "DeploymentProfile"];
 
 const named = (ref: TypeRef): TypeRef => (ref.ofType ? named(ref.ofType) : ref);
 const required = (ref: TypeRef) => ref.kind === "NON_NULL";
@@ -244,7 +245,18 @@ describe("tenant isolation, walked from the schema", function () {
       victimRows,
     );
     // The walk reached what the schema has today (and will reach what it gets tomorrow).
-    for (const name of ["query.node", "mutation.createProvider", "mutation.linkProviderToInstance", "mutation.revokeAccessKey", "mutation.removeMember", "mutation.createAccessKey"]) {
+    for (const name of [
+      "query.node",
+      "mutation.createProvider",
+      "mutation.linkProviderToInstance",
+      "mutation.revokeAccessKey",
+      "mutation.removeMember",
+      "mutation.createAccessKey",
+      "mutation.setAppStageProfile",
+      "mutation.migrateDeploymentProfiles",
+      "mutation.verifyProvider",
+      "mutation.rotateExternalId",
+    ]) {
       expect(covered).to.include(name);
     }
   });
