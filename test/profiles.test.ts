@@ -261,7 +261,7 @@ describe("migrating from deployment profiles", () => {
     let firstIsInside!: () => void;
     const firstInside = new Promise<void>((resolve) => (firstIsInside = resolve));
     // The first caller pauses inside its migration, holding the lock, until the second waits on it.
-    const paused = new ProfileService(application.services.catalog, application.services.providers, application.services.audit, {
+    const paused = new ProfileService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
       afterStep: async () => {
         firstIsInside();
         await firstMayFinish;
@@ -293,7 +293,7 @@ describe("migrating from deployment profiles", () => {
     await seedExample();
     const { application } = harness();
     let links = 0;
-    const failing = new ProfileService(application.services.catalog, application.services.providers, application.services.audit, {
+    const failing = new ProfileService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
       afterStep: (step) => {
         if (step === "link" && ++links === 2) throw new Error("the database went away");
       },

@@ -54,6 +54,41 @@ export class LinkService {
   }
 
   /**
+   * Links the provider unless the target already has one of its type: never replaces. Returns the
+   * provider already linked (possibly this one), or null when this call added the link. The
+   * deployment-profile migration uses it, so that links set by hand always win.
+   */
+  async linkUnlessLinked(
+    ctx: RequestContext,
+    kind: "service" | "instance",
+    targetId: string,
+    provider: Pick<Provider, "id" | "name" | "type">,
+    details: Record<string, unknown> = {},
+  ): Promise<{ id: string; name: string } | null> {
+    const links = kind === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
+    const inserted: unknown[] = await ctx.em.query(
+      `INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (${links.column}, provider_type) DO NOTHING RETURNING provider_id`,
+      [targetId, provider.type, provider.id, ctx.orgId],
+    );
+    if (inserted.length > 0) {
+      await this.audit.record(ctx, {
+        action: `link.${links.noun}`,
+        targetType: links.targetType,
+        targetId,
+        details: { providerId: provider.id, providerName: provider.name, providerType: provider.type, replacedProviderId: null, ...details },
+      });
+      return null;
+    }
+    const [current]: Array<{ id: string; name: string }> = await ctx.em.query(
+      `SELECT p.id, p.name FROM ${links.table} l JOIN providers p ON p.id = l.provider_id
+        WHERE l.${links.column} = $1 AND l.provider_type = $2 AND l.org_id = $3`,
+      [targetId, provider.type, ctx.orgId],
+    );
+    return current;
+  }
+
+  /**
    * Replaces whatever provider of the same type was linked (the dashboard's "change provider"):
    * the existing link is locked first, and the upsert makes two racing links end with exactly one.
    */

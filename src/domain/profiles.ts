@@ -4,6 +4,7 @@ import type { CatalogService } from "./catalog.js";
 import { isUniqueViolation } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
 import { check, rules } from "./validation.js";
 
@@ -69,9 +70,6 @@ export interface ProfileServiceOptions {
   afterStep?: (step: "profile" | "link") => void | Promise<void>;
 }
 
-type LinkTable = { table: string; column: string };
-const SERVICE_LINKS: LinkTable = { table: "service_provider_links", column: "service_id" };
-const INSTANCE_LINKS: LinkTable = { table: "instance_provider_links", column: "instance_id" };
 
 const MAX_NAME = 64;
 
@@ -84,6 +82,7 @@ export class ProfileService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
+    private readonly links: LinkService,
     private readonly audit: AuditService,
     private readonly options: ProfileServiceOptions = {},
   ) {}
@@ -349,34 +348,20 @@ export class ProfileService {
 
   /** Adds the link unless the target already has an AWS provider: the same one is "existing", another a conflict. */
   private async migrateLink(ctx: RequestContext, report: MigrationReport, link: MigratedLink): Promise<void> {
-    const table = link.target === "SERVICE" ? SERVICE_LINKS : INSTANCE_LINKS;
-    const targetId = link.instanceId ?? link.serviceId;
-    const inserted: unknown[] = await ctx.em.query(
-      `INSERT INTO ${table.table} (${table.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (${table.column}, provider_type) DO NOTHING RETURNING provider_id`,
-      [targetId, ProviderType.AWS, link.providerId, ctx.orgId],
+    const current = await this.links.linkUnlessLinked(
+      ctx,
+      link.target === "SERVICE" ? "service" : "instance",
+      link.instanceId ?? link.serviceId,
+      { id: link.providerId, name: link.providerName, type: ProviderType.AWS },
+      { fromDeploymentProfile: link.profileName, stage: link.stage },
     );
-    if (inserted.length > 0) {
-      report.linksAdded.push(link);
-      await this.audit.record(ctx, {
-        action: link.target === "SERVICE" ? "link.service" : "link.instance",
-        targetType: link.target === "SERVICE" ? "Service" : "Instance",
-        targetId,
-        details: { providerId: link.providerId, provider: link.providerName, fromDeploymentProfile: link.profileName, stage: link.stage },
-      });
-      return;
-    }
-    const [current]: Array<{ provider_id: string; name: string }> = await ctx.em.query(
-      `SELECT l.provider_id, p.name FROM ${table.table} l JOIN providers p ON p.id = l.provider_id
-        WHERE l.${table.column} = $1 AND l.provider_type = $2 AND l.org_id = $3`,
-      [targetId, ProviderType.AWS, ctx.orgId],
-    );
-    if (current.provider_id === link.providerId) report.linksExisting.push(link);
+    if (!current) report.linksAdded.push(link);
+    else if (current.id === link.providerId) report.linksExisting.push(link);
     else {
       const where = link.target === "SERVICE" ? `The service "${link.serviceName}"` : `The ${link.stage}${link.region ? ` ${link.region}` : ""} instance of "${link.serviceName}"`;
       report.conflicts.push({
         ...link,
-        linkedProviderId: current.provider_id,
+        linkedProviderId: current.id,
         linkedProviderName: current.name,
         message: `${where} already has the provider "${current.name}", linked by hand; it was kept, and "${link.providerName}" (from the deployment profile "${link.profileName}") was not linked.`,
       });

@@ -26,7 +26,7 @@ export class Services {
   ) {
     this.providers = new ProviderService(secretBox, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
-    this.profiles = new ProfileService(this.catalog, this.providers, this.audit);
+    this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
   }
 }
