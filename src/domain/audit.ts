@@ -32,7 +32,17 @@ export class AuditService {
    * mutation is about to be rolled back.
    */
   recordApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
+    return AuditService.writeApart(ctx, entry);
+  }
+
+  private static writeApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
     return AuditService.write(ctx.em.connection.manager, { ...AuditService.actorOf(ctx), ...entry });
+  }
+
+  /** Records a DENIED event apart from the request's transaction, then throws FORBIDDEN. */
+  static async deny(ctx: RequestContext, entry: Omit<AuditEntry, "outcome">, message: string): Promise<never> {
+    await AuditService.writeApart(ctx, { ...entry, outcome: AuditOutcome.DENIED });
+    throw new ForbiddenError(message);
   }
 
   /** Who acted, as the audit trail names them: the key's id and name (never the key) and its user. */
@@ -71,7 +81,4 @@ export class AuditService {
  * Refuses an authorization: records a DENIED event on the pool, outside the request's transaction
  * (the refusal rolls the transaction back, the record must stay), then throws FORBIDDEN.
  */
-export async function deny(ctx: RequestContext, entry: Omit<AuditEntry, "outcome">, message: string): Promise<never> {
-  await AuditService.write(ctx.em.connection.manager, { ...AuditService.actorOf(ctx), ...entry, outcome: AuditOutcome.DENIED });
-  throw new ForbiddenError(message);
-}
+export const deny = AuditService.deny;
