@@ -3,6 +3,8 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { CredentialProcessError, credentialProcessOutput } from "./client/credential-process.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { finishRotation, loadMasterKeyFiles, rotationKey } from "./crypto/master-key-file.js";
+import { keyIdOf } from "./crypto/secret-box.js";
 import { leaveSignalsToCaller } from "./db/embedded.js";
 import { bootstrapOrg } from "./domain/access-keys.js";
 import { RequestContext, serverActor } from "./domain/context.js";
@@ -25,6 +27,10 @@ Commands:
   credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>]
                                  print AWS credential_process JSON for that deployment; a client of
                                  the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY
+  rotate-master-key              re-seal every provider secret with the current master key. With
+                                 DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
+                                 old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
+                                 key is generated in the data folder (stop the server first).
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;
@@ -119,6 +125,31 @@ async function credentials(args: string[]): Promise<void> {
   process.stdout.write(`${output}\n`);
 }
 
+async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
+  const embedded = !config.masterKey;
+  const effective = embedded
+    ? await (async () => {
+        const files = await loadMasterKeyFiles(config.dataDir);
+        const next = await rotationKey(config.dataDir);
+        return { ...config, masterKey: next, previousMasterKeys: [files.current, ...files.previous, ...config.previousMasterKeys] };
+      })()
+    : config;
+  const application = await openApplication(effective, logger);
+  let count: number;
+  try {
+    count = await application.services.providers.resealAll(application.dataSource.manager);
+  } finally {
+    await application.close();
+  }
+  if (embedded) await finishRotation(config.dataDir);
+  process.stderr.write(
+    `Re-sealed ${count} provider secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
+      (embedded
+        ? `The new key is ${config.dataDir}/master.key; the old one stays in master.key.previous until the next rotation.\n`
+        : "Every server now needs only PROVIDERS_MASTER_KEY; remove the old key from PROVIDERS_PREVIOUS_MASTER_KEYS.\n"),
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = "serve", ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
@@ -144,6 +175,8 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write("The database is migrated.\n");
       return;
     }
+    case "rotate-master-key":
+      return rotateMasterKey(config, logger);
     case "bootstrap":
       return bootstrap(config, logger, rest);
     case "migrate-profiles":

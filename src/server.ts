@@ -3,7 +3,7 @@ import path from "node:path";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
-import { loadOrCreateMasterKeyFile } from "./crypto/master-key-file.js";
+import { loadMasterKeyFiles, type MasterKeys } from "./crypto/master-key-file.js";
 import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
@@ -34,14 +34,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<{ ur
   return { url: await embedded.databaseUrl(EMBEDDED_DATABASE), embedded };
 }
 
-export async function masterKeyFor(config: Config): Promise<Buffer> {
-  if (config.masterKey) return config.masterKey;
+export async function masterKeysFor(config: Config): Promise<MasterKeys> {
+  if (config.masterKey) return { current: config.masterKey, previous: config.previousMasterKeys };
   if (config.databaseUrl) {
     throw new ConfigError(
       "Invalid configuration: PROVIDERS_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 random bytes, e.g. `openssl rand -base64 32`); keep it safe, the secrets in the database cannot be read without it.",
     );
   }
-  return loadOrCreateMasterKeyFile(config.dataDir);
+  const files = await loadMasterKeyFiles(config.dataDir);
+  return { current: files.current, previous: [...files.previous, ...config.previousMasterKeys] };
 }
 
 export async function openApplication(
@@ -49,7 +50,7 @@ export async function openApplication(
   logger: Logger,
   options: { statementCounter?: StatementCounter; migrate?: boolean } = {},
 ): Promise<Application> {
-  const masterKey = await masterKeyFor(config);
+  const masterKeys = await masterKeysFor(config);
   const { url, embedded } = await openDatabase(config, logger);
   const dataSource = createDataSource(url, { logger: options.statementCounter });
   try {
@@ -58,7 +59,7 @@ export async function openApplication(
       const applied = await migrate(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied }, "applied database migrations");
     }
-    const secretBox = new SecretBox(masterKey, config.previousMasterKeys);
+    const secretBox = new SecretBox(masterKeys.current, masterKeys.previous);
     await ProviderService.assertKeysAvailable(dataSource.manager, secretBox);
     return {
       dataSource,

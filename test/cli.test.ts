@@ -1,10 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
-import { stat } from "node:fs/promises";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { freePort } from "./harness.js";
+import { SecretBox } from "../src/crypto/secret-box.js";
+import { Provider } from "../src/entities/index.js";
+import { createLogger } from "../src/logger.js";
+import { openApplication } from "../src/server.js";
+import { freePort, testConfig } from "./harness.js";
+
+const STRIPE_KEY = "sk_test_rotationRotationRotation1";
 
 const CLI = path.join(__dirname, "..", "src", "cli.js");
 
@@ -48,6 +53,18 @@ describe("the command line", function () {
       for (let i = 0; i < 600 && !output.includes("providers-api is listening"); i++) await new Promise((r) => setTimeout(r, 100));
       expect(output).to.include("providers-api is listening");
 
+      const call = async (query: string, variables: Record<string, unknown> = {}) =>
+        (await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        }).then((r) => r.json())) as any;
+      const orgId = (await call(`{ org(slug: "acme") { id } }`)).data.org.id;
+      const created = await call(`mutation($org: ID!) { createProvider(input: { orgId: $org, name: "stripe", stripe: { secretKey: "${STRIPE_KEY}" } }) { provider { id } } }`, {
+        org: orgId,
+      });
+      expect(created.data.createProvider.provider.id).to.be.a("string");
+
       // A request in flight when SIGTERM arrives still gets its answer.
       const inFlight = fetch(`http://127.0.0.1:${port}/graphql`, {
         method: "POST",
@@ -66,6 +83,27 @@ describe("the command line", function () {
       const again = run(["bootstrap", "--org", "acme"], env);
       expect(again.status, again.stderr).to.equal(0);
       expect(again.stderr).to.include('Org "acme" already exists');
+
+      // Rotating the master key re-seals the secret with a new key kept in the data folder.
+      const oldKey = await readFile(path.join(dataDir, "master.key"), "utf8");
+      const rotated = run(["rotate-master-key"], env);
+      expect(rotated.status, rotated.stderr).to.equal(0);
+      expect(rotated.stderr).to.match(/Re-sealed 1 provider secret\(s\) with master key id [0-9a-f]{16}/);
+      expect(await readFile(path.join(dataDir, "master.key.previous"), "utf8")).to.equal(oldKey);
+      const newKey = await readFile(path.join(dataDir, "master.key"), "utf8");
+      expect(newKey).not.to.equal(oldKey);
+      expect((await stat(path.join(dataDir, "master.key"))).mode & 0o777).to.equal(0o600);
+      const application = await openApplication(
+        { ...testConfig(), dataDir, embeddedPostgresPort: Number(env.EMBEDDED_POSTGRES_PORT), masterKey: Buffer.from(newKey.trim(), "base64") },
+        createLogger("silent"),
+      );
+      try {
+        const stripe = await application.dataSource.manager.findOneByOrFail(Provider, { name: "stripe" });
+        expect(stripe.secretKeyId).to.equal(new SecretBox(Buffer.from(newKey.trim(), "base64")).currentKeyId);
+        expect(application.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+      } finally {
+        await application.close();
+      }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

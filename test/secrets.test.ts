@@ -75,4 +75,34 @@ describe("secrets at rest", () => {
     );
     await app.close();
   });
+
+  it("rotating the master key re-seals every secret, after which the old key is no longer needed", async () => {
+    const { key, orgId } = await newOrg("acme");
+    await createSecretProviders(key, orgId);
+    const logger = createLogger("silent");
+    const oldKey = harness().masterKey;
+    const newKey = randomBytes(32);
+    const rotating = await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: newKey, previousMasterKeys: [oldKey] }), logger);
+    try {
+      expect(await rotating.services.providers.resealAll(rotating.dataSource.manager)).to.equal(3);
+      expect(await rotating.services.providers.resealAll(rotating.dataSource.manager)).to.equal(0);
+    } finally {
+      await rotating.close();
+    }
+    const rows: Array<{ secret_key_id: string }> = await harness().application.dataSource.query("SELECT DISTINCT secret_key_id FROM providers");
+    expect(rows).to.deep.equal([{ secret_key_id: new SecretBox(newKey).currentKeyId }]);
+    const after = await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: newKey }), logger);
+    try {
+      const stripe = await after.dataSource.manager.findOneByOrFail(Provider, { name: "stripe" });
+      expect(after.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+    } finally {
+      await after.close();
+    }
+    let refusal: Error | undefined;
+    await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: oldKey }), logger).then(
+      (app) => app.close(),
+      (error: Error) => (refusal = error),
+    );
+    expect(refusal?.message).to.match(/sealed with master key id/);
+  });
 });

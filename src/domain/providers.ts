@@ -208,6 +208,27 @@ export class ProviderService {
     return JSON.parse(this.secretBox.open({ keyId: provider.secretKeyId, ciphertext: provider.secretCiphertext }, associatedData(provider)));
   }
 
+  /**
+   * Re-seals, in one transaction, every provider secret that is not sealed with the current master
+   * key (across all orgs: an operator's task, not a request's). Returns how many were re-sealed.
+   * Servers that know both keys keep working throughout; afterwards the old key can be dropped.
+   */
+  async resealAll(em: EntityManager): Promise<number> {
+    return em.transaction(async (tx) => {
+      const stale = await tx
+        .getRepository(Provider)
+        .createQueryBuilder("p")
+        .where("p.secretKeyId IS NOT NULL AND p.secretKeyId <> :current", { current: this.secretBox.currentKeyId })
+        .setLock("pessimistic_write")
+        .getMany();
+      for (const provider of stale) {
+        const sealed = this.secretBox.seal(JSON.stringify(this.openSecret(provider)), associatedData(provider));
+        await tx.update(Provider, { id: provider.id, orgId: provider.orgId }, { secretKeyId: sealed.keyId, secretCiphertext: sealed.ciphertext });
+      }
+      return stale.length;
+    });
+  }
+
   /** Refuses to serve a database whose secrets were sealed with a key this server does not have. */
   static async assertKeysAvailable(em: EntityManager, secretBox: SecretBox): Promise<void> {
     const rows: Array<{ key_id: string }> = await em.query(
