@@ -3,14 +3,18 @@ import { performance } from "node:perf_hooks";
 import { bootstrapOrg } from "../src/domain/access-keys.js";
 import { resolveProviders, type ResolutionTarget } from "../src/domain/resolution.js";
 import { Org, ProviderType } from "../src/entities/index.js";
+import { StsAdapter } from "../src/aws/sts.js";
 import { createTestDatabase, startHarness, type Harness } from "../test/harness.js";
+import { FakeSts, SERVER_IDENTITY } from "../test/sts/fake-sts-server.js";
 
 /*
  * Measures, side by side in one run:
  *   1. the dashboard's tree query (apps → services → instances → effectiveProvider) on a small and a
  *      large org: statements and time per request;
  *   2. resolving the effective provider of N instances batched (what the DataLoader does) against one
- *      call per instance (what a naive resolver would do).
+ *      call per instance (what a naive resolver would do);
+ *   3. deploymentCredentials for an AWS role over HTTP (authenticate, record the deployment, resolve,
+ *      AssumeRole, audit, commit) against the bare AssumeRole call it wraps, both on the loopback STS.
  * Figures print; nothing here asserts a time.
  */
 
@@ -59,6 +63,10 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number>
 }
 
 async function main() {
+  const fakeSts = new FakeSts();
+  process.env.AWS_ENDPOINT_URL_STS = await fakeSts.start();
+  process.env.AWS_ACCESS_KEY_ID = SERVER_IDENTITY.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = SERVER_IDENTITY.secretAccessKey;
   const database = await createTestDatabase();
   const h = await startHarness(database.url);
   try {
@@ -87,9 +95,29 @@ async function main() {
     console.log(`  batched (one call)        ${batched.toFixed(1).padStart(8)} ms`);
     console.log(`  one call per instance     ${oneByOne.toFixed(1).padStart(8)} ms`);
     console.log(`  ratio                     ${(oneByOne / batched).toFixed(1).padStart(8)} × faster batched`);
+
+    const roleArn = "arn:aws:iam::222222222222:role/bench";
+    const created = await graphql(h, large.token, `mutation($org: ID!) { createProvider(input: { orgId: $org, name: "bench", aws: { role: { roleArn: "${roleArn}" } } }) {
+      provider { id credentials { ... on AwsRoleCredentials { externalId } } } } }`, { org: Buffer.from(`Org:${large.org.id}`).toString("base64url") });
+    const provider = created.createProvider.provider;
+    fakeSts.addRole(roleArn, { externalId: provider.credentials.externalId });
+    await graphql(h, large.token, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: provider.id });
+    const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "large", app: "bench", service: "api", stage: $stage, region: "us-east-1" }) {
+      credentials { ... on AwsDeploymentCredentials { accessKeyId } } } }`;
+    let n = 0;
+    const viaApi = await timeIt(50, () => graphql(h, large.token, DEPLOY, { stage: `s${n++ % 5}` }));
+    const adapter = new StsAdapter({ region: "us-east-1", timeoutMs: 10_000, maxAttempts: 1 });
+    const bare = await timeIt(50, () =>
+      adapter.assumeRole({ roleArn, externalId: provider.credentials.externalId, sessionName: "bench", durationSeconds: 3600, tags: [] }),
+    );
+    console.log(`\ndeployment credentials for an AWS role (loopback STS):`);
+    console.log(`  deploymentCredentials     ${viaApi.toFixed(1).padStart(8)} ms/request`);
+    console.log(`  bare AssumeRole           ${bare.toFixed(1).padStart(8)} ms/call`);
+    console.log(`  ratio                     ${(viaApi / bare).toFixed(1).padStart(8)} × the bare STS call`);
   } finally {
     await h.server.stop();
     await database.drop();
+    await fakeSts.stop();
   }
 }
 
