@@ -43,6 +43,6 @@ describe("batched loading", () => {
     const large = await statementsForTree("large", 3, 3, 4);
     expect(large.leaves).to.equal(36);
     expect(small.statements).to.be.greaterThan(0);
-    expect(large.statements).to.equal(small.statements);
+    expect(large.statements, `small page: ${small.statements} statements, large page: ${large.statements}`).to.equal(small.statements);
   });
 });

@@ -146,18 +146,19 @@ export class Loaders {
   linkedProviders(kind: "service" | "instance", targetId: string): Promise<Provider[]> {
     return this.get<string, Provider[]>(`linked:${kind}`, async (targetIds) => {
       const column = kind === "service" ? "serviceId" : "instanceId";
-      const links: Array<ServiceProviderLink | InstanceProviderLink> = await this.em()
-        .getRepository<ServiceProviderLink | InstanceProviderLink>(kind === "service" ? ServiceProviderLink : InstanceProviderLink)
-        .createQueryBuilder("l")
-        .where(`l.orgId = :orgId AND l.${column} IN (:...ids)`, { orgId: this.orgId, ids: targetIds })
+      // Links and their providers in one statement, not through the provider loader: a nested load
+      // would batch (or hit the cache) differently depending on which I/O finished first.
+      const { entities, raw } = await this.em()
+        .getRepository(Provider)
+        .createQueryBuilder("p")
+        .innerJoin(kind === "service" ? ServiceProviderLink : InstanceProviderLink, "l", "l.providerId = p.id")
+        .addSelect(`l.${column}`, "l_target")
+        .where(`p.orgId = :orgId AND l.orgId = :orgId AND l.${column} IN (:...ids)`, { orgId: this.orgId, ids: targetIds })
         .orderBy("l.providerType")
-        .getMany();
-      const providers = await Promise.all(links.map((l) => this.provider(l.providerId)));
+        .getRawAndEntities<{ p_id: string; l_target: string }>();
+      const providers = new Map(entities.map((p) => [p.id, p]));
       const byTarget = new Map<string, Provider[]>(targetIds.map((id) => [id, []]));
-      links.forEach((link, i) => {
-        const provider = providers[i];
-        if (provider) byTarget.get((link as unknown as Record<string, string>)[column])!.push(provider);
-      });
+      for (const row of raw) byTarget.get(row.l_target)!.push(providers.get(row.p_id)!);
       return targetIds.map((id) => byTarget.get(id)!);
     }).load(targetId);
   }
