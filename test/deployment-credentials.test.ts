@@ -162,6 +162,23 @@ describe("deploymentCredentials", () => {
       );
       expect(counts).to.deep.equal({ apps: 1, services: 1, instances: 1 });
     });
+
+    it("a deployment in flight does not hold up another deployment of the same app", async () => {
+      const role = await roleProvider(key, orgId, "shared", "555555555555");
+      await setDefault(key, role.id);
+      await deployed(key, { app: "mono", service: "first", stage: "dev" });
+      // The first deployment's AssumeRole gets no answer: its transaction stays open, with its locks.
+      sts().hang = true;
+      let firstSettled = false;
+      const first = deploy(key, { app: "mono", service: "first", stage: "qa" }).finally(() => (firstSettled = true));
+      while (sts().callsOf("AssumeRole").length < 2) await new Promise((r) => setTimeout(r, 10));
+      sts().hang = false;
+      const second = await deployed(key, { app: "mono", service: "second", stage: "qa" });
+      expect(second.credentials.accessKeyId).to.be.a("string");
+      expect(firstSettled, "the second deployment finished while the first still waited for STS").to.equal(false);
+      sts().reset();
+      await first;
+    });
   });
 
   describe("AWS role sessions", () => {

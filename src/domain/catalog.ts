@@ -18,6 +18,26 @@ function validateAll(...errors: Array<UserError | null>): void {
 }
 
 /**
+ * The id of the row with these values, inserted when missing. An existing row is only read: an
+ * upsert that rewrote it would hold its lock until the deployment's transaction ends (after the STS
+ * call), and every deployment of one app would queue behind the others.
+ */
+async function findOrInsert(ctx: RequestContext, table: "apps" | "services", values: Record<string, string>): Promise<string> {
+  const columns = Object.keys(values);
+  const params = Object.values(values);
+  const where = columns.map((c, i) => `${c} = $${i + 1}`).join(" AND ");
+  const find = async () => ((await ctx.em.query(`SELECT id FROM ${table} WHERE ${where}`, params)) as Array<{ id: string }>)[0]?.id;
+  const existing = await find();
+  if (existing) return existing;
+  const [inserted]: Array<{ id: string }> = await ctx.em.query(
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(", ")}) ON CONFLICT DO NOTHING RETURNING id`,
+    params,
+  );
+  // Nothing inserted: a concurrent deployment created it and has committed; a new statement sees it.
+  return inserted?.id ?? (await find())!;
+}
+
+/**
  * Orgs, apps, services and instances: the things providers are linked to. Lookups apply the caller's
  * key scope: what lies outside it is not found, the same as what does not exist.
  */
@@ -119,21 +139,13 @@ export class CatalogService {
       check(rules.stage, target.stage, ["input", "stage"]),
       target.region === null ? null : check(rules.region, target.region, ["input", "region"]),
     );
-    const [app]: Array<{ id: string }> = await ctx.em.query(
-      `INSERT INTO apps (org_id, name) VALUES ($1, $2)
-       ON CONFLICT (org_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-      [ctx.orgId, target.app],
-    );
-    const [service]: Array<{ id: string }> = await ctx.em.query(
-      `INSERT INTO services (org_id, app_id, name) VALUES ($1, $2, $3)
-       ON CONFLICT (app_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-      [ctx.orgId, app.id, target.service],
-    );
+    const appId = await findOrInsert(ctx, "apps", { org_id: ctx.orgId, name: target.app });
+    const serviceId = await findOrInsert(ctx, "services", { org_id: ctx.orgId, app_id: appId, name: target.service });
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
     const [row]: Array<{ id: string }> = await ctx.em.query(
       `INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at RETURNING id`,
-      [ctx.orgId, service.id, target.stage, target.region],
+      [ctx.orgId, serviceId, target.stage, target.region],
     );
     return ctx.em.findOneByOrFail(Instance, { id: row.id, orgId: ctx.orgId });
   }
