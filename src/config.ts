@@ -22,6 +22,7 @@ const specs = {
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
   STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
@@ -37,6 +38,7 @@ export interface Config {
   previousMasterKeys: Buffer[];
   logLevel: string;
   shutdownGraceMs: number;
+  databasePoolSize: number;
   awsRegion: string;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
     }
     if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
+    if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
   }
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previousMasterKeys,
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
+    databasePoolSize: clean.DATABASE_POOL_SIZE,
     awsRegion: clean.AWS_REGION,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,

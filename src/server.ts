@@ -52,7 +52,7 @@ export async function openApplication(
 ): Promise<Application> {
   const masterKeys = await masterKeysFor(config);
   const { url, embedded } = await openDatabase(config, logger);
-  const dataSource = createDataSource(url, { logger: options.statementCounter });
+  const dataSource = createDataSource(url, { logger: options.statementCounter, poolSize: config.databasePoolSize });
   try {
     await dataSource.initialize();
     if (options.migrate !== false) {

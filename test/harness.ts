@@ -82,6 +82,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     previousMasterKeys: [],
     logLevel: "debug",
     shutdownGraceMs: 2000,
+    databasePoolSize: 10,
     awsRegion: "us-east-1",
     // Short enough that the "STS never answers" test ends quickly, long enough for throttling backoff.
     stsTimeoutMs: 4000,
