@@ -44,6 +44,7 @@ describe("HTTP surface", () => {
       headers: { authorization: `Bearer ${key}`, "apollo-require-preflight": "true" },
     });
     expect(await get.json()).to.deep.equal({ data: { viewer: { orgs: [{ slug: "acme" }] } } });
+    expect(get.headers.get("cache-control")).to.equal("no-store");
     expect(await (await fetch(`${harness().url}/healthz`)).json()).to.deep.equal({ status: "ok" });
     const ready = await fetch(`${harness().url}/readyz`);
     expect([ready.status, await ready.json()]).to.deep.equal([200, { status: "ready" }]);

@@ -91,6 +91,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
     res.setHeader("X-Content-Type-Options", "nosniff");
+    // Answers can carry deployment credentials: no browser or proxy may keep a copy.
+    res.setHeader("Cache-Control", "no-store");
     next();
   });
 
