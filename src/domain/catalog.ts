@@ -1,20 +1,15 @@
 import { App, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
-import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import { NotFoundError, UserError } from "./errors.js";
 import { assertInScope, isInScope } from "./scope.js";
-import { check, rules } from "./validation.js";
+import { check, ensureAll, rules } from "./validation.js";
 
 const UNIQUE_VIOLATION = "23505";
 
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { driverError?: { code?: string }; code?: string })?.driverError?.code === UNIQUE_VIOLATION ||
     (error as { code?: string })?.code === UNIQUE_VIOLATION;
-}
-
-function validateAll(...errors: Array<UserError | null>): void {
-  const found = errors.filter((e): e is UserError => e !== null);
-  if (found.length > 0) throw new UserErrors(found);
 }
 
 /**
@@ -86,7 +81,7 @@ export class CatalogService {
 
   async createApp(ctx: RequestContext, orgId: string, name: string): Promise<App> {
     await this.org(ctx, orgId);
-    validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    ensureAll(check(rules.appOrServiceName, name, ["input", "name"]));
     await assertInScope(ctx, { appName: name });
     if (await ctx.em.existsBy(App, { orgId, name })) {
       throw new UserError("NAME_TAKEN", ["input", "name"], `The org already has an app named "${name}".`);
@@ -98,7 +93,7 @@ export class CatalogService {
 
   async createService(ctx: RequestContext, appId: string, name: string): Promise<Service> {
     const app = await this.app(ctx, appId);
-    validateAll(check(rules.appOrServiceName, name, ["input", "name"]));
+    ensureAll(check(rules.appOrServiceName, name, ["input", "name"]));
     await assertInScope(ctx, { appName: app.name, serviceName: name });
     if (await ctx.em.existsBy(Service, { appId, name })) {
       throw new UserError("NAME_TAKEN", ["input", "name"], `The app "${app.name}" already has a service named "${name}".`);
@@ -110,7 +105,7 @@ export class CatalogService {
 
   async createInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance> {
     const service = await this.service(ctx, serviceId);
-    validateAll(
+    ensureAll(
       check(rules.stage, stage, ["input", "stage"]),
       region === null ? null : check(rules.region, region, ["input", "region"]),
     );
@@ -133,7 +128,7 @@ export class CatalogService {
    * one INSERT ... ON CONFLICT, so concurrent first deployments end with exactly one of each.
    */
   async recordDeployment(ctx: RequestContext, target: { app: string; service: string; stage: string; region: string | null }): Promise<Instance> {
-    validateAll(
+    ensureAll(
       check(rules.appOrServiceName, target.app, ["input", "app"]),
       check(rules.appOrServiceName, target.service, ["input", "service"]),
       check(rules.stage, target.stage, ["input", "stage"]),

@@ -3,10 +3,10 @@ import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import { isUniqueViolation } from "./catalog.js";
 import type { RequestContext } from "./context.js";
-import { NotFoundError, UserError, UserErrors } from "./errors.js";
+import { NotFoundError, UserError } from "./errors.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
-import { check, rules } from "./validation.js";
+import { check, ensureAll, rules } from "./validation.js";
 
 /** The stage name under which a legacy app kept its default stage's profile. */
 export const DEFAULT_STAGE = "default";
@@ -96,9 +96,7 @@ export class ProfileService {
   async createProfile(ctx: RequestContext, orgId: string, input: { name: string; roleArn?: string | null }): Promise<DeploymentProfile> {
     await this.catalog.org(ctx, orgId);
     const roleArn = input.roleArn || null;
-    const errors = [check(rules.name, input.name, ["input", "name"]), roleArn === null ? null : check(rules.roleArn, roleArn, ["input", "roleArn"])];
-    const found = errors.filter((e): e is UserError => e !== null);
-    if (found.length > 0) throw new UserErrors(found);
+    ensureAll(check(rules.name, input.name, ["input", "name"]), roleArn === null ? null : check(rules.roleArn, roleArn, ["input", "roleArn"]));
     const taken = () => new UserError("NAME_TAKEN", ["input", "name"], `The org already has a deployment profile named "${input.name}"; choose another name.`);
     if (await ctx.em.existsBy(DeploymentProfile, { orgId: ctx.orgId, name: input.name })) throw taken();
     let profile: DeploymentProfile;

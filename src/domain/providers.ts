@@ -3,8 +3,8 @@ import type { EntityManager } from "typeorm";
 import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink, TYPE_OF_KIND, type ProviderSettings } from "../entities/index.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { RequestContext } from "./context.js";
-import { NotFoundError, UserError, UserErrors } from "./errors.js";
-import { check, rules, SESSION_DURATION } from "./validation.js";
+import { NotFoundError, UserError } from "./errors.js";
+import { check, ensureAll, rules, SESSION_DURATION } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
 
@@ -66,8 +66,7 @@ function validateCredentials(input: CredentialsInput, base: string[]): void {
       errors.push(check(rules.twilioAuthToken, input.authToken, field("authToken")));
       break;
   }
-  const found = errors.filter((e): e is UserError => e !== null);
-  if (found.length > 0) throw new UserErrors(found);
+  ensureAll(...errors);
 }
 
 /** Splits credentials into what may be shown and what is sealed. */

@@ -1,4 +1,4 @@
-import { UserError } from "./errors.js";
+import { UserError, UserErrors } from "./errors.js";
 
 /*
  * The shapes of the values the API accepts. Each rule carries the code and the sentence a caller
@@ -70,6 +70,12 @@ export const rules = {
 
 export function check(rule: Rule, value: string, field: string[]): UserError | null {
   return rule.pattern.test(value) ? null : new UserError(rule.code, field, rule.message);
+}
+
+/** Throws every failed check at once (checks that passed are null), so a form can show all bad fields together. */
+export function ensureAll(...checks: Array<UserError | null>): void {
+  const failed = checks.filter((e): e is UserError => e !== null);
+  if (failed.length > 0) throw new UserErrors(failed);
 }
 
 /** Throws the rule's UserError when the value does not fit. */

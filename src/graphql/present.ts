@@ -20,14 +20,19 @@ export function credentialsSummary(provider: Provider) {
   }
 }
 
-/** Reads the one credential kind out of a createProvider / updateProvider input. */
-export function credentialsFrom(input: CredentialsInputFields): CredentialsInput | null {
+/**
+ * Reads the one credential kind out of a createProvider / updateProvider input. None at all is
+ * fine for an update (a rename), and refused where `required`.
+ */
+export function credentialsFrom(input: CredentialsInputFields, required: true): CredentialsInput;
+export function credentialsFrom(input: CredentialsInputFields, required?: false): CredentialsInput | null;
+export function credentialsFrom(input: CredentialsInputFields, required = false): CredentialsInput | null {
   const given: CredentialsInput[] = [];
   if (input.aws?.role) given.push({ kind: CredentialKind.AWS_ROLE, ...input.aws.role });
   if (input.aws?.accessKey) given.push({ kind: CredentialKind.AWS_ACCESS_KEY, ...input.aws.accessKey });
   if (input.stripe) given.push({ kind: CredentialKind.STRIPE_SECRET_KEY, ...input.stripe });
   if (input.twilio) given.push({ kind: CredentialKind.TWILIO_AUTH_TOKEN, ...input.twilio });
-  if (given.length > 1 || (input.aws && !input.aws.role && !input.aws.accessKey)) {
+  if (given.length > 1 || (required && given.length === 0) || (input.aws && !input.aws.role && !input.aws.accessKey)) {
     throw new UserError(
       "INVALID_CREDENTIALS",
       ["input"],

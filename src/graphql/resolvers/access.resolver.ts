@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { AccessKey, AuditEvent, Membership, Role, User } from "../../entities/index.js";
 import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
 import type { MemberView } from "../../domain/members.js";
