@@ -19,6 +19,8 @@ export interface Resolution {
   source: ProviderSource;
   /** For INSTANCE: the instance whose link applies (the stage-wide one when no regional link exists). */
   instanceId: string | null;
+  /** True when that instance is the stage-wide one (no region) covering a regional target. */
+  stageWide: boolean;
 }
 
 /**
@@ -37,13 +39,14 @@ export async function resolveProviders(
   targets: readonly ResolutionTarget[],
 ): Promise<Array<Resolution | null>> {
   if (targets.length === 0) return [];
-  const rows: Array<{ ord: string; provider_id: string | null; source: ProviderSource | null; instance_id: string | null }> = await em.query(
+  const rows: Array<{ ord: string; provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean }> = await em.query(
     `SELECT t.ord,
             COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
             CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
                  WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
                  WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
-            CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id
+            CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
+            (il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
        FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
        LEFT JOIN instances i
               ON i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage
@@ -63,7 +66,7 @@ export async function resolveProviders(
     : [];
   const byId = new Map(providers.map((p) => [p.id, p]));
   return rows.map((row) =>
-    row.provider_id && row.source ? { provider: byId.get(row.provider_id)!, source: row.source, instanceId: row.instance_id } : null,
+    row.provider_id && row.source ? { provider: byId.get(row.provider_id)!, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide } : null,
   );
 }
 

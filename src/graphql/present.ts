@@ -45,13 +45,13 @@ export function credentialsFrom(input: CredentialsInputFields, required = false)
 const typeNames: Record<ProviderType, string> = { AWS: "AWS", STRIPE: "Stripe", TWILIO: "Twilio" };
 
 /** A resolution as the API shows it: with the instance whose link applies, and a sentence saying why. */
-export function presentResolution(ctx: GraphQLContext, resolution: Resolution | null, forInstanceId: string | null) {
+export function presentResolution(ctx: GraphQLContext, resolution: Resolution | null) {
   if (!resolution) return null;
-  const { provider, source, instanceId } = resolution;
+  const { provider, source, instanceId, stageWide } = resolution;
   const name = `"${provider.name}"`;
   const explanation = {
     [ProviderSource.INSTANCE]:
-      instanceId && forInstanceId && instanceId !== forInstanceId
+      stageWide
         ? `${name} is linked to the stage-wide instance of this stage, which covers every region.`
         : `${name} is linked to this instance.`,
     [ProviderSource.SERVICE]: `Nothing is linked to the instance, so it inherits ${name} from the service.`,

@@ -80,9 +80,7 @@ export class ServiceResolver {
       const app = await loaded(ctx.loaders.app(service.appId), "The app");
       await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
     }
-    const resolution = await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null });
-    const instance = await ctx.services.catalog.findInstance(ctx, service.id, stage, region ?? null);
-    return presentResolution(ctx, resolution, instance?.id ?? null);
+    return presentResolution(ctx, await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null }));
   }
 }
 
@@ -113,6 +111,6 @@ export class InstanceResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("type", () => ProviderType, { defaultValue: ProviderType.AWS }) type: ProviderType,
   ) {
-    return presentResolution(ctx, await ctx.loaders.resolution(type, targetOf(instance)), instance.id);
+    return presentResolution(ctx, await ctx.loaders.resolution(type, targetOf(instance)));
   }
 }

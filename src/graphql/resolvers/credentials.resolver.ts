@@ -27,7 +27,7 @@ export class CredentialsMutations {
       });
       return {
         credentials: issued.credentials,
-        resolution: presentResolution(ctx, issued.resolution, issued.instance.id),
+        resolution: presentResolution(ctx, issued.resolution),
         instance: issued.instance,
         useLocalCredentials: issued.credentials === null,
       };
