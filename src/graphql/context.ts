@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import type { Logger } from "../logger.js";
 import { RequestContext, type Actor } from "../domain/context.js";
 import type { Services } from "../domain/services.js";
 import { Loaders } from "./loaders.js";
@@ -12,8 +13,9 @@ export class GraphQLContext extends RequestContext {
     readonly dataSource: DataSource,
     readonly services: Services,
     requestId?: string,
+    logger?: Logger,
   ) {
-    super(actor, dataSource.manager, requestId);
+    super(actor, dataSource.manager, requestId, logger);
     this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope);
   }
 }

@@ -130,7 +130,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
         try {
           if (!match) throw new UnauthenticatedError();
           const actor = await authenticate(deps.dataSource.manager, match[1]);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, deps.logger);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
