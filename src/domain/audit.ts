@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { AuditEvent, AuditOutcome } from "../entities/index.js";
 import type { RequestContext } from "./context.js";
-import { ForbiddenError } from "./errors.js";
+import { CodedError, ForbiddenError, UserError, UserErrors } from "./errors.js";
 
 export interface AuditEntry {
   action: string;
@@ -33,6 +33,18 @@ function printable(value: unknown): unknown {
   return value;
 }
 
+/** Bad input and authorization are refusals (DENIED); a dependency or the server failing is a FAILURE. */
+const refusalOutcome = (error: unknown) =>
+  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
+    ? AuditOutcome.DENIED
+    : AuditOutcome.FAILURE;
+
+/** The code the caller saw, and every code when several inputs were refused at once. */
+function errorCodesOf(error: unknown): { errorCode: string; errorCodes?: string[] } {
+  if (error instanceof UserErrors) return { errorCode: error.errors[0]?.code ?? "INVALID_INPUT", errorCodes: error.errors.map((e) => e.code) };
+  return { errorCode: error instanceof UserError || error instanceof CodedError ? error.code : "INTERNAL_ERROR" };
+}
+
 /** Writes audit events. Inside a mutation they share its transaction: no record, no change. */
 export class AuditService {
   /** Records within the context's transaction (or the pool, outside one). */
@@ -41,15 +53,29 @@ export class AuditService {
   }
 
   /**
+   * Records a refused or failed attempt so that no rollback erases it (see `refuse`): DENIED for the
+   * caller's mistake or a refusal, with the codes the caller was told; FAILURE for the server's or AWS's.
+   */
+  recordRefusal(ctx: RequestContext, action: string, error: unknown, details: Record<string, unknown>, targetId: string | null = null): Promise<void> {
+    return AuditService.refuse(ctx, {
+      action,
+      targetType: targetId ? "Provider" : null,
+      targetId,
+      outcome: refusalOutcome(error),
+      details: {
+        ...details,
+        ...errorCodesOf(error),
+        ...(error instanceof CodedError && error.details.stsRequestId ? { stsRequestId: error.details.stsRequestId } : {}),
+      },
+    });
+  }
+
+  /**
    * Records a refusal or failure, which must outlive the rollback of the request's work. Inside a
    * transaction it is kept on the context and written when the transaction has ended (see
    * `inTransaction`), never on a second connection while the first is held. A record that cannot
    * be written is logged at error level and does not replace the caller's answer.
    */
-  refuse(ctx: RequestContext, entry: AuditEntry): Promise<void> {
-    return AuditService.refuse(ctx, entry);
-  }
-
   private static async refuse(ctx: RequestContext, entry: AuditEntry): Promise<void> {
     const event = { ...AuditService.actorOf(ctx), ...entry };
     if (ctx.em.queryRunner?.isTransactionActive) ctx.deferredAudits.push(event);

@@ -41,7 +41,7 @@ export class CredentialsMutations {
   })
   verifyProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
     // No transaction around it: nothing is held across the STS calls, and the audit event is one insert.
-    return payloadOf(ctx, () => ctx.services.credentials.verify(ctx, idOf("Provider", input.providerId)));
+    return payloadOf(ctx, () => ctx.services.verification.verify(ctx, idOf("Provider", input.providerId)));
   }
 
   @Authorized(Role.ADMIN)
