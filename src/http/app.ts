@@ -70,7 +70,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  const server = http.createServer(app);
+  // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
+  // with Node's 5 s, the server closes sockets a proxy or client is about to reuse, and that request
+  // fails with "other side closed" (a 502 behind a proxy). The drain plugin still closes them on stop.
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
     introspection: true,
