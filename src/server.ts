@@ -91,6 +91,7 @@ export async function startServer(application: Application, config: Config, logg
     services: application.services,
     logger,
     shutdownGraceMs: config.shutdownGraceMs,
+    limits: config.limits,
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -14,6 +14,7 @@ import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -21,13 +22,21 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  limits: QueryLimits;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
+      ? unwrapped.originalError
+      : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
+        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
@@ -78,7 +87,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
+    parseOptions: parseOptions(deps.limits),
+    validationRules: validationRules(deps.limits),
     plugins: [
+      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       loggingPlugin(deps.logger),
@@ -130,7 +142,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
         try {
           if (!match) throw new UnauthenticatedError();
           const actor = await authenticate(deps.dataSource.manager, match[1]);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
+          // "close" before the answer is written means the client went away.
+          const disconnected = new AbortController();
+          res.once("close", () => {
+            if (res.writableFinished) return;
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            disconnected.abort();
+          });
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
