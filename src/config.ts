@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { QueryLimits } from "./http/limits.js";
 import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
+import ipaddr from "ipaddr.js";
 
 /** A configuration problem, reported as one line a person can act on. */
 export class ConfigError extends Error {}
@@ -11,6 +12,39 @@ const masterKey = makeValidator<Buffer>((value) => {
     throw new EnvError("must be the base64 encoding of exactly 32 random bytes (generate one with `openssl rand -base64 32`)");
   }
   return key;
+});
+
+/** Express's "trust proxy" names: the ranges proxy-addr knows by name. */
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * Which proxies may say who the client is (X-Forwarded-For), as express's "trust proxy" takes it:
+ * false (none: the client is the socket's peer), a number of hops, or addresses / CIDR ranges /
+ * loopback, linklocal, uniquelocal. `true` (trust any sender) is refused: then every client could
+ * name itself anything and walk past the failed-authentication throttle.
+ */
+export type TrustProxy = false | number | string[];
+
+const trustProxy = makeValidator<TrustProxy>((value) => {
+  const text = value.trim();
+  if (text === "" || text === "false") return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(",").map((entry) => entry.trim());
+  const valid = (entry: string) => {
+    if (NAMED_RANGES.has(entry) || ipaddr.isValid(entry)) return true;
+    try {
+      ipaddr.parseCIDR(entry);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!entries.every(valid)) {
+    throw new EnvError(
+      "must be false, a number of proxy hops (1 for one proxy in front), or a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal); `true` would let any client name its own address",
+    );
+  }
+  return entries;
 });
 
 const specs = {
@@ -33,6 +67,9 @@ const specs = {
   MAX_QUERY_DIRECTIVES: num({ default: 50, desc: "directives one operation may use" }),
   MAX_QUERY_COST: num({ default: 20_000_000, desc: "highest cost of one operation, a connection's `first` multiplying its items' cost" }),
   MAX_RESPONSE_BYTES: num({ default: 16 * 1024 * 1024, desc: "largest answer sent, in bytes" }),
+  TRUST_PROXY: trustProxy({ default: false, desc: "the proxies whose X-Forwarded-For names the client (express's trust proxy)" }),
+  AUTH_FAILURE_LIMIT: num({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
+  AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
 };
 
 const LIMIT_SETTINGS = ["MAX_QUERY_DEPTH", "MAX_QUERY_ALIASES", "MAX_QUERY_TOKENS", "MAX_QUERY_DIRECTIVES", "MAX_QUERY_COST", "MAX_RESPONSE_BYTES"] as const;
@@ -52,6 +89,9 @@ export interface Config {
   stsTimeoutMs: number;
   stsMaxAttempts: number;
   limits: QueryLimits;
+  trustProxy: TrustProxy;
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
 }
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -74,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
     for (const name of LIMIT_SETTINGS) if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole number, at least 1`);
+    if (!Number.isInteger(clean.AUTH_FAILURE_LIMIT) || clean.AUTH_FAILURE_LIMIT < 1) problems.push("AUTH_FAILURE_LIMIT must be a whole number, at least 1");
+    if (!Number.isInteger(clean.AUTH_FAILURE_WINDOW_SECONDS) || clean.AUTH_FAILURE_WINDOW_SECONDS < 1) {
+      problems.push("AUTH_FAILURE_WINDOW_SECONDS must be a whole number of seconds, at least 1");
+    }
   }
   const previousMasterKeys: Buffer[] = [];
   for (const value of (env.PROVIDERS_PREVIOUS_MASTER_KEYS ?? "").split(",").map((v) => v.trim()).filter(Boolean)) {
@@ -107,5 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: clean.MAX_QUERY_COST,
       maxResponseBytes: clean.MAX_RESPONSE_BYTES,
     },
+    trustProxy: clean.TRUST_PROXY,
+    authFailureLimit: clean.AUTH_FAILURE_LIMIT,
+    authFailureWindowSeconds: clean.AUTH_FAILURE_WINDOW_SECONDS,
   };
 }

@@ -88,6 +88,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     stsTimeoutMs: 4000,
     stsMaxAttempts: 3,
     limits: loadConfig({}).limits,
+    trustProxy: false,
+    authFailureLimit: 20,
+    authFailureWindowSeconds: 60,
     ...overrides,
   };
 }

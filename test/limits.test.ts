@@ -51,6 +51,8 @@ async function serverWith(limits: Partial<QueryLimits>): Promise<{ url: string; 
     logger: createLogger("silent"),
     shutdownGraceMs: 1000,
     limits: { ...DEFAULTS, ...limits },
+    trustProxy: false,
+    authThrottle: { limit: 20, windowSeconds: 60 },
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => apollo.stop() };
