@@ -13,6 +13,8 @@ export class GraphQLContext extends RequestContext {
     readonly dataSource: DataSource,
     readonly services: Services,
     requestId?: string,
+    /** Aborted when the client goes away: nothing more is resolved for it. */
+    readonly signal: AbortSignal = new AbortController().signal,
     logger?: Logger,
   ) {
     super(actor, dataSource.manager, requestId, logger);

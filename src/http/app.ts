@@ -8,12 +8,15 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate } from "../domain/access-keys.js";
+import { authenticate, hashToken } from "../domain/access-keys.js";
+import type { TrustProxy } from "../config.js";
 import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
+import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -21,13 +24,24 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  limits: QueryLimits;
+  /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
+  trustProxy: TrustProxy;
+  authThrottle: AuthThrottleOptions;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
+      ? unwrapped.originalError
+      : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
+        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
@@ -69,10 +83,11 @@ export interface HttpServer {
 export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", deps.trustProxy);
+  const throttle = new AuthThrottle(deps.authThrottle);
   // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
-  // with Node's 5 s, the server closes sockets a proxy or client is about to reuse, and that request
-  // fails with "other side closed" (a 502 behind a proxy). The drain plugin still closes them on stop.
+  // with Node's 5 s, the server closes sockets a proxy is about to reuse, and that request fails
+  // (a 502 behind the proxy). The drain plugin still closes them on stop.
   const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
@@ -81,7 +96,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
+    parseOptions: parseOptions(deps.limits),
+    validationRules: validationRules(deps.limits),
     plugins: [
+      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       loggingPlugin(deps.logger),
@@ -123,6 +141,21 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     res.type("html").send(GRAPHIQL_PAGE);
   });
 
+  // An address that failed to authenticate too often is refused before its key is even looked up.
+  app.use("/graphql", async (req, res, next) => {
+    const retryAfter = await throttle.retryAfterSeconds(clientOf(req.ip));
+    if (retryAfter === 0) return next();
+    res.setHeader("Retry-After", String(retryAfter));
+    res.status(429).json({
+      errors: [
+        {
+          message: `Too many failed authentications from your address; try again in ${retryAfter} seconds, with a valid access key.`,
+          extensions: { code: "TOO_MANY_FAILED_AUTHENTICATIONS", retryAfterSeconds: retryAfter },
+        },
+      ],
+    });
+  });
+
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
@@ -133,9 +166,27 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
         try {
           if (!match) throw new UnauthenticatedError();
           const actor = await authenticate(deps.dataSource.manager, match[1]);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, deps.logger);
+          // "close" before the answer is written means the client went away.
+          const disconnected = new AbortController();
+          res.once("close", () => {
+            if (res.writableFinished) return;
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            disconnected.abort();
+          });
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
+            const client = clientOf(req.ip);
+            const failures = await throttle.recordFailure(client);
+            // Never the key: a prefix of its hash lets an admin match a revoked key's hash, nothing more.
+            const keyHashPrefix = match ? hashToken(match[1]).toString("hex").slice(0, 12) : null;
+            deps.logger.warn({ requestId: res.locals.requestId, client, keyHashPrefix, failures }, "authentication failed");
+            if (failures === deps.authThrottle.limit) {
+              deps.logger.warn(
+                { client, limit: deps.authThrottle.limit, windowSeconds: deps.authThrottle.windowSeconds },
+                "client address refused for the rest of its window after too many failed authentications",
+              );
+            }
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
           }
           throw error;
