@@ -2,7 +2,9 @@ import path from "node:path";
 import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
 
 /** A configuration problem, reported as one line a person can act on. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 const masterKey = makeValidator<Buffer>((value) => {
   const key = Buffer.from(value, "base64");
