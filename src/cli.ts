@@ -19,6 +19,7 @@ async function credentials(args: string[]): Promise<void> {
       stage: { type: "string" },
       region: { type: "string" },
       duration: { type: "string" },
+      insecure: { type: "boolean" },
     },
   });
   const missing = (["org", "app", "service", "stage"] as const).filter((name) => !values[name]);
@@ -32,7 +33,7 @@ async function credentials(args: string[]): Promise<void> {
     stage: values.stage!,
     region: values.region ?? null,
     durationSeconds: duration,
-  });
+  }, { insecure: values.insecure === true });
   process.stdout.write(`${output}\n`);
 }
 
