@@ -55,6 +55,14 @@ async function main() {
       { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv },
       profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [],
     );
+    // autocannon stops at the deadline with requests still in flight; the next run must not share the
+    // server with them. Settled: the API ran no statement for 300 ms.
+    const settle = async () => {
+      for (let last = -1, count = await api.call<number>("statements"); count !== last; ) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        [last, count] = [count, await api.call<number>("statements")];
+      }
+    };
     const env: BenchEnv = {
       databaseUrl: database.url,
       dataSource,
@@ -81,6 +89,7 @@ async function main() {
       async load(url, options, urlPath = "/graphql") {
         const result = await load({ ...options, url: `${url}${urlPath}` });
         if (result.errors > 0) console.log(`  warning: ${result.errors} failed requests loading ${url}${urlPath}`);
+        await settle();
         return result;
       },
       async org(slug) {
@@ -106,9 +115,9 @@ async function main() {
         results.set(section.name, [...(results.get(section.name) ?? []), r]);
         console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)}`).join(", ")} req/s`);
       }
-      const { rss } = await api.rss();
+      const { rss, heapUsed, heapTotal } = await api.rss();
       afterRounds.push(rss);
-      console.log(`round ${round}: API RSS ${fmt.mb(rss)}`);
+      console.log(`round ${round}: API RSS ${fmt.mb(rss)} (V8 heap ${fmt.mb(heapUsed)} used of ${fmt.mb(heapTotal)})`);
     }
     const rows: Row[] = [];
     for (const section of chosen) {

@@ -28,9 +28,9 @@ export function serveChild(url: string, handlers: Record<string, Handler> = {}):
   sampler.unref();
   const all: Record<string, Handler> = {
     rss: () => {
-      const rss = process.memoryUsage.rss();
+      const { rss, heapUsed, heapTotal } = process.memoryUsage();
       peak = Math.max(peak, rss);
-      return { rss, peak };
+      return { rss, peak, heapUsed, heapTotal };
     },
     resetPeak: () => {
       peak = process.memoryUsage.rss();
@@ -57,7 +57,7 @@ export interface Child {
   url: string;
   pid: number;
   call<T = unknown>(cmd: string, args?: unknown): Promise<T>;
-  rss(): Promise<{ rss: number; peak: number }>;
+  rss(): Promise<{ rss: number; peak: number; heapUsed: number; heapTotal: number }>;
   stop(): Promise<void>;
 }
 
