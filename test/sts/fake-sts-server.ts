@@ -73,9 +73,8 @@ export class FakeSts {
   hang = false;
   /** Wait this long before answering each request: a slow STS. */
   delayMs = 0;
-  /** Requests received and not yet answered, and the most there have been at once since the last reset. */
+  /** Requests received and not yet answered: whether callers reached STS together. */
   inFlight = 0;
-  maxInFlight = 0;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly hung: Array<{ res: http.ServerResponse; resume: () => void }> = [];
@@ -110,7 +109,6 @@ export class FakeSts {
     this.failWith = null;
     this.hang = false;
     this.delayMs = 0;
-    this.maxInFlight = this.inFlight;
     this.identities.set(SERVER_IDENTITY.accessKeyId, SERVER_IDENTITY);
     for (const { res } of this.hung.splice(0)) res.socket?.destroy();
   }
@@ -142,7 +140,6 @@ export class FakeSts {
     const call: StsCall = { action: params.Action ?? "", params, callerAccessKeyId: "", signingRegion: "", requestId, error: null };
     this.calls.push(call);
     this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.once("close", () => this.inFlight--);
     if (this.hang) await new Promise<void>((resume) => this.hung.push({ res, resume }));
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
