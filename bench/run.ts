@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { performance } from "node:perf_hooks";
-import { bootstrapOrg } from "../src/domain/access-keys.js";
+import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { resolveProviders, type ResolutionTarget } from "../src/domain/resolution.js";
 import { Org, ProviderType } from "../src/entities/index.js";
 import { StsAdapter } from "../src/aws/sts.js";

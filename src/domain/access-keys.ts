@@ -1,55 +1,10 @@
-import { createHash, randomInt } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { AccessKey, Membership, Org, Role, User } from "../entities/index.js";
+import { AccessKey, Membership, Role } from "../entities/index.js";
+import { generateToken, hashToken, tokenHintOf } from "./access-key-tokens.js";
 import { deny, type AuditService } from "./audit.js";
-import type { AccessScope, Actor, RequestContext } from "./context.js";
-import { NotFoundError, UnauthenticatedError, UserError, UserErrors } from "./errors.js";
+import type { AccessScope, RequestContext } from "./context.js";
+import { NotFoundError, UserError, UserErrors } from "./errors.js";
 import { check, rules } from "./validation.js";
-
-const PREFIX = "pvk_";
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/** 43 base62 characters carry 256 bits of randomness. */
-const RANDOM_LENGTH = 43;
-const CHECKSUM_LENGTH = 6;
-const TOKEN_PATTERN = new RegExp(`^${PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
-
-function crc32(text: string): number {
-  let crc = ~0;
-  for (const byte of Buffer.from(text, "utf8")) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
-}
-
-function base62(value: number, width: number): string {
-  let out = "";
-  for (let i = 0; i < width; i++) {
-    out = ALPHABET[value % 62] + out;
-    value = Math.floor(value / 62);
-  }
-  return out;
-}
-
-/**
- * `pvk_` + 256 random bits in base62 + a CRC32 checksum, like GitHub's `ghp_` tokens: a secret
- * scanner can recognise a leaked key by its prefix and tell it from random text by its checksum.
- */
-export function generateToken(): string {
-  let random = "";
-  for (let i = 0; i < RANDOM_LENGTH; i++) random += ALPHABET[randomInt(62)];
-  return PREFIX + random + base62(crc32(random), CHECKSUM_LENGTH);
-}
-
-export function isWellFormedToken(token: string): boolean {
-  if (!TOKEN_PATTERN.test(token)) return false;
-  const random = token.slice(PREFIX.length, PREFIX.length + RANDOM_LENGTH);
-  return token.slice(-CHECKSUM_LENGTH) === base62(crc32(random), CHECKSUM_LENGTH);
-}
-
-export const hashToken = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest();
-
-const hintOf = (token: string) => `${token.slice(0, PREFIX.length + 4)}…${token.slice(-4)}`;
 
 export interface AccessKeyFields {
   orgId: string;
@@ -73,7 +28,7 @@ export async function issueAccessKey(em: EntityManager, fields: AccessKeyFields)
       userId: fields.userId ?? null,
       createdByKeyId: fields.createdByKeyId ?? null,
       tokenHash: hashToken(token),
-      tokenHint: hintOf(token),
+      tokenHint: tokenHintOf(token),
       expiresAt: fields.expiresAt ?? null,
       revokedAt: null,
       lastUsedAt: null,
@@ -95,59 +50,6 @@ export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKey
 export function scopeOf(key: AccessKey): AccessScope | null {
   if (!key.scopeApps && !key.scopeServices && !key.scopeStages) return null;
   return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages };
-}
-
-/** How stale `last_used_at` may get before a request writes it again. */
-const LAST_USED_RESOLUTION_MS = 60_000;
-
-const INVALID_KEY = "The access key is not valid: it is unknown, revoked or expired. Ask an org admin for a new one.";
-
-/**
- * The actor behind a bearer token; every failure looks the same to the caller. The key (and a
- * personal key's membership) is read from the database on every request, never cached, so a
- * revocation, an expiry or a removed member takes effect on the next request on every process.
- */
-export async function authenticate(em: EntityManager, token: string): Promise<Actor> {
-  if (!isWellFormedToken(token)) throw new UnauthenticatedError("The access key is not valid. Send a key created by this server as `Authorization: Bearer <key>`.");
-  const key = await em.findOneBy(AccessKey, { tokenHash: hashToken(token) });
-  const now = Date.now();
-  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) throw new UnauthenticatedError(INVALID_KEY);
-  let role = key.role;
-  let user: User | null = null;
-  if (key.userId) {
-    const membership = await em.findOneBy(Membership, { orgId: key.orgId, userId: key.userId });
-    user = await em.findOneBy(User, { id: key.userId });
-    role = membership?.role ?? null;
-  }
-  if (!role) throw new UnauthenticatedError(INVALID_KEY);
-  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await em.update(AccessKey, { id: key.id }, { lastUsedAt: new Date(now) });
-  }
-  return {
-    accessKeyId: key.id,
-    accessKeyName: key.name,
-    orgId: key.orgId,
-    role,
-    userId: user?.id ?? null,
-    userEmail: user?.email ?? null,
-    scope: scopeOf(key),
-  };
-}
-
-/** Creates the org if needed and an admin key for it: how an operator starts, or recovers access. */
-export async function bootstrapOrg(
-  em: EntityManager,
-  slug: string,
-  name: string,
-): Promise<{ org: Org; created: boolean; token: string }> {
-  return em.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/bootstrap/' || $1))", [slug]);
-    let org = await tx.findOneBy(Org, { slug });
-    const created = !org;
-    if (!org) org = await tx.save(tx.create(Org, { slug, name }));
-    const { token } = await issueAccessKey(tx, { orgId: org.id, name: "bootstrap admin key", role: Role.ADMIN });
-    return { org, created, token };
-  });
 }
 
 const STAGE_PATTERN = /^[A-Za-z0-9*-]{1,64}$/;

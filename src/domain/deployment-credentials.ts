@@ -5,8 +5,8 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { NotFoundError } from "./errors.js";
-import type { ProfileService } from "./profiles.js";
-import type { ProviderService } from "./providers.js";
+import type { ProfileMigrationService } from "./profile-migration.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, targetOf, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 
@@ -43,9 +43,9 @@ export interface IssuedDeployment {
 export class DeploymentCredentialsService {
   constructor(
     private readonly catalog: CatalogService,
-    private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
-    private readonly profiles: ProfileService,
+    private readonly profileMigration: ProfileMigrationService,
     private readonly sts: StsAdapter,
   ) {}
 
@@ -69,7 +69,7 @@ export class DeploymentCredentialsService {
       const instance = await this.catalog.recordDeployment(ctx, request);
       // An org that still has legacy deployment profiles is migrated by its first deployment, after
       // the instance exists so that its stage's profile is linked to it too.
-      await this.profiles.migrateIfPending(ctx);
+      await this.profileMigration.migrateIfPending(ctx);
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [targetOf(instance)]);
       if (!resolution) {
         await this.audit.record(ctx, {
@@ -97,7 +97,7 @@ export class DeploymentCredentialsService {
 
   /** Makes the credentials for one deployment, and the audit details that describe them (never a secret). */
   private mint(org: Org, request: DeploymentRequest, provider: Provider): Promise<Minted> {
-    return credentialKind(provider.kind).mint(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), {
+    return credentialKind(provider.kind).mint(kindTools(provider, this.secrets, this.sts), {
       orgSlug: org.slug,
       app: request.app,
       service: request.service,

@@ -8,7 +8,7 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate } from "../domain/access-keys.js";
+import { authenticate } from "../domain/authentication.js";
 import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
