@@ -69,6 +69,9 @@ describe("the command line", function () {
       const whileServing = run(["bootstrap", "--org", "beta"], env);
       expect(whileServing.status, whileServing.stderr).to.equal(0);
       const betaKey = whileServing.stdout.trim().split("\n").at(-1)!;
+      // run() blocked this event loop for the whole command: let the HTTP client notice a keep-alive
+      // connection the server closed meanwhile, or the next request goes out on a dead socket.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const beta = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${betaKey}` },
