@@ -17,6 +17,7 @@ import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -24,6 +25,7 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  limits: QueryLimits;
   /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
   trustProxy: TrustProxy;
   authThrottle: AuthThrottleOptions;
@@ -33,7 +35,14 @@ const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
+      ? unwrapped.originalError
+      : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
+        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
@@ -85,7 +94,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
+    parseOptions: parseOptions(deps.limits),
+    validationRules: validationRules(deps.limits),
     plugins: [
+      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       loggingPlugin(deps.logger),
@@ -152,7 +164,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
         try {
           if (!match) throw new UnauthenticatedError();
           const actor = await authenticate(deps.dataSource.manager, match[1]);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
+          // "close" before the answer is written means the client went away.
+          const disconnected = new AbortController();
+          res.once("close", () => {
+            if (res.writableFinished) return;
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            disconnected.abort();
+          });
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             const client = clientOf(req.ip);
