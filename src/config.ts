@@ -4,7 +4,9 @@ import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError
 import ipaddr from "ipaddr.js";
 
 /** A configuration problem, reported as one line a person can act on. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 const masterKey = makeValidator<Buffer>((value) => {
   const key = Buffer.from(value, "base64");

@@ -47,7 +47,7 @@ export enum AccessKeyKind {
 
 export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
 
-export function scopeOf(key: AccessKey): AccessScope | null {
+export function scopeOf(key: Pick<AccessKey, "scopeApps" | "scopeServices" | "scopeStages">): AccessScope | null {
   if (!key.scopeApps && !key.scopeServices && !key.scopeStages) return null;
   return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages };
 }
