@@ -4,6 +4,7 @@ import type { RequestContext } from "./context.js";
 import { DEFAULT_STAGE } from "./deployment-profiles.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
+import { inTransaction } from "./transaction.js";
 
 export type MigrationTrigger = "AUTOMATIC" | "MANUAL" | "CLI";
 
@@ -95,7 +96,7 @@ export class ProfileMigrationService {
    */
   async migrateIfPending(ctx: RequestContext): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       // Another caller may have migrated the org while this one waited for the lock.
       if (!(await this.hasPending(ctx))) return null;
@@ -105,23 +106,9 @@ export class ProfileMigrationService {
 
   /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
   migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       return this.run(ctx, trigger);
-    });
-  }
-
-  /** Joins the caller's transaction (a mutation's), or opens one: a migration is all or nothing. */
-  private async inTransaction<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
-    if (ctx.em.queryRunner?.isTransactionActive) return work();
-    const outer = ctx.em;
-    return outer.transaction(async (em) => {
-      ctx.em = em;
-      try {
-        return await work();
-      } finally {
-        ctx.em = outer;
-      }
     });
   }
 
