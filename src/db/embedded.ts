@@ -10,7 +10,6 @@ import pg from "pg";
 export interface EmbeddedPostgres {
   /** A connection URL for the given database, created if missing. */
   databaseUrl(database: string): Promise<string>;
-  dropDatabase(database: string): Promise<void>;
   /** Records the URL this process serves on, so a second server on the same folder can name it. */
   announce(url: string): Promise<void>;
   stop(): Promise<void>;
@@ -173,9 +172,6 @@ export async function startEmbeddedPostgres(dir: string, port: number, options: 
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
       if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
       return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${actualPort}/${encodeURIComponent(database)}`;
-    },
-    async dropDatabase(database) {
-      await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
     },
     async announce(url) {
       if (cluster) await writeFile(ownerFile, JSON.stringify({ pid: process.pid, command, url } satisfies Owner), { mode: 0o600 });
