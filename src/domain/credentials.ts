@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { StsAdapter, StsFailure, StsFailureKind, type AwsKeyPair } from "../aws/sts.js";
 import { AuditOutcome, CredentialKind, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import type { ProfileService } from "./profiles.js";
-import { assertInScope } from "./scope.js";
+import { assertInScope, assertUnscoped } from "./scope.js";
 import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
@@ -187,6 +187,7 @@ export class DeploymentCredentialsService {
 
   /** The dashboard's "test connection", including the confused-deputy check for roles. */
   async verify(ctx: RequestContext, providerId: string): Promise<ProviderVerification> {
+    await assertUnscoped(ctx, "verifyProvider", "verifying a provider (it shows the role's account and ARN)");
     const provider = await this.providers.provider(ctx, providerId);
     try {
       const verification = await this.check(ctx, provider);

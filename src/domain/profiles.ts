@@ -6,6 +6,10 @@ import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
+import { assertUnscoped } from "./scope.js";
+
+/** Profiles map stages of whole apps to roles, and their migration links services: beyond any scope. */
+const ORG_WIDE = "administering deployment profiles (they map whole apps to roles)";
 import { check, ensureAll, rules } from "./validation.js";
 
 /** The stage name under which a legacy app kept its default stage's profile. */
@@ -94,6 +98,7 @@ export class ProfileService {
   }
 
   async createProfile(ctx: RequestContext, orgId: string, input: { name: string; roleArn?: string | null }): Promise<DeploymentProfile> {
+    await assertUnscoped(ctx, "createDeploymentProfile", ORG_WIDE);
     await this.catalog.org(ctx, orgId);
     const roleArn = input.roleArn || null;
     ensureAll(check(rules.name, input.name, ["input", "name"]), roleArn === null ? null : check(rules.roleArn, roleArn, ["input", "roleArn"]));
@@ -112,6 +117,7 @@ export class ProfileService {
 
   /** Deletes the profile and its stage mappings; providers and links made from it stay. */
   async deleteProfile(ctx: RequestContext, profileId: string): Promise<{ profile: DeploymentProfile; removedStageMappingCount: number }> {
+    await assertUnscoped(ctx, "deleteDeploymentProfile", ORG_WIDE);
     const profile = await this.profile(ctx, profileId);
     const removedStageMappingCount = await ctx.em.countBy(AppStageProfile, { profileId: profile.id, orgId: ctx.orgId });
     await ctx.em.delete(DeploymentProfile, { id: profile.id, orgId: ctx.orgId });
@@ -129,6 +135,7 @@ export class ProfileService {
    * profile becomes pending again, so the next migration applies the new mapping too.
    */
   async setStageProfile(ctx: RequestContext, appId: string, stage: string, profileId: string): Promise<AppStageProfile> {
+    await assertUnscoped(ctx, "setAppStageProfile", ORG_WIDE);
     const app = await this.catalog.app(ctx, appId);
     const stageError = check(rules.stage, stage, ["input", "stage"]);
     if (stageError) throw stageError;
@@ -150,6 +157,7 @@ export class ProfileService {
   }
 
   async removeStageProfile(ctx: RequestContext, appId: string, stage: string): Promise<void> {
+    await assertUnscoped(ctx, "removeAppStageProfile", ORG_WIDE);
     const app = await this.catalog.app(ctx, appId);
     const mapping = await ctx.em.findOneBy(AppStageProfile, { appId: app.id, stage, orgId: ctx.orgId });
     if (!mapping) {
@@ -183,7 +191,8 @@ export class ProfileService {
   }
 
   /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
-  migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
+  async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
+    await assertUnscoped(ctx, "migrateDeploymentProfiles", ORG_WIDE);
     return this.inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       return this.run(ctx, trigger);

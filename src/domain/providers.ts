@@ -7,6 +7,10 @@ import { NotFoundError, UserError } from "./errors.js";
 import { check, ensureAll, rules, SESSION_DURATION } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
+import { assertUnscoped } from "./scope.js";
+
+/** What a scoped key is told when it tries to administer providers: they serve every stage. */
+const ORG_WIDE = "administering providers (they serve every app and stage)";
 
 /** Credentials as an admin enters them: exactly one kind. */
 export type CredentialsInput =
@@ -108,6 +112,7 @@ export class ProviderService {
   }
 
   async create(ctx: RequestContext, input: { name: string; credentials: CredentialsInput }): Promise<Provider> {
+    await assertUnscoped(ctx, "createProvider", ORG_WIDE);
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) throw nameError;
     validateCredentials(input.credentials, ["input", ...credentialsPath(input.credentials.kind)]);
@@ -125,6 +130,7 @@ export class ProviderService {
   }
 
   async update(ctx: RequestContext, providerId: string, changes: { name?: string | null; credentials?: CredentialsInput | null }): Promise<Provider> {
+    await assertUnscoped(ctx, "updateProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (changes.name != null) {
       const nameError = check(rules.name, changes.name, ["input", "name"]);
@@ -151,6 +157,7 @@ export class ProviderService {
 
   /** Deletes the provider and every link to it, saying how many of each went. */
   async delete(ctx: RequestContext, providerId: string): Promise<DeletedProvider> {
+    await assertUnscoped(ctx, "deleteProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     const unlinkedServiceCount = await ctx.em.countBy(ServiceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
     const unlinkedInstanceCount = await ctx.em.countBy(InstanceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
@@ -161,6 +168,7 @@ export class ProviderService {
 
   /** Makes the provider its type's org default, replacing any previous one. Returns that previous one. */
   async setDefault(ctx: RequestContext, providerId: string): Promise<{ provider: Provider; previousDefault: Provider | null }> {
+    await assertUnscoped(ctx, "setDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const provider = await this.provider(ctx, providerId);
     const previousDefault = await this.defaultOf(ctx, provider.type);
     if (previousDefault?.id === provider.id) return { provider, previousDefault: null };
@@ -173,6 +181,7 @@ export class ProviderService {
   }
 
   async unsetDefault(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
+    await assertUnscoped(ctx, "unsetDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const previousDefault = await this.defaultOf(ctx, type);
     if (previousDefault) {
       await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
@@ -187,6 +196,7 @@ export class ProviderService {
    * one, which is the point when the old one may have leaked.
    */
   async rotateExternalId(ctx: RequestContext, providerId: string): Promise<Provider> {
+    await assertUnscoped(ctx, "rotateExternalId", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (provider.kind !== CredentialKind.AWS_ROLE) {
       throw new UserError("NOT_A_ROLE_PROVIDER", ["input", "providerId"], `Only AWS role providers have an external id; "${provider.name}" holds ${provider.kind}.`);
