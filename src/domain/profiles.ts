@@ -7,6 +7,7 @@ import { NotFoundError, UserError } from "./errors.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
 import { assertUnscoped } from "./scope.js";
+import { inTransaction } from "./transaction.js";
 
 /** Profiles map stages of whole apps to roles, and their migration links services: beyond any scope. */
 const ORG_WIDE = "administering deployment profiles (they map whole apps to roles)";
@@ -182,7 +183,7 @@ export class ProfileService {
    */
   async migrateIfPending(ctx: RequestContext): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       // Another caller may have migrated the org while this one waited for the lock.
       if (!(await this.hasPending(ctx))) return null;
@@ -193,23 +194,9 @@ export class ProfileService {
   /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
   async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
     await assertUnscoped(ctx, "migrateDeploymentProfiles", ORG_WIDE);
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       return this.run(ctx, trigger);
-    });
-  }
-
-  /** Joins the caller's transaction (a mutation's), or opens one: a migration is all or nothing. */
-  private async inTransaction<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
-    if (ctx.em.queryRunner?.isTransactionActive) return work();
-    const outer = ctx.em;
-    return outer.transaction(async (em) => {
-      ctx.em = em;
-      try {
-        return await work();
-      } finally {
-        ctx.em = outer;
-      }
     });
   }
 
