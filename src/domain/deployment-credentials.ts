@@ -5,8 +5,8 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
-import type { ProfileService } from "./profiles.js";
-import type { ProviderService } from "./providers.js";
+import type { ProfileMigrationService } from "./profile-migration.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { inTransaction } from "./transaction.js";
@@ -47,9 +47,9 @@ export interface IssuedDeployment {
 export class DeploymentCredentialsService {
   constructor(
     private readonly catalog: CatalogService,
-    private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
-    private readonly profiles: ProfileService,
+    private readonly profileMigration: ProfileMigrationService,
     private readonly sts: StsAdapter,
   ) {}
 
@@ -74,10 +74,10 @@ export class DeploymentCredentialsService {
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
       // work the deployment only triggers: it stays even if the STS call below fails.
-      if (await this.profiles.hasPending(ctx)) {
+      if (await this.profileMigration.hasPending(ctx)) {
         await inTransaction(ctx, async () => {
           await this.catalog.recordDeployment(ctx, request);
-          await this.profiles.migrateIfPending(ctx);
+          await this.profileMigration.migrateIfPending(ctx);
         });
       }
       const { serviceId } = await this.catalog.lookUpDeployment(ctx, request);
@@ -124,7 +124,7 @@ export class DeploymentCredentialsService {
 
   /** Makes the credentials for one deployment, and the audit details that describe them (never a secret). */
   private mint(org: Org, request: DeploymentRequest, provider: Provider): Promise<Minted> {
-    return credentialKind(provider.kind).mint(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), {
+    return credentialKind(provider.kind).mint(kindTools(provider, this.secrets, this.sts), {
       orgSlug: org.slug,
       app: request.app,
       service: request.service,

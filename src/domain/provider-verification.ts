@@ -5,6 +5,7 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type Verified } from "./credential-kinds/index.js";
 import { UserError } from "./errors.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
 import type { ProviderService } from "./providers.js";
 import { assertUnscoped } from "./scope.js";
 
@@ -17,6 +18,7 @@ export class ProviderVerificationService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
     private readonly sts: StsAdapter,
   ) {}
@@ -50,6 +52,6 @@ export class ProviderVerificationService {
       );
     }
     const org = await this.catalog.org(ctx, ctx.orgId);
-    return { provider, ...(await verify(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), org.slug)) };
+    return { provider, ...(await verify(kindTools(provider, this.secrets, this.sts), org.slug)) };
   }
 }

@@ -1,6 +1,6 @@
 import type { AccessScope, RequestContext } from "./context.js";
 import { deny } from "./audit.js";
-import { DEFAULT_STAGE } from "./profiles.js";
+import { DEFAULT_STAGE } from "./deployment-profiles.js";
 
 /**
  * Scopes limit a key to some apps, services and stage patterns. They only narrow what the key's role
