@@ -1,12 +1,13 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { AccessKey, AuditEvent, Role, User } from "../../entities/index.js";
 import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
+import type { AccessScope } from "../../domain/context.js";
 import type { MemberView } from "../../domain/members.js";
 import type { GraphQLContext } from "../context.js";
 import { idOf, toGlobalId } from "../global-id.js";
 import { mutate } from "../middleware.js";
 import { AddMemberInput, CreateAccessKeyInput, RemoveMemberInput, RevokeAccessKeyInput, UpdateMemberRoleInput } from "../types/inputs.js";
-import { AccessKeyScope, AccessKeyType, AuditEventType, UserType } from "../types/objects.js";
+import { AccessKeyScope, AccessKeyType, AuditEventType, ProviderObject, UserType } from "../types/objects.js";
 import {
   AddMemberPayload,
   CreateAccessKeyPayload,
@@ -31,7 +32,14 @@ export class AccessMutations {
         userId: input.userId ? idOf("User", input.userId) : null,
         role: input.role ?? null,
         expiresAt: input.expiresAt ?? null,
-        scope: input.scope ? { apps: input.scope.apps ?? null, services: input.scope.services ?? null, stages: input.scope.stages ?? null } : null,
+        scope: input.scope
+          ? {
+              apps: input.scope.apps ?? null,
+              services: input.scope.services ?? null,
+              stages: input.scope.stages ?? null,
+              linkableProviderIds: input.scope.linkableProviderIds?.map((id) => idOf("Provider", id)) ?? null,
+            }
+          : null,
       });
       return { accessKey: key, token };
     });
@@ -104,6 +112,17 @@ export class AccessKeyResolver {
   @FieldResolver(() => AccessKeyScope, { nullable: true, description: "Null: the key is not limited to some apps, services or stages." })
   scope(@Root() key: AccessKey) {
     return scopeOf(key);
+  }
+}
+
+@Resolver(() => AccessKeyScope)
+export class AccessKeyScopeResolver {
+  @FieldResolver(() => [ProviderObject], { nullable: true })
+  async linkableProviders(@Root() scope: AccessScope, @Ctx() ctx: GraphQLContext) {
+    if (!scope.linkableProviderIds) return null;
+    // A provider deleted since the key was made is simply gone from the list.
+    const providers = await Promise.all(scope.linkableProviderIds.map((id) => ctx.loaders.provider(id)));
+    return providers.filter((p) => p !== null);
   }
 }
 
