@@ -17,6 +17,9 @@ Commands:
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
                                  key is generated in the data folder (stop the server first).
+  audit export --org <slug> [--since <ISO date>] [--format jsonl]
+                                 stream the org's audit trail, oldest first, one JSON object a
+                                 line on stdout (for a SIEM)
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config.js";
@@ -7,8 +8,9 @@ import { leaveSignalsToCaller } from "./db/embedded.js";
 import { bootstrapOrg } from "./domain/bootstrap.js";
 import { RequestContext, serverActor } from "./domain/context.js";
 import { Org } from "./entities/index.js";
+import { auditEventRecord, auditEventsOf } from "./domain/audit-export.js";
 import { rules } from "./domain/validation.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, logProcessWarnings, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
 import { assertPortAvailable, openApplication, startServer } from "./server.js";
 import { UsageError } from "./cli-usage.js";
@@ -81,6 +83,32 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
+async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== "export") throw new UsageError(subcommand ? `unknown audit command "${subcommand}"` : "audit needs a command: export");
+  const { values } = parseArgs({ args: rest, options: { org: { type: "string" }, since: { type: "string" }, format: { type: "string" } } });
+  if (!values.org) throw new UsageError("audit export needs --org <slug>");
+  if ((values.format ?? "jsonl") !== "jsonl") throw new UsageError(`audit export --format: "${values.format}" is not a format; the one format is jsonl (one JSON object a line)`);
+  const since = values.since === undefined ? null : new Date(values.since);
+  if (since && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(values.since!))) {
+    throw new UsageError(`audit export --since: "${values.since}" is not a date; give an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00:00Z`);
+  }
+  const application = await openApplication(config, logger, { command: "audit export" });
+  try {
+    const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
+    if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
+    let count = 0;
+    for await (const event of auditEventsOf(application.dataSource.manager, org.id, since)) {
+      // Respect a slow reader (a pipe to a SIEM shipper): wait for stdout to drain before reading on.
+      if (!process.stdout.write(`${JSON.stringify(auditEventRecord(event))}\n`)) await once(process.stdout, "drain");
+      count++;
+    }
+    process.stderr.write(`Exported ${count} audit event(s) of org "${org.slug}".\n`);
+  } finally {
+    await application.close();
+  }
+}
+
 async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
   const embedded = !config.masterKey;
   const effective = embedded
@@ -116,6 +144,7 @@ export async function runServerCommand(command: string, rest: string[]): Promise
   const config = loadConfig();
   // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
   const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
+  logProcessWarnings(logger);
   switch (command) {
     case "serve":
       return serve(config, logger);
@@ -131,6 +160,8 @@ export async function runServerCommand(command: string, rest: string[]): Promise
       return bootstrap(config, logger, rest);
     case "migrate-profiles":
       return migrateProfiles(config, logger, rest);
+    case "audit":
+      return audit(config, logger, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

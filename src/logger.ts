@@ -19,3 +19,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 export type { Logger };
+
+/**
+ * Node's process warnings (a library's DeprecationWarning, the AWS SDK's notice about the Node
+ * version) become JSON log lines instead of free text on stderr, so the log is JSON alone.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    const { name, message, code } = warning as Error & { code?: string };
+    logger.warn({ warning: { name, code, message } }, "process warning");
+  });
+}

@@ -12,6 +12,7 @@ import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
 import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
+import { IGNORING_OBSERVER, type DomainObserver } from "./observer.js";
 
 /** The domain services, made once per process. */
 export class Services {
@@ -31,13 +32,14 @@ export class Services {
   constructor(
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
+    observer: DomainObserver = IGNORING_OBSERVER,
   ) {
     this.secrets = new ProviderSecrets(secretBox);
     this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new DeploymentProfileService(this.catalog, this.audit);
     this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
-    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts, observer);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
   }
 }

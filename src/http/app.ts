@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
@@ -18,6 +17,8 @@ import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { Metrics } from "./metrics.js";
+import { operationPlugin, requestLog } from "./request-log.js";
 import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
@@ -30,6 +31,10 @@ export interface HttpDeps {
   /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
   trustProxy: TrustProxy;
   authThrottle: AuthThrottleOptions;
+  /** The process's metrics; a server made without one counts into its own. */
+  metrics?: Metrics;
+  /** Serve GET /metrics on the API's port (default); false when METRICS_PORT gives it a port of its own. */
+  metricsOnApiPort?: boolean;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
@@ -144,7 +149,8 @@ export interface HttpServer {
   apollo: ApolloServer<GraphQLContext>;
 }
 
-export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
+export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
+  const deps = { ...options, metrics: options.metrics ?? new Metrics() };
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
@@ -171,19 +177,20 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
       serviceUnavailablePlugin(),
+      operationPlugin(),
     ],
   });
   await apollo.start();
 
-  app.use((req, res, next) => {
-    const requestId = randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader("X-Request-Id", requestId);
+  app.use(requestLog(deps.logger, deps.metrics));
+  app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     // Answers can carry deployment credentials: no browser or proxy may keep a copy.
     res.setHeader("Cache-Control", "no-store");
     next();
   });
+
+  if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -207,6 +214,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.use("/graphql", async (req, res, next) => {
     const retryAfter = await throttle.retryAfterSeconds(clientOf(req.ip));
     if (retryAfter === 0) return next();
+    deps.metrics.authenticationThrottled();
+    res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
     res.setHeader("Retry-After", String(retryAfter));
     res.status(429).json({
       errors: [
@@ -235,10 +244,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
             deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
             disconnected.abort();
           });
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
+          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
+          res.locals.graphql = context;
+          return context;
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             const client = clientOf(req.ip);
+            deps.metrics.authenticationFailed();
+            res.locals.errorCode = error.code;
             const failures = await throttle.recordFailure(client);
             // Never the key: a prefix of its hash lets an admin match a revoked key's hash, nothing more.
             const keyHashPrefix = match ? hashToken(match[1]).toString("hex").slice(0, 12) : null;
@@ -253,6 +266,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
           }
           if (isDatabaseUnavailable(error)) {
             deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");
+            res.locals.errorCode = "SERVICE_UNAVAILABLE";
             throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
           }
           throw error;
