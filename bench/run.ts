@@ -49,10 +49,11 @@ async function main() {
     };
     Object.assign(process.env, awsEnv);
     const profileDir = process.env.BENCH_CPU_PROF;
+    const apiEnv = { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv };
     const api = await start(
       "providers-api",
       "servers/api.js",
-      { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv },
+      apiEnv,
       profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [],
     );
     // autocannon stops at the deadline with requests still in flight; the next run must not share the
@@ -65,6 +66,7 @@ async function main() {
     };
     const env: BenchEnv = {
       databaseUrl: database.url,
+      apiEnv,
       dataSource,
       api,
       sts,

@@ -26,21 +26,22 @@ const PAGE = 1000;
  * The org's audit trail, oldest first, from `since` on: read a page at a time in the order of the
  * (org, occurred_at) index, so a trail of any length streams in constant memory.
  */
-export async function* auditEventsOf(em: EntityManager, orgId: string, since: Date | null): AsyncGenerator<AuditEvent> {
-  let after: { occurredAt: Date; id: string } | null = null;
+export async function* auditEventsOf(em: EntityManager, orgId: string, since: Date | null, pageSize = PAGE): AsyncGenerator<AuditEvent> {
+  let afterId: string | null = null;
   for (;;) {
     const query = em
       .createQueryBuilder(AuditEvent, "e")
       .where("e.orgId = :orgId", { orgId })
       .orderBy("e.occurredAt", "ASC")
       .addOrderBy("e.id", "ASC")
-      .take(PAGE);
+      .take(pageSize);
     if (since) query.andWhere("e.occurredAt >= :since", { since });
-    if (after) query.andWhere("(e.occurredAt, e.id) > (:at, :id)", { at: after.occurredAt, id: after.id });
+    // The previous page's last row is the cursor as the database stores it: a JS Date would cut
+    // occurred_at's microseconds and read the same rows again.
+    if (afterId) query.andWhere("(e.occurredAt, e.id) > (SELECT a.occurred_at, a.id FROM audit_events a WHERE a.id = :afterId)", { afterId });
     const page = await query.getMany();
     for (const event of page) yield event;
-    if (page.length < PAGE) return;
-    const last = page[page.length - 1];
-    after = { occurredAt: last.occurredAt, id: last.id };
+    if (page.length < pageSize) return;
+    afterId = page[page.length - 1].id;
   }
 }
