@@ -76,17 +76,21 @@ describe("statements per request on the hot paths", () => {
   it("the dashboard page is six statements: key, org, apps, services, instances, providers", async () => {
     const { key, orgId } = await newOrg("acme");
     const dev = await createRoleProvider(key, orgId, "dev", ROLE_ARN("111111111111", "deploy"));
+    const prod = await createRoleProvider(key, orgId, "prod", ROLE_ARN("222222222222", "deploy"));
     for (let a = 0; a < 2; a++) {
       const appId = await createApp(key, orgId, `app${a}`);
       for (let s = 0; s < 2; s++) {
         const serviceId = await createService(key, appId, `service${s}`);
         if (s === 0) await linkToService(key, dev, serviceId);
-        for (let i = 0; i < 2; i++) await createInstance(key, serviceId, `stage${i}`, "us-east-1");
+        for (let i = 0; i < 2; i++) {
+          const instanceId = await createInstance(key, serviceId, `stage${i}`, "us-east-1");
+          if (i === 0) await linkToInstance(key, prod, instanceId);
+        }
       }
     }
     expect(await statementsOf(() => ok(key, DASHBOARD, { slug: "acme" }))).to.equal(6);
     const data = await ok(key, DASHBOARD, { slug: "acme" });
     const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
-    expect(sources).to.deep.equal(["SERVICE", "SERVICE", null, null, "SERVICE", "SERVICE", null, null]);
+    expect(sources).to.deep.equal(["INSTANCE", "SERVICE", "INSTANCE", null, "INSTANCE", "SERVICE", "INSTANCE", null]);
   });
 });
