@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
 import { createApp, createInstance, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
-import { harness } from "./setup.js";
+import { harness, sts } from "./setup.js";
 
 const TREE = `query($slug: String!) {
   org(slug: $slug) {
@@ -92,5 +92,27 @@ describe("statements per request on the hot paths", () => {
     const data = await ok(key, DASHBOARD, { slug: "acme" });
     const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
     expect(sources).to.deep.equal(["INSTANCE", "SERVICE", "INSTANCE", null, "INSTANCE", "SERVICE", "INSTANCE", null]);
+  });
+});
+
+describe("statements per deployment", () => {
+  const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "acme", app: "shop", service: "api", stage: $stage, region: "us-east-1" }) {
+    credentials { ... on AwsDeploymentCredentials { accessKeyId } } userErrors { code } } }`;
+
+  it("a deployment is nine statements, none of them held across the STS call", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const roleArn = ROLE_ARN("222222222222", "deploy");
+    const providerId = await createRoleProvider(key, orgId, "prod", roleArn);
+    const { node } = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
+    sts().addRole(roleArn, { externalId: node.credentials.externalId });
+    await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
+    // key; org; pending profile migration; service by name; resolution with its provider; then, after
+    // STS, one transaction: BEGIN, the app/service/instance upsert, the audit event, COMMIT.
+    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(9);
+    // The first deployment of a stage creates its instance in that same statement.
+    const before = harness().statements.count;
+    const first = await ok(key, DEPLOY, { stage: "new-stage" });
+    expect(first.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+    expect(harness().statements.count - before).to.equal(9);
   });
 });
