@@ -1,7 +1,12 @@
+import { In } from "typeorm";
 import { Membership, Org, Role, User } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
+import { assertUnscoped } from "./scope.js";
+
+/** A member's role reaches every app and stage: only an unscoped key changes who is a member. */
+const ORG_WIDE = "managing the org's members (a role reaches every app and stage)";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
 
@@ -21,8 +26,29 @@ export class MemberService {
     return { user, membership };
   }
 
+  /** The org's members, by email. */
+  async list(ctx: RequestContext): Promise<MemberView[]> {
+    const memberships = await ctx.em.findBy(Membership, { orgId: ctx.orgId });
+    const users = memberships.length ? await ctx.em.findBy(User, { id: In(memberships.map((m) => m.userId)) }) : [];
+    const byId = new Map(users.map((u) => [u.id, u]));
+    return memberships.map((membership) => ({ membership, user: byId.get(membership.userId)! })).sort((a, b) => a.user.email.localeCompare(b.user.email));
+  }
+
+  /**
+   * The orgs the caller acts in, with its role in each, by slug: a personal key's user's every
+   * membership; an org key's one org and role.
+   */
+  async orgsOfCaller(ctx: RequestContext): Promise<Array<{ org: Org; role: Role }>> {
+    const { actor } = ctx;
+    if (!actor.userId) return [{ org: await ctx.em.findOneByOrFail(Org, { id: actor.orgId }), role: actor.role }];
+    const rows = await ctx.em.findBy(Membership, { userId: actor.userId });
+    const orgs = new Map((await ctx.em.findBy(Org, rows.map((m) => ({ id: m.orgId })))).map((o) => [o.id, o]));
+    return rows.map((m) => ({ org: orgs.get(m.orgId)!, role: m.role })).sort((a, b) => a.org.slug.localeCompare(b.org.slug));
+  }
+
   /** Adds the person with that email (creating the user on first sight) to the caller's org. */
   async add(ctx: RequestContext, input: { email: string; role: Role }): Promise<MemberView> {
+    await assertUnscoped(ctx, "addMember", ORG_WIDE);
     const email = input.email.trim().toLowerCase();
     if (!EMAIL.test(email)) throw new UserError("INVALID_EMAIL", ["input", "email"], "Give the member's email address, such as ada@example.com.");
     await ctx.em.query("INSERT INTO users (email) VALUES ($1) ON CONFLICT (email) DO NOTHING", [email]);
@@ -36,6 +62,7 @@ export class MemberService {
   }
 
   async updateRole(ctx: RequestContext, userId: string, role: Role): Promise<MemberView & { previousRole: Role }> {
+    await assertUnscoped(ctx, "updateMemberRole", ORG_WIDE);
     await this.lockMembers(ctx);
     const view = await this.member(ctx, userId);
     const previousRole = view.membership.role;
@@ -48,6 +75,7 @@ export class MemberService {
 
   /** Removes the member and revokes their personal keys in this org. */
   async remove(ctx: RequestContext, userId: string): Promise<MemberView & { revokedKeyCount: number }> {
+    await assertUnscoped(ctx, "removeMember", ORG_WIDE);
     await this.lockMembers(ctx);
     const view = await this.member(ctx, userId);
     if (view.membership.role === Role.ADMIN) await this.ensureNotLastAdmin(ctx, ["input", "userId"]);

@@ -1,17 +1,17 @@
 import DataLoader from "dataloader";
-import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
+import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from "typeorm";
+import { AccessKey, App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ProviderType, Service, ServiceProviderLink, User } from "../entities/index.js";
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
 import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 import type { AccessScope } from "../domain/context.js";
-import { scopeCondition, scopeFilter } from "../domain/scope.js";
+import { scopeCondition, scopeFilter, stageMatches, type ScopedKind } from "../domain/scope.js";
 
-type ScopedKind = "app" | "service" | "instance";
 const SCOPED_KIND = new Map<unknown, ScopedKind>([
   [App, "app"],
   [Service, "service"],
   [Instance, "instance"],
+  [DeploymentProfile, "deploymentProfile"],
 ]);
 
 type Filter = NonNullable<ListSpec<ObjectLiteral>["filter"]>;
@@ -92,8 +92,29 @@ export class Loaders {
   instance = (id: string) => this.byId(Instance, "instance").load(id);
   provider = (id: string) => this.byId(Provider, "provider").load(id);
   deploymentProfile = (id: string) => this.byId(DeploymentProfile, "deploymentProfile").load(id);
+  accessKey = (id: string) => this.byId(AccessKey, "accessKey").load(id);
 
-  /** An app's legacy stage → profile mappings, the `default` stage first. */
+  /**
+   * A user by id. Users belong to no org, so this is reached only through ids read from the org's own
+   * rows (a key's user, an event's actor, a membership), never from an id a caller sent.
+   */
+  user(id: string): Promise<User | null> {
+    return this.get<string, User | null>("user", async (ids) => {
+      const users = new Map((await this.em().findBy(User, { id: In([...ids]) })).map((u) => [u.id, u]));
+      return ids.map((id) => users.get(id) ?? null);
+    }).load(id);
+  }
+
+  /** A user's membership in this org; null for a user who is not (or no longer) a member. */
+  membership(userId: string): Promise<Membership | null> {
+    return this.get<string, Membership | null>("membership", async (userIds) => {
+      const rows = await this.em().findBy(Membership, { orgId: this.orgId, userId: In([...userIds]) });
+      const byUser = new Map(rows.map((m) => [m.userId, m]));
+      return userIds.map((id) => byUser.get(id) ?? null);
+    }).load(userId);
+  }
+
+  /** An app's legacy stage → profile mappings, the `default` stage first; a scoped key's stages and `default`. */
   stageProfiles(appId: string): Promise<AppStageProfile[]> {
     return this.get<string, AppStageProfile[]>("stageProfiles", async (appIds) => {
       const rows = await this.em()
@@ -102,7 +123,9 @@ export class Loaders {
         .orderBy("m.stage")
         .getMany();
       const defaultFirst = (a: AppStageProfile, b: AppStageProfile) => Number(b.stage === DEFAULT_STAGE) - Number(a.stage === DEFAULT_STAGE);
-      return appIds.map((id) => rows.filter((r) => r.appId === id).sort(defaultFirst));
+      const stages = this.scope?.stages;
+      const visible = stages ? rows.filter((r) => r.stage === DEFAULT_STAGE || stageMatches(stages, r.stage)) : rows;
+      return appIds.map((id) => visible.filter((r) => r.appId === id).sort(defaultFirst));
     }).load(appId);
   }
 
