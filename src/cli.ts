@@ -12,13 +12,17 @@ import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
-import { openApplication, startServer } from "./server.js";
+import { openApplication, openDatabaseOnly, startServer } from "./server.js";
+import { grantServerRole } from "./db/data-source.js";
+import { verifyAuditChain } from "./domain/audit-chain.js";
 
 const USAGE = `Usage: providers-api <command> [options]
 
 Commands:
   serve                          start the API server (the default)
-  migrate                        apply pending database migrations and exit
+  migrate [--server-role <role>] apply pending database migrations and exit; with --server-role, then
+                                 grant that database role what the server needs and no more (run it
+                                 as the owner; serve as the role with DATABASE_MIGRATIONS=check)
   bootstrap --org <slug> [--name <name>]
                                  create the org (if needed) and an admin access key;
                                  the key is printed alone on the last line of stdout
@@ -32,6 +36,8 @@ Commands:
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
                                  key is generated in the data folder (stop the server first).
+  audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
+                                 broken link; exits with status 3 when a chain is broken
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;
@@ -127,6 +133,70 @@ async function credentials(args: string[]): Promise<void> {
   process.stdout.write(`${output}\n`);
 }
 
+async function migrate(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "server-role": { type: "string" } } });
+  const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger);
+  try {
+    if (values["server-role"] !== undefined) await grantServerRole(application.dataSource, values["server-role"]);
+  } finally {
+    await application.close();
+  }
+  process.stderr.write(
+    values["server-role"] !== undefined
+      ? `The database is migrated, and the role "${values["server-role"]}" may use it (INSERT and SELECT only on the audit trail).\n`
+      : "The database is migrated.\n",
+  );
+}
+
+/** `audit <subcommand>`: one entry per subcommand. */
+const AUDIT_COMMANDS: Record<string, (config: Config, logger: Logger, args: string[]) => Promise<void>> = {
+  verify: auditVerify,
+};
+
+async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  const run = subcommand !== undefined && Object.hasOwn(AUDIT_COMMANDS, subcommand) ? AUDIT_COMMANDS[subcommand] : undefined;
+  if (!run) {
+    throw new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`);
+  }
+  return run(config, logger, rest);
+}
+
+/** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
+const CHAIN_BROKEN = 3;
+
+async function auditVerify(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
+  if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const database = await openDatabaseOnly(config, logger);
+  try {
+    const orgs: Array<{ id: string; slug: string }> = await database.dataSource.query(
+      `SELECT id, slug FROM orgs ${values.org === undefined ? "" : "WHERE slug = $1"} ORDER BY slug`,
+      values.org === undefined ? [] : [values.org],
+    );
+    if (values.org !== undefined && orgs.length === 0) throw new Error(`there is no org "${values.org}"; check the slug.`);
+    let brokenCount = 0;
+    for (const org of orgs) {
+      const report = await verifyAuditChain(database.dataSource.manager, org.id);
+      if (report.broken) {
+        brokenCount++;
+        const { seq, eventId, action, occurredAt, reason } = report.broken;
+        const found = eventId ? ` (event ${eventId}, ${action} at ${occurredAt})` : "";
+        process.stdout.write(`${org.slug}: BROKEN at #${seq}${found}: ${reason}\n`);
+      } else {
+        const head = report.head ? `; head #${report.head.seq} ${report.head.hash}` : "";
+        process.stdout.write(`${org.slug}: intact, ${report.events} event(s)${head}\n`);
+      }
+    }
+    if (brokenCount > 0) {
+      process.stderr.write(`${brokenCount} audit chain(s) broken: the audit trail was tampered with outside the server.\n`);
+      process.exitCode = CHAIN_BROKEN;
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
   const embedded = !config.masterKey;
   const effective = embedded
@@ -171,12 +241,10 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(config, logger);
-    case "migrate": {
-      const application = await openApplication(config, logger);
-      await application.close();
-      process.stderr.write("The database is migrated.\n");
-      return;
-    }
+    case "migrate":
+      return migrate(config, logger, rest);
+    case "audit":
+      return audit(config, logger, rest);
     case "rotate-master-key":
       return rotateMasterKey(config, logger);
     case "bootstrap":

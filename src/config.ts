@@ -56,6 +56,7 @@ const specs = {
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  DATABASE_MIGRATIONS: str({ default: "apply", choices: ["apply", "check"], desc: "apply pending migrations at start-up, or only check that none is pending" }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
@@ -76,6 +77,8 @@ export interface Config {
   logLevel: string;
   shutdownGraceMs: number;
   databasePoolSize: number;
+  /** "check": the server's role may not change the schema; the owner runs `providers-api migrate`. */
+  databaseMigrations: "apply" | "check";
   awsRegion: string;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     databasePoolSize: clean.DATABASE_POOL_SIZE,
+    databaseMigrations: clean.DATABASE_MIGRATIONS as "apply" | "check",
     awsRegion: clean.AWS_REGION,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,

@@ -6,7 +6,7 @@ import { ConfigError } from "./config.js";
 import { loadMasterKeyFiles, type MasterKeys } from "./crypto/master-key-file.js";
 import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
-import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
+import { assertMigrated, createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { ProviderService } from "./domain/providers.js";
 import { Services } from "./domain/services.js";
@@ -55,7 +55,11 @@ export async function openApplication(
   const dataSource = createDataSource(url, { logger: options.statementCounter, poolSize: config.databasePoolSize });
   try {
     await dataSource.initialize();
-    if (options.migrate !== false) {
+    if (options.migrate === false) {
+      // The caller migrates (or knows better).
+    } else if (config.databaseMigrations === "check") {
+      await assertMigrated(dataSource);
+    } else {
       const applied = await migrate(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied }, "applied database migrations");
     }
@@ -75,6 +79,30 @@ export async function openApplication(
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * The database alone, for commands that read it and need no master key (`audit verify`). Refuses
+ * to go on while migrations are pending, and changes nothing.
+ */
+export async function openDatabaseOnly(config: Config, logger: Logger): Promise<{ dataSource: DataSource; close(): Promise<void> }> {
+  const { url, embedded } = await openDatabase(config, logger);
+  const dataSource = createDataSource(url, { poolSize: 2 });
+  try {
+    await dataSource.initialize();
+    await assertMigrated(dataSource);
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    dataSource,
+    async close() {
+      await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
 }
 
 export interface RunningServer {

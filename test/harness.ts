@@ -83,6 +83,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: "debug",
     shutdownGraceMs: 2000,
     databasePoolSize: 10,
+    databaseMigrations: "apply",
     awsRegion: "us-east-1",
     // Short enough that the "STS never answers" test ends quickly, long enough for throttling backoff.
     stsTimeoutMs: 4000,
