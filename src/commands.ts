@@ -10,7 +10,7 @@ import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
-import { openApplication, openDatabaseOnly, startServer } from "./server.js";
+import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
 import { grantServerRole } from "./db/data-source.js";
 import { verifyAuditChain } from "./domain/audit-chain.js";
 import { UsageError } from "./cli-usage.js";
@@ -21,12 +21,14 @@ import { UsageError } from "./cli-usage.js";
  */
 
 async function serve(config: Config, logger: Logger): Promise<void> {
+  await assertPortAvailable(config);
   const application = await openApplication(config, logger);
   leaveSignalsToCaller();
   const server = await startServer(application, config, logger).catch(async (error) => {
     await application.close();
     throw error;
   });
+  await application.embedded?.announce(server.url);
   logger.info({ url: `${server.url}/graphql` }, "providers-api is listening");
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -44,15 +46,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       },
     );
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  // Every signal that ends the process stops the embedded PostgreSQL with it.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
 }
 
 async function bootstrap(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: "string" }, name: { type: "string" } } });
   if (!values.org) throw new UsageError("bootstrap needs --org <slug>");
   if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
-  const application = await openApplication(config, logger);
+  const application = await openApplication(config, logger, { command: "bootstrap" });
   try {
     const { org, created, token } = await bootstrapOrg(application.dataSource.manager, values.org, values.name ?? values.org);
     process.stderr.write(
@@ -69,7 +71,7 @@ async function bootstrap(config: Config, logger: Logger, args: string[]): Promis
 async function migrateProfiles(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: "string" } } });
   if (!values.org) throw new UsageError("migrate-profiles needs --org <slug>");
-  const application = await openApplication(config, logger);
+  const application = await openApplication(config, logger, { command: "migrate-profiles" });
   try {
     const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
     if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
@@ -83,7 +85,7 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
 
 async function migrate(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { "server-role": { type: "string" } } });
-  const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger);
+  const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger, { command: "migrate" });
   try {
     if (values["server-role"] !== undefined) await grantServerRole(application.dataSource, values["server-role"]);
   } finally {
@@ -116,7 +118,7 @@ const CHAIN_BROKEN = 3;
 async function auditVerify(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: "string" } } });
   if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
-  const database = await openDatabaseOnly(config, logger);
+  const database = await openDatabaseOnly(config, logger, "audit verify");
   try {
     const orgs: Array<{ id: string; slug: string }> = await database.dataSource.query(
       `SELECT id, slug FROM orgs ${values.org === undefined ? "" : "WHERE slug = $1"} ORDER BY slug`,
@@ -154,7 +156,7 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
         return { ...config, masterKey: next, previousMasterKeys: [files.current, ...files.previous, ...config.previousMasterKeys] };
       })()
     : config;
-  const application = await openApplication(effective, logger);
+  const application = await openApplication(effective, logger, { command: "rotate-master-key" });
   let count: number;
   try {
     count = await application.services.secrets.resealAll(application.dataSource.manager);

@@ -18,7 +18,7 @@ import {
   SkippedDeploymentProfileResolver,
 } from "./resolvers/profiles.resolver.js";
 import { ProviderResolver } from "./resolvers/provider.resolver.js";
-import { AccessKeyResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
+import { AccessKeyResolver, AccessKeyScopeResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
 import { QueryResolver, ViewerResolver } from "./resolvers/query.resolver.js";
 
 export const resolvers = [
@@ -30,6 +30,7 @@ export const resolvers = [
   InstanceResolver,
   ProviderResolver,
   AccessKeyResolver,
+  AccessKeyScopeResolver,
   UserResolver,
   AuditEventResolver,
   CatalogMutations,
