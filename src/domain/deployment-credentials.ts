@@ -80,7 +80,9 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const { serviceId } = await this.catalog.lookUpDeployment(ctx, request);
+      const { serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+      // A new stage or region past the org's limit is refused before STS is asked for anything.
+      if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, "credentials.local", { ...where, useLocalCredentials: true });
