@@ -23,6 +23,11 @@ export interface DeploymentTarget {
 export interface DeploymentRequest extends DeploymentTarget {
   type: ProviderType;
   durationSeconds: number | null;
+  /**
+   * With no durationSeconds: the longest session the provider allows instead of the default hour,
+   * for a client that never refreshes its credentials (the Serverless Framework's dashboard client).
+   */
+  longestSession?: boolean;
 }
 
 export type IssuedCredentials =
@@ -262,7 +267,7 @@ export class DeploymentCredentialsService {
     switch (provider.kind) {
       case CredentialKind.AWS_ROLE: {
         const max = settings.maxSessionDurationSeconds ?? SESSION_DURATION.default;
-        const durationSeconds = this.duration(request.durationSeconds, { min: SESSION_DURATION.min, max }, Math.min(SESSION_DURATION.default, max));
+        const durationSeconds = this.duration(request.durationSeconds, { min: SESSION_DURATION.min, max }, request.longestSession ? max : Math.min(SESSION_DURATION.default, max));
         const sessionName = roleSessionName(org.slug, request.service, request.stage);
         const tags = settings.sessionTags
           ? [
@@ -307,7 +312,11 @@ export class DeploymentCredentialsService {
             details: { issuedAccessKeyId: keys.accessKeyId, longLived: true },
           };
         }
-        const durationSeconds = this.duration(request.durationSeconds, SESSION_TOKEN_DURATION, SESSION_DURATION.default);
+        const durationSeconds = this.duration(
+          request.durationSeconds,
+          SESSION_TOKEN_DURATION,
+          request.longestSession ? SESSION_DURATION.max : SESSION_DURATION.default,
+        );
         try {
           const { session, requestId } = await this.sts.getSessionToken(keys, durationSeconds, request.region);
           return {

@@ -8,6 +8,7 @@ import { LinkService } from "./links.js";
 import { ProfileService } from "./profiles.js";
 import { MemberService } from "./members.js";
 import { ProviderService } from "./providers.js";
+import { ServerlessFrameworkService } from "./serverless-framework.js";
 
 /** The domain services, made once per process. */
 export class Services {
@@ -17,6 +18,7 @@ export class Services {
   readonly links: LinkService;
   readonly profiles: ProfileService;
   readonly credentials: DeploymentCredentialsService;
+  readonly serverless: ServerlessFrameworkService;
   readonly members = new MemberService(this.audit);
   readonly accessKeys = new AccessKeyService(this.audit);
 
@@ -28,5 +30,6 @@ export class Services {
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
+    this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
   }
 }

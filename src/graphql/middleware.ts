@@ -2,12 +2,12 @@ import type { ValidationError } from "class-validator";
 import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
+import { hasRole, ROLE_RANK } from "../domain/roles.js";
 import { UserError, UserErrors } from "../domain/errors.js";
+import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
-const RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
-
-export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= RANK[needed];
+export { hasRole };
 
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
@@ -16,8 +16,8 @@ export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= 
  */
 export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
-  const needed = Math.min(...roles.map((r) => RANK[r]));
-  if (RANK[context.actor.role] >= needed) return true;
+  const needed = Math.min(...roles.map((r) => ROLE_RANK[r]));
+  if (ROLE_RANK[context.actor.role] >= needed) return true;
   return deny(
     context,
     { action: "authorization.role", details: { operation: `${info.parentType.name}.${info.fieldName}`, requiredRoles: roles } },
@@ -60,31 +60,13 @@ export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async (
   }
 };
 
-const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 3;
-
 /**
- * Runs one mutation as one transaction that follows the context down. A serialization failure or
- * deadlock runs it again; an expected failure rolls everything back and becomes the payload's userErrors.
+ * Runs one mutation as one transaction (inTransaction: retried on a serialization failure or
+ * deadlock); an expected failure rolls everything back and becomes the payload's userErrors.
  */
 export async function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await ctx.dataSource.transaction(async (em) => {
-          ctx.em = em;
-          try {
-            return await work();
-          } finally {
-            ctx.em = ctx.dataSource.manager;
-          }
-        });
-        return { userErrors: [], ...result };
-      } catch (error) {
-        const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (!code || !RETRYABLE.has(code) || attempt === MAX_ATTEMPTS) throw error;
-      }
-    }
+    return { userErrors: [], ...(await inTransaction(ctx, work)) };
   } catch (error) {
     if (error instanceof UserError) return { userErrors: [toValue(error)] };
     if (error instanceof UserErrors) return { userErrors: error.errors.map(toValue) };

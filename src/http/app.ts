@@ -13,7 +13,9 @@ import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
+import { bearerToken } from "./bearer.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -113,6 +115,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
   });
 
+  app.use(SERVERLESS_PREFIX, serverlessRouter(deps));
+
   app.use(graphiqlRouter());
   app.get("/graphql", (req, res, next) => {
     if (!wantsGraphiQL(req)) return next();
@@ -125,11 +129,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const header = req.headers.authorization ?? "";
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+        const token = bearerToken(req.headers.authorization);
         try {
-          if (!match) throw new UnauthenticatedError();
-          const actor = await authenticate(deps.dataSource.manager, match[1]);
+          if (!token) throw new UnauthenticatedError();
+          const actor = await authenticate(deps.dataSource.manager, token);
           return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
@@ -142,7 +145,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   );
 
   app.use((_req, res) => {
-    res.status(404).json({ error: { code: "NOT_FOUND", message: "No such route. The API is at /graphql; health at /healthz and /readyz." } });
+    res.status(404).json({ error: { code: "NOT_FOUND", message: `No such route. The API is at /graphql; health at /healthz and /readyz; the Serverless Framework routes under ${SERVERLESS_PREFIX}.` } });
   });
 
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
