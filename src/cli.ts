@@ -24,9 +24,10 @@ Commands:
                                  the key is printed alone on the last line of stdout
   migrate-profiles --org <slug>  migrate the org's legacy deployment profiles to providers
                                  and print the report as JSON on stdout
-  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>]
+  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>] [--insecure]
                                  print AWS credential_process JSON for that deployment; a client of
-                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY
+                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY.
+                                 Plain http is refused except to this machine, unless --insecure
   rotate-master-key              re-seal every provider secret with the current master key. With
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
@@ -108,6 +109,7 @@ async function credentials(args: string[]): Promise<void> {
       stage: { type: "string" },
       region: { type: "string" },
       duration: { type: "string" },
+      insecure: { type: "boolean" },
     },
   });
   const missing = (["org", "app", "service", "stage"] as const).filter((name) => !values[name]);
@@ -121,7 +123,7 @@ async function credentials(args: string[]): Promise<void> {
     stage: values.stage!,
     region: values.region ?? null,
     durationSeconds: duration,
-  });
+  }, { insecure: values.insecure === true });
   process.stdout.write(`${output}\n`);
 }
 

@@ -2,7 +2,7 @@ import { AuditOutcome, CredentialKind, Instance, Org, Provider, ProviderType, Ro
 import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
-import type { DeploymentCredentials, DeploymentCredentialsService } from "./credentials.js";
+import type { DeploymentCredentialsService, IssuedDeployment } from "./deployment-credentials.js";
 import { NotFoundError, UserError } from "./errors.js";
 import type { LinkService } from "./links.js";
 import { requireRole } from "./roles.js";
@@ -127,7 +127,7 @@ export class ServerlessFrameworkService {
    * instance, resolves, mints, audits, fails closed). The session is the longest the provider allows:
    * this client never refreshes. Null: no AWS provider applies (audited as credentials.local).
    */
-  async instanceCredentials(ctx: RequestContext, orgUid: string, instance: FrameworkInstance): Promise<DeploymentCredentials> {
+  async instanceCredentials(ctx: RequestContext, orgUid: string, instance: FrameworkInstance): Promise<IssuedDeployment> {
     const org = await this.org(ctx, orgUid);
     const request = { org: org.slug, ...instance, type: ProviderType.AWS, durationSeconds: null, longestSession: true };
     await this.credentials.assertMayDeploy(ctx, request);

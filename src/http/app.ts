@@ -8,13 +8,15 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate } from "../domain/access-keys.js";
+import type { TrustProxy } from "../config.js";
 import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
-import { bearerToken } from "./bearer.js";
+import type { AuthThrottleOptions } from "./auth-throttle.js";
+import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
@@ -23,13 +25,24 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  limits: QueryLimits;
+  /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
+  trustProxy: TrustProxy;
+  authThrottle: AuthThrottleOptions;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
+      ? unwrapped.originalError
+      : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
+        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
@@ -71,7 +84,8 @@ export interface HttpServer {
 export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", deps.trustProxy);
+  const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger);
   const server = http.createServer(app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
@@ -80,7 +94,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
+    parseOptions: parseOptions(deps.limits),
+    validationRules: validationRules(deps.limits),
     plugins: [
+      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       loggingPlugin(deps.logger),
@@ -115,7 +132,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
   });
 
-  app.use(SERVERLESS_PREFIX, serverlessRouter(deps));
+  app.use(SERVERLESS_PREFIX, serverlessRouter({ ...deps, authenticator }));
 
   app.use(graphiqlRouter());
   app.get("/graphql", (req, res, next) => {
@@ -124,16 +141,36 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     res.type("html").send(GRAPHIQL_PAGE);
   });
 
+  // An address that failed to authenticate too often is refused before its key is even looked up.
+  app.use("/graphql", async (req, res, next) => {
+    const retryAfter = await authenticator.retryAfterSeconds(req);
+    if (retryAfter === 0) return next();
+    res.setHeader("Retry-After", String(retryAfter));
+    res.status(429).json({
+      errors: [
+        {
+          message: `Too many failed authentications from your address; try again in ${retryAfter} seconds, with a valid access key.`,
+          extensions: { code: "TOO_MANY_FAILED_AUTHENTICATIONS", retryAfterSeconds: retryAfter },
+        },
+      ],
+    });
+  });
+
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const token = bearerToken(req.headers.authorization);
         try {
-          if (!token) throw new UnauthenticatedError();
-          const actor = await authenticate(deps.dataSource.manager, token);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
+          const actor = await authenticator.actorOf(req, res);
+          // "close" before the answer is written means the client went away.
+          const disconnected = new AbortController();
+          res.once("close", () => {
+            if (res.writableFinished) return;
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            disconnected.abort();
+          });
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });

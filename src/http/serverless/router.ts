@@ -1,12 +1,11 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from "express";
 import type { DataSource } from "typeorm";
-import { authenticate } from "../../domain/access-keys.js";
 import { RequestContext } from "../../domain/context.js";
-import { CodedError, UnauthenticatedError, UserError, UserErrors } from "../../domain/errors.js";
+import { CodedError, UserError, UserErrors } from "../../domain/errors.js";
 import { frameworkProvider, parseInstanceSlug, parseInstanceSlugs, type FrameworkInstance } from "../../domain/serverless-framework.js";
 import type { Services } from "../../domain/services.js";
 import type { Logger } from "../../logger.js";
-import { bearerToken } from "../bearer.js";
+import type { RequestAuthenticator } from "../authenticate.js";
 
 /**
  * The routes the Serverless Framework v3 dashboard client calls, under one prefix that its plugin
@@ -20,11 +19,13 @@ export interface ServerlessRouterDeps {
   dataSource: DataSource;
   services: Services;
   logger: Logger;
+  authenticator: RequestAuthenticator;
 }
 
 /** STS failures: 503 when trying again may help (with Retry-After), 502 when an admin must fix something upstream. */
 const STATUS_OF_CODE: Record<string, number> = {
   UNAUTHENTICATED: 401,
+  TOO_MANY_FAILED_AUTHENTICATIONS: 429,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   STS_THROTTLED: 503,
@@ -100,9 +101,15 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
 
   /** The request's context: authenticated only after its arguments were checked. */
   async function contextOf(req: Request, res: Response): Promise<RequestContext> {
-    const token = bearerToken(req.headers.authorization);
-    if (!token) throw new UnauthenticatedError();
-    const actor = await authenticate(deps.dataSource.manager, token);
+    const retryAfterSeconds = await deps.authenticator.retryAfterSeconds(req);
+    if (retryAfterSeconds > 0) {
+      throw new CodedError(
+        "TOO_MANY_FAILED_AUTHENTICATIONS",
+        `Too many failed authentications from your address; try again in ${retryAfterSeconds} seconds, with a valid access key.`,
+        { retryAfterSeconds },
+      );
+    }
+    const actor = await deps.authenticator.actorOf(req, res);
     res.locals.actor = actor;
     return new RequestContext(actor, deps.dataSource.manager, res.locals.requestId);
   }
@@ -180,7 +187,7 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
     // The framework swallows every error of the provider call and deploys with local credentials:
     // this log line and the audit trail are where the refusal stays visible.
     else logger.warn({ ...where, status: body.statusCode, code: body.code }, `serverless framework request refused: ${body.message}`);
-    if (body.statusCode === 503) res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
+    if (body.statusCode === 503 || body.statusCode === 429) res.setHeader("Retry-After", String(body.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS));
     res.status(body.statusCode).json(body);
   };
   router.use(onError);
