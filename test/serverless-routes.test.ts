@@ -1,6 +1,12 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import pg from "pg";
-import { issueAccessKey } from "../src/domain/access-keys.js";
+import { loadConfig } from "../src/config.js";
+import { buildApiSchema } from "../src/graphql/schema.js";
+import { createHttpServer } from "../src/http/app.js";
+import { createLogger } from "../src/logger.js";
+import { generateToken, issueAccessKey } from "../src/domain/access-keys.js";
 import { Role } from "../src/entities/index.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { newOrg, ok } from "./client.js";
@@ -365,6 +371,45 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
       }
       expect(await counts()).to.deep.equal({ apps: 0, services: 0, instances: 0, links: 0 });
     });
+  });
+
+  it("failed authentications here count toward the same per-address throttle as /graphql's", async () => {
+    const { application } = harness();
+    const { server, apollo } = await createHttpServer({
+      schema: await buildApiSchema(),
+      dataSource: application.dataSource,
+      services: application.services,
+      logger: createLogger("silent"),
+      shutdownGraceMs: 1000,
+      limits: loadConfig({}).limits,
+      trustProxy: false,
+      authThrottle: { limit: 3, windowSeconds: 60 },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const from = (path: string, key: string | null, method = "GET") =>
+      new Promise<{ status: number; retryAfter?: string; body: any }>((resolve, reject) => {
+        const request = http.request(
+          { host: "127.0.0.1", port, path, method, localAddress: "127.0.0.5", agent: false, headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) } },
+          (response) => {
+            let text = "";
+            response.on("data", (chunk) => (text += chunk));
+            response.on("end", () => resolve({ status: response.statusCode!, retryAfter: response.headers["retry-after"], body: JSON.parse(text) }));
+          },
+        );
+        request.on("error", reject);
+        request.end(method === "POST" ? JSON.stringify({ query: "{ viewer { orgs { slug } } }" }) : undefined);
+      });
+    try {
+      for (const key of [null, "pvk_bad", generateToken()]) expect((await from("/sls/v1/core/tenants/acme", key)).status).to.equal(401);
+      const refused = await from("/sls/v1/core/tenants/acme", deployer);
+      expect(refused.status).to.equal(429);
+      expect(refused.body).to.include({ name: "TOO_MANY_FAILED_AUTHENTICATIONS" });
+      expect(Number(refused.retryAfter)).to.be.within(1, 60);
+      expect((await from("/graphql", deployer, "POST")).status).to.equal(429);
+    } finally {
+      await apollo.stop();
+    }
   });
 
   it("an unknown route under the prefix answers in the client's error shape", async () => {
