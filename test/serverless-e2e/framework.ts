@@ -37,13 +37,15 @@ export async function ensureFrameworkInstalled(): Promise<{ installed: boolean; 
 /**
  * A loopback TCP listener given to the framework as its HTTP(S) proxy: the framework's AWS SDK and
  * its dashboard client send every non-loopback request through it, so a connection here is a request
- * that would have left the machine. It answers none of them.
+ * that would have left the machine. It refuses every one of them.
  */
 export class NetworkTrap {
   connections = 0;
   private readonly server = net.createServer((socket) => {
     this.connections++;
-    socket.destroy();
+    // A proxy's refusal, so the client fails at once instead of retrying a dropped connection.
+    socket.on("error", () => {});
+    socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", () => socket.destroy());
   });
   url = "";
 
