@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -354,7 +354,7 @@ describe("deploymentCredentials", () => {
       expect(logs).to.not.include(result.credentials.sessionToken);
     });
 
-    it("hands out no credentials when the audit record cannot be written", async () => {
+    it("hands out no credentials when the audit record cannot be written: a retryable 503, the instance not recorded, the cause logged", async () => {
       const role = await roleProvider(key, orgId, "prod", "222222222222");
       await setDefault(key, role.id);
       const db = harness().application.dataSource;
@@ -363,10 +363,19 @@ describe("deploymentCredentials", () => {
       await db.query("CREATE TRIGGER test_refuse_issue_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_issue_audit()");
       try {
         const result = await deploy(key, { stage: "dev" });
-        expect(result.errors?.[0].extensions?.code).to.equal("INTERNAL_SERVER_ERROR");
+        expect(result.status).to.equal(503);
+        expect(result.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+        expect(result.errors?.[0].message).to.match(/not handed out\. Try again/);
         expect(result.data?.deploymentCredentials ?? null).to.equal(null);
         expect(JSON.stringify(result)).to.not.match(/ASIA/);
         expect(sts().callsOf("AssumeRole")).to.have.length(1);
+        const [{ count }] = await db.query("SELECT count(*)::int AS count FROM instances");
+        expect(count, "the instance is recorded with its issuance, or not at all").to.equal(0);
+        const logged = harness().logs.map((line) => JSON.parse(line)).find((line) => line.msg.startsWith("could not record an issuance"));
+        expect(logged).to.deep.include({ level: 50 });
+        expect(logged.err.message).to.contain("audit store unavailable");
+        // The failure itself is audited, on its own, once the issuance's transaction has rolled back.
+        expect((await auditEvents("credentials.issue")).map((e) => [e.outcome, e.details.errorCode])).to.deep.equal([["FAILURE", "SERVICE_UNAVAILABLE"]]);
       } finally {
         await db.query("DROP TRIGGER test_refuse_issue_audit ON audit_events");
         await db.query("DROP FUNCTION test_refuse_issue_audit()");
@@ -508,6 +517,30 @@ describe("providers-api credentials (credential_process)", () => {
     const client = new STSClient({ region: "us-east-1", credentials });
     expect((await client.send(new GetCallerIdentityCommand({}))).Account).to.equal("222222222222");
     client.destroy();
+  });
+
+  it("loads only an HTTP client: no database driver, ORM, GraphQL server, AWS SDK or entities", async function () {
+    this.timeout(30_000);
+    const { key, orgId } = await newOrg("acme");
+    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    await setDefault(key, role.id);
+    // A preloaded script records every module the process loaded, as it exits.
+    const recorder = path.join(dir, "record-modules.js");
+    const loaded = path.join(dir, "modules.json");
+    await writeFile(recorder, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["-r", recorder, cli, "credentials", "--org", "acme", "--app", "app1", "--service", "service1", "--stage", "prod", "--region", "us-east-1"],
+      { env: { ...process.env, PROVIDERS_API_URL: harness().url, PROVIDERS_API_KEY: await deployerKey(orgId) } },
+    );
+    expect(JSON.parse(stdout).AccessKeyId).to.match(/^ASIA/);
+    const modules = (JSON.parse(await readFile(loaded, "utf8")) as string[]).filter((m) => m !== recorder);
+    const packages = new Set(modules.map((m) => /[\\/]node_modules[\\/]((@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1].replace("\\", "/")).filter(Boolean));
+    for (const heavy of ["typeorm", "pg", "@apollo/server", "graphql", "type-graphql", "@aws-sdk/client-sts", "express", "reflect-metadata", "pino"]) {
+      expect(packages.has(heavy), `the credentials command loaded ${heavy}`).to.equal(false);
+    }
+    const own = modules.filter((m) => !m.includes("node_modules")).map((m) => path.relative(path.resolve(__dirname, ".."), m));
+    expect(own.sort()).to.deep.equal([path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "credential-process.js")].sort());
   });
 
   it("says plainly when no provider applies, and exits non-zero", async function () {

@@ -1,55 +1,10 @@
-import { createHash, randomInt } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { AccessKey, Membership, Org, Role, User } from "../entities/index.js";
+import { AccessKey, Membership, Role } from "../entities/index.js";
+import { generateToken, hashToken, tokenHintOf } from "./access-key-tokens.js";
 import { deny, type AuditService } from "./audit.js";
-import type { AccessScope, Actor, RequestContext } from "./context.js";
-import { NotFoundError, UnauthenticatedError, UserError, UserErrors } from "./errors.js";
+import type { AccessScope, RequestContext } from "./context.js";
+import { NotFoundError, UserError, UserErrors } from "./errors.js";
 import { check, rules } from "./validation.js";
-
-const PREFIX = "pvk_";
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/** 43 base62 characters carry 256 bits of randomness. */
-const RANDOM_LENGTH = 43;
-const CHECKSUM_LENGTH = 6;
-const TOKEN_PATTERN = new RegExp(`^${PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
-
-function crc32(text: string): number {
-  let crc = ~0;
-  for (const byte of Buffer.from(text, "utf8")) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
-}
-
-function base62(value: number, width: number): string {
-  let out = "";
-  for (let i = 0; i < width; i++) {
-    out = ALPHABET[value % 62] + out;
-    value = Math.floor(value / 62);
-  }
-  return out;
-}
-
-/**
- * `pvk_` + 256 random bits in base62 + a CRC32 checksum, like GitHub's `ghp_` tokens: a secret
- * scanner can recognise a leaked key by its prefix and tell it from random text by its checksum.
- */
-export function generateToken(): string {
-  let random = "";
-  for (let i = 0; i < RANDOM_LENGTH; i++) random += ALPHABET[randomInt(62)];
-  return PREFIX + random + base62(crc32(random), CHECKSUM_LENGTH);
-}
-
-export function isWellFormedToken(token: string): boolean {
-  if (!TOKEN_PATTERN.test(token)) return false;
-  const random = token.slice(PREFIX.length, PREFIX.length + RANDOM_LENGTH);
-  return token.slice(-CHECKSUM_LENGTH) === base62(crc32(random), CHECKSUM_LENGTH);
-}
-
-export const hashToken = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest();
-
-const hintOf = (token: string) => `${token.slice(0, PREFIX.length + 4)}…${token.slice(-4)}`;
 
 export interface AccessKeyFields {
   orgId: string;
@@ -73,13 +28,14 @@ export async function issueAccessKey(em: EntityManager, fields: AccessKeyFields)
       userId: fields.userId ?? null,
       createdByKeyId: fields.createdByKeyId ?? null,
       tokenHash: hashToken(token),
-      tokenHint: hintOf(token),
+      tokenHint: tokenHintOf(token),
       expiresAt: fields.expiresAt ?? null,
       revokedAt: null,
       lastUsedAt: null,
       scopeApps: fields.scope?.apps ?? null,
       scopeServices: fields.scope?.services ?? null,
       scopeStages: fields.scope?.stages ?? null,
+      scopeLinkableProviderIds: fields.scope?.linkableProviderIds ?? null,
     }),
   );
   return { key, token };
@@ -92,84 +48,63 @@ export enum AccessKeyKind {
 
 export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
 
-export function scopeOf(key: AccessKey): AccessScope | null {
-  if (!key.scopeApps && !key.scopeServices && !key.scopeStages) return null;
-  return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages };
+export function scopeOf(key: Pick<AccessKey, "scopeApps" | "scopeServices" | "scopeStages" | "scopeLinkableProviderIds">): AccessScope | null {
+  if (!key.scopeApps && !key.scopeServices && !key.scopeStages && !key.scopeLinkableProviderIds) return null;
+  return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages, linkableProviderIds: key.scopeLinkableProviderIds };
 }
-
-/** How stale `last_used_at` may get before a request writes it again. */
-const LAST_USED_RESOLUTION_MS = 60_000;
-
-const INVALID_KEY = "The access key is not valid: it is unknown, revoked or expired. Ask an org admin for a new one.";
 
 /**
- * The actor behind a bearer token; every failure looks the same to the caller. The key (and a
- * personal key's membership) is read from the database on every request, never cached, so a
- * revocation, an expiry or a removed member takes effect on the next request on every process.
+ * What a stage pattern may look like: a stage's characters and `*`, at most MAX_WILDCARDS of them and
+ * never two in a row. Matching is linear anyway (src/domain/scope.ts); the limit keeps patterns
+ * readable and the work per request small.
  */
-export async function authenticate(em: EntityManager, token: string): Promise<Actor> {
-  if (!isWellFormedToken(token)) throw new UnauthenticatedError("The access key is not valid. Send a key created by this server as `Authorization: Bearer <key>`.");
-  const key = await em.findOneBy(AccessKey, { tokenHash: hashToken(token) });
-  const now = Date.now();
-  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) throw new UnauthenticatedError(INVALID_KEY);
-  let role = key.role;
-  let user: User | null = null;
-  if (key.userId) {
-    const membership = await em.findOneBy(Membership, { orgId: key.orgId, userId: key.userId });
-    user = await em.findOneBy(User, { id: key.userId });
-    role = membership?.role ?? null;
-  }
-  if (!role) throw new UnauthenticatedError(INVALID_KEY);
-  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await em.update(AccessKey, { id: key.id }, { lastUsedAt: new Date(now) });
-  }
-  return {
-    accessKeyId: key.id,
-    accessKeyName: key.name,
-    orgId: key.orgId,
-    role,
-    userId: user?.id ?? null,
-    userEmail: user?.email ?? null,
-    scope: scopeOf(key),
-  };
-}
-
-/** Creates the org if needed and an admin key for it: how an operator starts, or recovers access. */
-export async function bootstrapOrg(
-  em: EntityManager,
-  slug: string,
-  name: string,
-): Promise<{ org: Org; created: boolean; token: string }> {
-  return em.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/bootstrap/' || $1))", [slug]);
-    let org = await tx.findOneBy(Org, { slug });
-    const created = !org;
-    if (!org) org = await tx.save(tx.create(Org, { slug, name }));
-    const { token } = await issueAccessKey(tx, { orgId: org.id, name: "bootstrap admin key", role: Role.ADMIN });
-    return { org, created, token };
-  });
-}
-
 const STAGE_PATTERN = /^[A-Za-z0-9*-]{1,64}$/;
+export const MAX_WILDCARDS = 3;
+
+export function isValidStagePattern(pattern: string): boolean {
+  return STAGE_PATTERN.test(pattern) && !pattern.includes("**") && pattern.split("*").length - 1 <= MAX_WILDCARDS;
+}
+
+const SCOPE_LISTS = ["apps", "services", "stages", "linkableProviderIds"] as const;
 
 function validateScope(scope: AccessScope | null): UserError[] {
   if (!scope) return [];
   const errors: UserError[] = [];
-  const lists: Array<[keyof AccessScope, string[] | null]> = [["apps", scope.apps], ["services", scope.services], ["stages", scope.stages]];
-  for (const [field, values] of lists) {
+  for (const field of SCOPE_LISTS) {
+    const values = scope[field];
     if (values === null) continue;
     const path = ["input", "scope", field];
     if (values.length === 0 || values.length > 100) {
-      errors.push(new UserError("INVALID_SCOPE", path, `Give 1–100 ${field}, or leave ${field} out for any; an empty list would admit nothing.`));
+      errors.push(
+        field === "linkableProviderIds"
+          ? new UserError("INVALID_SCOPE", path, "Give 1–100 providers the key may link, or leave linkableProviderIds out: then it links none.")
+          : new UserError("INVALID_SCOPE", path, `Give 1–100 ${field}, or leave ${field} out for any; an empty list would admit nothing.`),
+      );
     } else if (field === "stages") {
-      if (!values.every((v) => STAGE_PATTERN.test(v))) {
-        errors.push(new UserError("INVALID_SCOPE", path, "A stage pattern is 1–64 letters, digits, hyphens and `*` wildcards, such as `feature-*` or `prod`."));
+      if (!values.every(isValidStagePattern)) {
+        errors.push(
+          new UserError(
+            "INVALID_SCOPE",
+            path,
+            `A stage pattern is 1–64 letters, digits, hyphens and at most ${MAX_WILDCARDS} single \`*\` wildcards, such as \`feature-*\` or \`prod\`.`,
+          ),
+        );
       }
-    } else if (!values.every((v) => rules.appOrServiceName.pattern.test(v))) {
+    } else if (field !== "linkableProviderIds" && !values.every((v) => rules.appOrServiceName.pattern.test(v))) {
       errors.push(new UserError("INVALID_SCOPE", path, rules.appOrServiceName.message));
     }
   }
   return errors;
+}
+
+/** Every provider a scope allows must be one of the org's (another org's looks like an unknown one). */
+async function unknownProviders(ctx: RequestContext, scope: AccessScope | null): Promise<UserError | null> {
+  const ids = [...new Set(scope?.linkableProviderIds ?? [])];
+  if (ids.length === 0) return null;
+  const [{ n }]: Array<{ n: number }> = await ctx.em.query("SELECT count(*)::int AS n FROM providers WHERE org_id = $1 AND id = ANY($2::uuid[])", [ctx.orgId, ids]);
+  return n === ids.length
+    ? null
+    : new UserError("INVALID_SCOPE", ["input", "scope", "linkableProviderIds"], "A provider in linkableProviderIds was not found in this org; give the ids of the org's providers.");
 }
 
 export interface CreateAccessKeyInput {
@@ -205,6 +140,8 @@ export class AccessKeyService {
       await deny(ctx, { action: "accessKey.create", details: { personal } }, "A scoped access key cannot create keys: the new key could reach beyond its scope. Use an unscoped key.");
     }
     const errors = validateScope(input.scope);
+    const unknown = errors.length === 0 ? await unknownProviders(ctx, input.scope) : null;
+    if (unknown) errors.push(unknown);
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) errors.push(nameError);
     if (personal && input.role) {

@@ -5,7 +5,9 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type Verified } from "./credential-kinds/index.js";
 import { UserError } from "./errors.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
 import type { ProviderService } from "./providers.js";
+import { assertUnscoped } from "./scope.js";
 
 export interface ProviderVerification extends Verified {
   provider: Provider;
@@ -16,12 +18,14 @@ export class ProviderVerificationService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
     private readonly sts: StsAdapter,
   ) {}
 
   /** Verifies with the provider's kind, including the confused-deputy check for roles; audits either way. */
   async verify(ctx: RequestContext, providerId: string): Promise<ProviderVerification> {
+    await assertUnscoped(ctx, "verifyProvider", "verifying a provider (it shows the role's account and ARN)");
     const provider = await this.providers.provider(ctx, providerId);
     try {
       const verification = await this.check(ctx, provider);
@@ -48,6 +52,6 @@ export class ProviderVerificationService {
       );
     }
     const org = await this.catalog.org(ctx, ctx.orgId);
-    return { provider, ...(await verify(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), org.slug)) };
+    return { provider, ...(await verify(kindTools(provider, this.secrets, this.sts), org.slug)) };
   }
 }

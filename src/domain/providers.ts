@@ -1,25 +1,23 @@
 import { randomUUID } from "node:crypto";
-import type { EntityManager } from "typeorm";
 import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink } from "../entities/index.js";
 import { credentialKind, type CredentialsInput } from "./credential-kinds/index.js";
 import { newExternalId } from "./credential-kinds/aws-role.js";
-import type { SecretBox } from "../crypto/secret-box.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
+import { assertUnscoped } from "./scope.js";
 
-/** The secret part of a provider, as it is sealed in the database. */
-export type ProviderSecret = { secretAccessKey?: string; secretKey?: string; authToken?: string };
+/** What a scoped key is told when it tries to administer providers: they serve every stage. */
+const ORG_WIDE = "administering providers (they serve every app and stage)";
 
 export interface DeletedProvider {
   providerId: string;
   unlinkedServiceCount: number;
   unlinkedInstanceCount: number;
 }
-
-const associatedData = (provider: Pick<Provider, "orgId" | "id">) => `providers-api/provider/${provider.orgId}/${provider.id}`;
 
 /** Checks an admin's credentials by their kind's rules, all at once; `base` is where the kind's fields sit. */
 function validateCredentials(input: CredentialsInput, base: string[]): void {
@@ -28,7 +26,7 @@ function validateCredentials(input: CredentialsInput, base: string[]): void {
 
 export class ProviderService {
   constructor(
-    private readonly secretBox: SecretBox,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
   ) {}
 
@@ -39,6 +37,7 @@ export class ProviderService {
   }
 
   async create(ctx: RequestContext, input: { name: string; credentials: CredentialsInput }): Promise<Provider> {
+    await assertUnscoped(ctx, "createProvider", ORG_WIDE);
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) throw nameError;
     validateCredentials(input.credentials, ["input", ...credentialKind(input.credentials.kind).inputPath]);
@@ -56,6 +55,7 @@ export class ProviderService {
   }
 
   async update(ctx: RequestContext, providerId: string, changes: { name?: string | null; credentials?: CredentialsInput | null }): Promise<Provider> {
+    await assertUnscoped(ctx, "updateProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (changes.name != null) {
       const nameError = check(rules.name, changes.name, ["input", "name"]);
@@ -82,6 +82,7 @@ export class ProviderService {
 
   /** Deletes the provider and every link to it, saying how many of each went. */
   async delete(ctx: RequestContext, providerId: string): Promise<DeletedProvider> {
+    await assertUnscoped(ctx, "deleteProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     const unlinkedServiceCount = await ctx.em.countBy(ServiceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
     const unlinkedInstanceCount = await ctx.em.countBy(InstanceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
@@ -92,6 +93,7 @@ export class ProviderService {
 
   /** Makes the provider its type's org default, replacing any previous one. Returns that previous one. */
   async setDefault(ctx: RequestContext, providerId: string): Promise<{ provider: Provider; previousDefault: Provider | null }> {
+    await assertUnscoped(ctx, "setDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const provider = await this.provider(ctx, providerId);
     const previousDefault = await this.defaultOf(ctx, provider.type);
     if (previousDefault?.id === provider.id) return { provider, previousDefault: null };
@@ -104,6 +106,7 @@ export class ProviderService {
   }
 
   async unsetDefault(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
+    await assertUnscoped(ctx, "unsetDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const previousDefault = await this.defaultOf(ctx, type);
     if (previousDefault) {
       await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
@@ -118,6 +121,7 @@ export class ProviderService {
    * one, which is the point when the old one may have leaked.
    */
   async rotateExternalId(ctx: RequestContext, providerId: string): Promise<Provider> {
+    await assertUnscoped(ctx, "rotateExternalId", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (provider.kind !== CredentialKind.AWS_ROLE) {
       throw new UserError("NOT_A_ROLE_PROVIDER", ["input", "providerId"], `Only AWS role providers have an external id; "${provider.name}" holds ${provider.kind}.`);
@@ -130,48 +134,6 @@ export class ProviderService {
 
   defaultOf(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
     return ctx.em.findOneBy(Provider, { orgId: ctx.orgId, type, isDefault: true });
-  }
-
-  /** The provider's sealed secret, opened. Only the credentials flow calls this. */
-  openSecret(provider: Provider): ProviderSecret {
-    if (!provider.secretCiphertext || !provider.secretKeyId) return {};
-    return JSON.parse(this.secretBox.open({ keyId: provider.secretKeyId, ciphertext: provider.secretCiphertext }, associatedData(provider)));
-  }
-
-  /**
-   * Re-seals, in one transaction, every provider secret that is not sealed with the current master
-   * key (across all orgs: an operator's task, not a request's). Returns how many were re-sealed.
-   * Servers that know both keys keep working throughout; afterwards the old key can be dropped.
-   */
-  async resealAll(em: EntityManager): Promise<number> {
-    return em.transaction(async (tx) => {
-      const stale = await tx
-        .getRepository(Provider)
-        .createQueryBuilder("p")
-        .where("p.secretKeyId IS NOT NULL AND p.secretKeyId <> :current", { current: this.secretBox.currentKeyId })
-        .setLock("pessimistic_write")
-        .getMany();
-      for (const provider of stale) {
-        const sealed = this.secretBox.seal(JSON.stringify(this.openSecret(provider)), associatedData(provider));
-        await tx.update(Provider, { id: provider.id, orgId: provider.orgId }, { secretKeyId: sealed.keyId, secretCiphertext: sealed.ciphertext });
-      }
-      return stale.length;
-    });
-  }
-
-  /** Refuses to serve a database whose secrets were sealed with a key this server does not have. */
-  static async assertKeysAvailable(em: EntityManager, secretBox: SecretBox): Promise<void> {
-    const rows: Array<{ key_id: string }> = await em.query(
-      "SELECT DISTINCT secret_key_id AS key_id FROM providers WHERE secret_key_id IS NOT NULL",
-    );
-    const missing = rows.map((r) => r.key_id).filter((id) => !secretBox.knows(id));
-    if (missing.length > 0) {
-      throw new Error(
-        `this database holds provider secrets sealed with master key id ${missing.join(", ")}, ` +
-          `but PROVIDERS_MASTER_KEY has id ${secretBox.currentKeyId}. Start the server with the key this database was created with ` +
-          `(or list the old key in PROVIDERS_PREVIOUS_MASTER_KEYS).`,
-      );
-    }
   }
 
   /** Audits a change by the provider's id, name, type and kind: never its credentials. */
@@ -191,14 +153,7 @@ export class ProviderService {
     provider.kind = credentials.kind;
     provider.type = kind.type;
     provider.settings = settings;
-    if (secret) {
-      const sealed = this.secretBox.seal(JSON.stringify(secret), associatedData(provider));
-      provider.secretKeyId = sealed.keyId;
-      provider.secretCiphertext = sealed.ciphertext;
-    } else {
-      provider.secretKeyId = null;
-      provider.secretCiphertext = null;
-    }
+    this.secrets.seal(provider, secret);
   }
 
   private async ensureNameFree(ctx: RequestContext, name: string, exceptId: string | null): Promise<void> {

@@ -1,4 +1,4 @@
-import { AuditOutcome, CredentialKind, Instance, Org, Provider, ProviderType, Role } from "../entities/index.js";
+import { CredentialKind, Instance, Org, Provider, ProviderType, Role } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
@@ -124,14 +124,14 @@ export class ServerlessFrameworkService {
 
   /**
    * The instance's AWS credentials, through deploymentCredentials' own issuance (records the
-   * instance, resolves, mints, audits, fails closed). The session is the longest the provider allows:
+   * instance, resolves, mints, audits, fails closed, and holds no transaction across STS). The session is the longest the provider allows:
    * this client never refreshes. Null: no AWS provider applies (audited as credentials.local).
    */
   async instanceCredentials(ctx: RequestContext, orgUid: string, instance: FrameworkInstance): Promise<IssuedDeployment> {
     const org = await this.org(ctx, orgUid);
     const request = { org: org.slug, ...instance, type: ProviderType.AWS, durationSeconds: null, longestSession: true };
     await this.credentials.assertMayDeploy(ctx, request);
-    return inTransaction(ctx, () => this.credentials.issue(ctx, request));
+    return this.credentials.issue(ctx, request);
   }
 
   /** The org's AWS providers, for the framework's onboarding: summaries only, for developers and admins. */
@@ -175,7 +175,8 @@ export class ServerlessFrameworkService {
 
   /** The client swallows this error: the audit trail is where an admin sees it. */
   private async unknownOrg(ctx: RequestContext, asked: Record<string, string>): Promise<never> {
-    await this.audit.recordApart(ctx, { action: "serverless.org", outcome: AuditOutcome.DENIED, details: { ...asked, errorCode: "NOT_FOUND" } });
-    throw new NotFoundError("The org");
+    const error = new NotFoundError("The org");
+    await this.audit.recordRefusal(ctx, "serverless.org", error, asked);
+    throw error;
   }
 }

@@ -6,8 +6,10 @@ import { CatalogService } from "./catalog.js";
 import { DeploymentCredentialsService } from "./deployment-credentials.js";
 import { ProviderVerificationService } from "./provider-verification.js";
 import { LinkService } from "./links.js";
-import { ProfileService } from "./profiles.js";
+import { DeploymentProfileService } from "./deployment-profiles.js";
+import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
+import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
 import { ServerlessFrameworkService } from "./serverless-framework.js";
 
@@ -15,9 +17,11 @@ import { ServerlessFrameworkService } from "./serverless-framework.js";
 export class Services {
   readonly audit = new AuditService();
   readonly catalog = new CatalogService(this.audit);
+  readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;
   readonly links: LinkService;
-  readonly profiles: ProfileService;
+  readonly profiles: DeploymentProfileService;
+  readonly profileMigration: ProfileMigrationService;
   readonly credentials: DeploymentCredentialsService;
   readonly verification: ProviderVerificationService;
   readonly serverless: ServerlessFrameworkService;
@@ -28,11 +32,13 @@ export class Services {
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
   ) {
-    this.providers = new ProviderService(secretBox, this.audit);
+    this.secrets = new ProviderSecrets(secretBox);
+    this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
-    this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
-    this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
-    this.verification = new ProviderVerificationService(this.catalog, this.providers, this.audit, sts);
+    this.profiles = new DeploymentProfileService(this.catalog, this.audit);
+    this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
+    this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
     this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
   }
 }

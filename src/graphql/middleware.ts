@@ -1,5 +1,7 @@
 import type { ValidationError } from "class-validator";
+import type { GraphQLFieldResolver } from "graphql";
 import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
+import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { hasRole, ROLE_RANK } from "../domain/roles.js";
@@ -12,7 +14,7 @@ export { hasRole };
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
  * `@Authorized` (a test walks the schema to prove it); without a valid key no request gets this far.
- * A refusal is audited (outside the request's transaction, so it stays) before FORBIDDEN is thrown.
+ * A refusal is audited (so that no rollback erases it) before FORBIDDEN is thrown.
  */
 export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
@@ -24,6 +26,17 @@ export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, 
     `This needs the ${roles.join(" or ")} role (or higher); the access key has ${context.actor.role}.`,
   );
 };
+
+/**
+ * `@UseMiddleware(unscopedOnly("…"))` on a field a scoped key may not read, whatever its role: what
+ * a provider holds, the org-wide administration lists. Refused and audited like a role refusal.
+ */
+export const unscopedOnly =
+  (what: string): MiddlewareFn<GraphQLContext> =>
+  async ({ context, info }, next) => {
+    await assertUnscoped(context, `${info.parentType.name}.${info.fieldName}`, what);
+    return next();
+  };
 
 export interface UserErrorValue {
   code: string;
@@ -45,28 +58,42 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   });
 }
 
-/** A mutation's argument that fails its input class's constraints answers with userErrors, like any bad value. */
-export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async ({ info, args }, next) => {
-  if (info.parentType.name !== "Mutation") return next();
-  try {
-    return await next();
-  } catch (error) {
-    if (error instanceof ArgumentValidationError) {
-      // Mutations take one argument, `input`: paths start with it, as the domain's do.
-      const argumentNames = Object.keys(args);
-      return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
+/**
+ * Wraps a mutation's resolver: an argument that fails its input class's constraints (type-graphql
+ * validates them inside the resolver) answers with userErrors, like any bad value.
+ */
+export function withInputValidationAsUserErrors<TSource, TArgs extends Record<string, unknown>>(
+  resolve: GraphQLFieldResolver<TSource, GraphQLContext, TArgs>,
+): GraphQLFieldResolver<TSource, GraphQLContext, TArgs> {
+  return async (source, args, context, info) => {
+    try {
+      return await resolve(source, args, context, info);
+    } catch (error) {
+      if (error instanceof ArgumentValidationError) {
+        // Mutations take one argument, `input`: paths start with it, as the domain's do.
+        const argumentNames = Object.keys(args);
+        return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
+      }
+      throw error;
     }
-    throw error;
-  }
-};
+  };
+}
 
 /**
- * Runs one mutation as one transaction (inTransaction: retried on a serialization failure or
- * deadlock); an expected failure rolls everything back and becomes the payload's userErrors.
+ * Runs one mutation as one transaction that follows the context down (see `inTransaction`): an
+ * expected failure rolls everything back and becomes the payload's userErrors.
  */
-export async function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+export function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+  return payloadOf(ctx, () => inTransaction(ctx, work));
+}
+
+/**
+ * The payload of a mutation that manages its own transactions (deploymentCredentials keeps none open
+ * across its STS call): an expected failure becomes the payload's userErrors.
+ */
+export async function payloadOf<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
   try {
-    return { userErrors: [], ...(await inTransaction(ctx, work)) };
+    return { userErrors: [], ...(await work()) };
   } catch (error) {
     if (error instanceof UserError) return { userErrors: [toValue(error)] };
     if (error instanceof UserErrors) return { userErrors: error.errors.map(toValue) };

@@ -3,7 +3,7 @@ import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
@@ -86,7 +86,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
   const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger);
-  const server = http.createServer(app);
+  // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
+  // with Node's 5 s, the server closes sockets a proxy is about to reuse, and that request fails
+  // (a 502 behind the proxy). The drain plugin still closes them on stop.
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
     introspection: true,
@@ -100,6 +103,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
       limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
+      // Nothing is cached (answers are no-store); Apollo's default cache-control plugin would still
+      // run a hook on every field of every response.
+      ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
     ],
   });
@@ -170,7 +176,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
             deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
             disconnected.abort();
           });
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });

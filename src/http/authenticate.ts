@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import type { DataSource } from "typeorm";
-import { authenticate, hashToken } from "../domain/access-keys.js";
+import { hashToken } from "../domain/access-key-tokens.js";
+import { authenticate } from "../domain/authentication.js";
 import type { Actor } from "../domain/context.js";
 import { UnauthenticatedError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";

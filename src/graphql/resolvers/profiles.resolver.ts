@@ -1,6 +1,7 @@
 import { Args, Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { App, AppStageProfile, DeploymentProfile, Org, Role } from "../../entities/index.js";
-import { DEFAULT_STAGE, type LinkConflict, type MigratedLink, type MigratedProfile, type SkippedProfile } from "../../domain/profiles.js";
+import { DEFAULT_STAGE } from "../../domain/deployment-profiles.js";
+import type { LinkConflict, MigratedLink, MigratedProfile, SkippedProfile } from "../../domain/profile-migration.js";
 import type { GraphQLContext } from "../context.js";
 import { idOf, toGlobalId } from "../global-id.js";
 import { mutate } from "../middleware.js";
@@ -31,7 +32,11 @@ import { byName } from "./org.resolver.js";
 
 @Resolver(() => OrgType)
 export class OrgProfilesResolver {
-  @FieldResolver(() => DeploymentProfileConnection, { description: "The org's legacy deployment profiles, by name.", deprecationReason: PROFILES_DEPRECATION })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => DeploymentProfileConnection, {
+    description: "The org's legacy deployment profiles, by name; for a scoped key, those mapped to its apps' `default` stage or its stages. DEVELOPER or ADMIN.",
+    deprecationReason: PROFILES_DEPRECATION,
+  })
   async deploymentProfiles(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
     const result = await ctx.loaders.page<DeploymentProfile>("org.deploymentProfiles", { entity: DeploymentProfile, ordering: byName }, null, org.id, page);
     return toConnection(result, page, () => ctx.loaders.count("org.deploymentProfiles", DeploymentProfile, null, org.id));
@@ -40,7 +45,11 @@ export class OrgProfilesResolver {
 
 @Resolver(() => AppType)
 export class AppProfilesResolver {
-  @FieldResolver(() => [AppStageProfileType], { description: "The app's legacy stage → deployment profile mappings, `default` first.", deprecationReason: PROFILES_DEPRECATION })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [AppStageProfileType], {
+    description: "The app's legacy stage → deployment profile mappings, `default` first; for a scoped key, `default` and its stages. DEVELOPER or ADMIN.",
+    deprecationReason: PROFILES_DEPRECATION,
+  })
   stageProfiles(@Root() app: App, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.stageProfiles(app.id);
   }
@@ -124,7 +133,7 @@ export class ProviderLinkConflictResolver {
   }
 }
 
-/** Thin resolvers over ProfileService: authorize, one domain call in the mutation's transaction, return. */
+/** Thin resolvers over DeploymentProfileService and ProfileMigrationService: authorize, one domain call in the mutation's transaction, return. */
 @Resolver()
 export class ProfileMutations {
   @Authorized(Role.ADMIN)
@@ -178,7 +187,7 @@ export class ProfileMutations {
   migrateDeploymentProfiles(@Ctx() ctx: GraphQLContext, @Arg("input") input: MigrateDeploymentProfilesInput) {
     return mutate(ctx, async () => {
       await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { report: await ctx.services.profiles.migrate(ctx, "MANUAL") };
+      return { report: await ctx.services.profileMigration.migrate(ctx, "MANUAL") };
     });
   }
 }

@@ -111,7 +111,7 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
     }
     const actor = await deps.authenticator.actorOf(req, res);
     res.locals.actor = actor;
-    return new RequestContext(actor, deps.dataSource.manager, res.locals.requestId);
+    return new RequestContext(actor, deps.dataSource.manager, res.locals.requestId, logger);
   }
 
   const params = (req: Request) => req.params as Record<string, string>;
