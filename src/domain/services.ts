@@ -1,6 +1,7 @@
 import type { SecretBox } from "../crypto/secret-box.js";
 import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
+import { AuditTrailService } from "./audit-trail.js";
 import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
 import { DeploymentCredentialsService } from "./deployment-credentials.js";
@@ -16,6 +17,7 @@ import { ServerlessFrameworkService } from "./serverless-framework.js";
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
+  readonly auditTrail = new AuditTrailService();
   readonly catalog = new CatalogService(this.audit);
   readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;
