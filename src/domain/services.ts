@@ -3,7 +3,7 @@ import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
 import { AuditTrailService } from "./audit-trail.js";
 import { StsAdapter } from "../aws/sts.js";
-import { CatalogService } from "./catalog.js";
+import { CatalogService, DEFAULT_CATALOG_LIMITS, type CatalogLimits } from "./catalog.js";
 import { DeploymentCredentialsService } from "./deployment-credentials.js";
 import { ProviderVerificationService } from "./provider-verification.js";
 import { LinkService } from "./links.js";
@@ -18,7 +18,7 @@ import { ServerlessFrameworkService } from "./serverless-framework.js";
 export class Services {
   readonly audit = new AuditService();
   readonly auditTrail = new AuditTrailService();
-  readonly catalog = new CatalogService(this.audit);
+  readonly catalog: CatalogService;
   readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;
   readonly links: LinkService;
@@ -33,7 +33,9 @@ export class Services {
   constructor(
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
+    limits: CatalogLimits = DEFAULT_CATALOG_LIMITS,
   ) {
+    this.catalog = new CatalogService(this.audit, limits);
     this.secrets = new ProviderSecrets(secretBox);
     this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
