@@ -25,6 +25,11 @@ export interface DeploymentTarget {
 export interface DeploymentRequest extends DeploymentTarget {
   type: ProviderType;
   durationSeconds: number | null;
+  /**
+   * With no durationSeconds: the longest session the provider allows instead of the default hour,
+   * for a client that never refreshes its credentials (the Serverless Framework's dashboard client).
+   */
+  longestSession?: boolean;
 }
 
 /** What a deployment gets: its instance, the provider that applies and why, and the credentials. */
@@ -134,6 +139,7 @@ export class DeploymentCredentialsService {
       stage: request.stage,
       region: request.region,
       durationSeconds: request.durationSeconds,
+      longestSession: request.longestSession ?? false,
     });
   }
 }

@@ -12,6 +12,7 @@ import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
 import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
+import { ServerlessFrameworkService } from "./serverless-framework.js";
 
 /** The domain services, made once per process. */
 export class Services {
@@ -25,6 +26,7 @@ export class Services {
   readonly profileMigration: ProfileMigrationService;
   readonly credentials: DeploymentCredentialsService;
   readonly verification: ProviderVerificationService;
+  readonly serverless: ServerlessFrameworkService;
   readonly members = new MemberService(this.audit);
   readonly accessKeys = new AccessKeyService(this.audit);
 
@@ -41,5 +43,6 @@ export class Services {
     this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
+    this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
   }
 }
