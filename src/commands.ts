@@ -14,7 +14,9 @@ import { auditEventRecord, auditEventsOf } from "./domain/audit-export.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, logProcessWarnings, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
-import { assertPortAvailable, openApplication, startServer } from "./server.js";
+import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
+import { grantServerRole } from "./db/data-source.js";
+import { verifyAuditChain } from "./domain/audit-chain.js";
 import { UsageError } from "./cli-usage.js";
 
 /*
@@ -117,29 +119,93 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
+async function migrate(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "server-role": { type: "string" } } });
+  const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger, { command: "migrate" });
+  try {
+    if (values["server-role"] !== undefined) await grantServerRole(application.dataSource, values["server-role"]);
+  } finally {
+    await application.close();
+  }
+  process.stderr.write(
+    values["server-role"] !== undefined
+      ? `The database is migrated, and the role "${values["server-role"]}" may use it (INSERT and SELECT only on the audit trail).\n`
+      : "The database is migrated.\n",
+  );
+}
+
+/** `audit <subcommand>`: one entry per subcommand. */
+const AUDIT_COMMANDS: Record<string, (config: Config, logger: Logger, args: string[]) => Promise<void>> = {
+  verify: auditVerify,
+  export: auditExport,
+};
+
 async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
   const [subcommand, ...rest] = args;
-  if (subcommand !== "export") throw new UsageError(subcommand ? `unknown audit command "${subcommand}"` : "audit needs a command: export");
-  const { values } = parseArgs({ args: rest, options: { org: { type: "string" }, since: { type: "string" }, format: { type: "string" } } });
+  const run = subcommand !== undefined && Object.hasOwn(AUDIT_COMMANDS, subcommand) ? AUDIT_COMMANDS[subcommand] : undefined;
+  if (!run) {
+    throw new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`);
+  }
+  return run(config, logger, rest);
+}
+
+async function auditExport(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" }, since: { type: "string" }, format: { type: "string" } } });
   if (!values.org) throw new UsageError("audit export needs --org <slug>");
   if ((values.format ?? "jsonl") !== "jsonl") throw new UsageError(`audit export --format: "${values.format}" is not a format; the one format is jsonl (one JSON object a line)`);
   const since = values.since === undefined ? null : new Date(values.since);
   if (since && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(values.since!))) {
     throw new UsageError(`audit export --since: "${values.since}" is not a date; give an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00:00Z`);
   }
-  const application = await openApplication(config, logger, { command: "audit export" });
+  if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const database = await openDatabaseOnly(config, logger, "audit export");
   try {
-    const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
+    const org = await database.dataSource.manager.findOneBy(Org, { slug: values.org });
     if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
     let count = 0;
-    for await (const event of auditEventsOf(application.dataSource.manager, org.id, since)) {
+    for await (const event of auditEventsOf(database.dataSource.manager, org.id, since)) {
       // Respect a slow reader (a pipe to a SIEM shipper): wait for stdout to drain before reading on.
       if (!process.stdout.write(`${JSON.stringify(auditEventRecord(event))}\n`)) await once(process.stdout, "drain");
       count++;
     }
     process.stderr.write(`Exported ${count} audit event(s) of org "${org.slug}".\n`);
   } finally {
-    await application.close();
+    await database.close();
+  }
+}
+
+/** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
+const CHAIN_BROKEN = 3;
+
+async function auditVerify(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
+  if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const database = await openDatabaseOnly(config, logger, "audit verify");
+  try {
+    const orgs: Array<{ id: string; slug: string }> = await database.dataSource.query(
+      `SELECT id, slug FROM orgs ${values.org === undefined ? "" : "WHERE slug = $1"} ORDER BY slug`,
+      values.org === undefined ? [] : [values.org],
+    );
+    if (values.org !== undefined && orgs.length === 0) throw new Error(`there is no org "${values.org}"; check the slug.`);
+    let brokenCount = 0;
+    for (const org of orgs) {
+      const report = await verifyAuditChain(database.dataSource.manager, org.id);
+      if (report.broken) {
+        brokenCount++;
+        const { seq, eventId, action, occurredAt, reason } = report.broken;
+        const found = eventId ? ` (event ${eventId}, ${action} at ${occurredAt})` : "";
+        process.stdout.write(`${org.slug}: BROKEN at #${seq}${found}: ${reason}\n`);
+      } else {
+        const head = report.head ? `; head #${report.head.seq} ${report.head.hash}` : "";
+        process.stdout.write(`${org.slug}: intact, ${report.events} event(s)${head}\n`);
+      }
+    }
+    if (brokenCount > 0) {
+      process.stderr.write(`${brokenCount} audit chain(s) broken: the audit trail was tampered with outside the server.\n`);
+      process.exitCode = CHAIN_BROKEN;
+    }
+  } finally {
+    await database.close();
   }
 }
 
@@ -207,12 +273,8 @@ export async function runServerCommand(command: string, rest: string[]): Promise
   switch (command) {
     case "serve":
       return serve(config, logger);
-    case "migrate": {
-      const application = await openApplication(config, logger, { command: "migrate" });
-      await application.close();
-      process.stderr.write("The database is migrated.\n");
-      return;
-    }
+    case "migrate":
+      return migrate(config, logger, rest);
     case "rotate-master-key":
       return rotateMasterKey(config, logger);
     case "bootstrap":
