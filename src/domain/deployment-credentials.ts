@@ -7,7 +7,7 @@ import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
 import type { ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
-import { resolveProviders, type Resolution } from "./resolution.js";
+import { resolveDeployment, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { inTransaction } from "./transaction.js";
 
@@ -40,7 +40,7 @@ export interface IssuedDeployment {
  * slow STS must not become a stopped server, nor queue deployments of one instance behind each other):
  *   1. short reads: authorize, check the names, find the service and resolve the provider;
  *   2. mint the credentials (the STS call) with no connection, transaction or lock held;
- *   3. one short transaction records the instance and the issuance's audit event.
+ *   3. one statement records the instance and the issuance's audit event (atomic, no transaction held open).
  * Fail-closed: credentials leave the server only once step 3 has committed; if it fails, the caller
  * gets a retryable error. A refusal or failure leaves nothing behind but its own audit event.
  */
@@ -80,8 +80,7 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const { serviceId } = await this.catalog.lookUpDeployment(ctx, request);
-      const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
+      const resolution = await resolveDeployment(ctx.em, ctx.orgId, request.type, request);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, "credentials.local", { ...where, useLocalCredentials: true });
         return { instance, resolution: null, credentials: null };
@@ -104,17 +103,14 @@ export class DeploymentCredentialsService {
   }
 
   /**
-   * Step 3: the deployment's instance (created on first use) and its audit event, in one short
-   * transaction. Nothing is handed out unless it commits; a write that fails for any reason but the
-   * caller's input becomes a retryable error, and the cause is logged.
+   * Step 3: the deployment's instance (created on first use) and its audit event, in one statement.
+   * Nothing is handed out unless it commits; a write that fails for any reason but the caller's input
+   * becomes a retryable error, and the cause is logged.
    */
   private async recordIssued(ctx: RequestContext, request: DeploymentRequest, action: string, details: Record<string, unknown>): Promise<Instance> {
     try {
-      return await inTransaction(ctx, async () => {
-        const instance = await this.catalog.recordDeployment(ctx, request);
-        await this.audit.record(ctx, { action, targetType: "Instance", targetId: instance.id, details });
-        return instance;
-      });
+      // One statement, so one implicit transaction: the instance and its event commit together.
+      return await this.catalog.recordDeployment(ctx, request, this.audit.eventOf(ctx, { action, targetType: "Instance", details }));
     } catch (error) {
       if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
       ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");
