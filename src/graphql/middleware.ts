@@ -4,7 +4,7 @@ import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "ty
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
-import { UserError, UserErrors } from "../domain/errors.js";
+import { ClientGoneError, UserError, UserErrors } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -60,13 +60,15 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
 }
 
 /**
- * Wraps a mutation's resolver: an argument that fails its input class's constraints (type-graphql
- * validates them inside the resolver) answers with userErrors, like any bad value.
+ * Wraps a mutation's resolver. A client that went away starts no more of its mutations (they run one
+ * after another, and each may call STS). An argument that fails its input class's constraints
+ * (type-graphql validates them inside the resolver) answers with userErrors, like any bad value.
  */
-export function withInputValidationAsUserErrors<TSource, TArgs extends Record<string, unknown>>(
+export function mutationResolver<TSource, TArgs extends Record<string, unknown>>(
   resolve: GraphQLFieldResolver<TSource, GraphQLContext, TArgs>,
 ): GraphQLFieldResolver<TSource, GraphQLContext, TArgs> {
   return async (source, args, context, info) => {
+    if (context.signal.aborted) throw new ClientGoneError();
     try {
       return await resolve(source, args, context, info);
     } catch (error) {

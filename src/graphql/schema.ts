@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { authChecker, withInputValidationAsUserErrors } from "./middleware.js";
+import { authChecker, mutationResolver } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
 import { CredentialsMutations } from "./resolvers/credentials.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
@@ -53,9 +53,9 @@ export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "sch
 
 /**
  * Builds the schema; `emit` writes schema/schema.graphql, which is committed and reviewed. No global
- * middleware: type-graphql would wrap every field of every response in it (an async call per field,
- * thousands on a dashboard page), so the one thing that needs it, mutation argument validation, wraps
- * the mutations' resolvers alone.
+ * middleware and no per-field plugin hook: either would wrap every field of every response (an async
+ * call per field, thousands on a dashboard page), so what needs it — stopping for a client that went
+ * away, and mutation argument validation — wraps the mutations' resolvers alone.
  */
 export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
@@ -66,7 +66,7 @@ export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<
     emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: true } : false,
   });
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
-    if (field.resolve) field.resolve = withInputValidationAsUserErrors(field.resolve);
+    if (field.resolve) field.resolve = mutationResolver(field.resolve);
   }
   return schema;
 }

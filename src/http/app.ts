@@ -18,7 +18,7 @@ import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
-import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -221,6 +221,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
+    responseSizeLimit(deps.limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const header = req.headers.authorization ?? "";
