@@ -7,7 +7,7 @@ import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
 import type { ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
-import { resolveDeployment, type Resolution } from "./resolution.js";
+import { resolveProviders, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { inTransaction } from "./transaction.js";
 
@@ -25,6 +25,11 @@ export interface DeploymentTarget {
 export interface DeploymentRequest extends DeploymentTarget {
   type: ProviderType;
   durationSeconds: number | null;
+  /**
+   * With no durationSeconds: the longest session the provider allows instead of the default hour,
+   * for a client that never refreshes its credentials (the Serverless Framework's dashboard client).
+   */
+  longestSession?: boolean;
 }
 
 /** What a deployment gets: its instance, the provider that applies and why, and the credentials. */
@@ -69,8 +74,9 @@ export class DeploymentCredentialsService {
     const where = { app: request.app, service: request.service, stage: request.stage, region: request.region, type: request.type };
     let provider: Provider | null = null;
     try {
-      const org = await this.assertMayDeploy(ctx, request);
+      // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
+      const org = await this.assertMayDeploy(ctx, request);
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
       // work the deployment only triggers: it stays even if the STS call below fails.
@@ -80,14 +86,17 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const resolution = await resolveDeployment(ctx.em, ctx.orgId, request.type, request);
+      const { serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+      // A new stage or region past the org's limit is refused before STS is asked for anything.
+      if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
+      const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
-        const instance = await this.recordIssued(ctx, request, "credentials.local", { ...where, useLocalCredentials: true });
+        const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         return { instance, resolution: null, credentials: null };
       }
       provider = resolution.provider;
       const { credentials, details } = await this.mint(org, request, provider);
-      const instance = await this.recordIssued(ctx, request, "credentials.issue", {
+      const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.issue", {
         ...where,
         providerId: provider.id,
         providerName: provider.name,
@@ -103,14 +112,18 @@ export class DeploymentCredentialsService {
   }
 
   /**
-   * Step 3: the deployment's instance (created on first use) and its audit event, in one statement.
+   * Step 3: the deployment's instance (created on first use) and its audit event, in one statement
+   * (in a short transaction with the instance limit's lock and count when the instance is new).
    * Nothing is handed out unless it commits; a write that fails for any reason but the caller's input
    * becomes a retryable error, and the cause is logged.
    */
-  private async recordIssued(ctx: RequestContext, request: DeploymentRequest, action: string, details: Record<string, unknown>): Promise<Instance> {
+  private async recordIssued(ctx: RequestContext, request: DeploymentRequest, newInstance: boolean, action: string, details: Record<string, unknown>): Promise<Instance> {
     try {
-      // One statement, so one implicit transaction: the instance and its event commit together.
-      return await this.catalog.recordDeployment(ctx, request, this.audit.eventOf(ctx, { action, targetType: "Instance", details }));
+      const event = this.audit.eventOf(ctx, { action, targetType: "Instance", details });
+      // One statement writes the instance and its event, so they commit together. Only a new instance
+      // needs a transaction around it: the org's lock and count that keep it within the instance limit.
+      const record = () => this.catalog.recordDeployment(ctx, request, newInstance, event);
+      return await (newInstance ? inTransaction(ctx, record) : record());
     } catch (error) {
       if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
       ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");
@@ -127,6 +140,7 @@ export class DeploymentCredentialsService {
       stage: request.stage,
       region: request.region,
       durationSeconds: request.durationSeconds,
+      longestSession: request.longestSession ?? false,
     });
   }
 }

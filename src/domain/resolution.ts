@@ -50,23 +50,6 @@ export async function resolveProviders(
   ]);
 }
 
-/** Where a deployment names its app and service: the same resolution, the service found by name in the same statement. */
-export async function resolveDeployment(
-  em: EntityManager,
-  orgId: string,
-  type: ProviderType,
-  place: { app: string; service: string; stage: string; region: string | null },
-): Promise<Resolution | null> {
-  // A service never deployed has no id: nothing can be linked to it, so only the org default applies.
-  const [resolution] = await resolve(
-    em,
-    `(SELECT (SELECT s.id FROM apps a JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = $4
-                WHERE a.org_id = $1 AND a.name = $3), $5::text, $6::text, 1::bigint)`,
-    [orgId, type, place.app, place.service, place.stage, place.region],
-  );
-  return resolution;
-}
-
 /**
  * The precedence above, in one statement, for the targets `targets` yields as (service_id, stage,
  * region, ord); $1 is the org and $2 the provider type.

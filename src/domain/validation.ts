@@ -31,8 +31,9 @@ export const rules = {
     code: "INVALID_STAGE",
     message: "A stage is 1–64 letters, digits and hyphens, like the Serverless Framework's.",
   },
+  /** The shape only: whether the region exists is CatalogService's question (the SDK's region list). */
   region: {
-    pattern: /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+    pattern: /^[a-z]{2,4}(?:-[a-z]+){1,3}-\d{1,2}$/,
     code: "INVALID_REGION",
     message: "A region is an AWS region code such as us-east-1 or eu-central-2.",
   },
@@ -77,5 +78,8 @@ export function ensureAll(...checks: Array<UserError | null>): void {
   const failed = checks.filter((e): e is UserError => e !== null);
   if (failed.length > 0) throw new UserErrors(failed);
 }
+
+/** A row id as PostgreSQL prints a uuid: what global ids and cursors must carry before they reach SQL. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const SESSION_DURATION = { min: 900, max: 43_200, default: 3600 } as const;
