@@ -18,7 +18,7 @@ import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { Metrics } from "./metrics.js";
 import { operationPlugin, requestLog } from "./request-log.js";
-import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
@@ -231,6 +231,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
+    responseSizeLimit(deps.limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         try {
