@@ -31,6 +31,7 @@ export class CredentialsMutations {
         resolution: presentResolution(ctx, issued.resolution),
         instance: issued.instance,
         useLocalCredentials: issued.credentials === null,
+        warnings: issued.warnings,
       };
     });
   }
