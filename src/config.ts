@@ -73,6 +73,7 @@ const specs = {
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  DATABASE_MIGRATIONS: str({ default: "apply", choices: ["apply", "check"], desc: "apply pending migrations at start-up, or only check that none is pending" }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
   DATABASE_POOL_TIMEOUT_MS: num({ default: 5_000, desc: "the longest a request waits for a free database connection before it is answered SERVICE_UNAVAILABLE" }),
   DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30_000, desc: "the longest one SQL statement may run (PostgreSQL's statement_timeout)" }),
@@ -107,6 +108,8 @@ export interface Config {
   logLevel: string;
   shutdownGraceMs: number;
   databasePoolSize: number;
+  /** "check": the server's role may not change the schema; the owner runs `providers-api migrate`. */
+  databaseMigrations: "apply" | "check";
   databasePoolTimeoutMs: number;
   databaseStatementTimeoutMs: number;
   databaseIdleInTransactionTimeoutMs: number;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     databasePoolSize: clean.DATABASE_POOL_SIZE,
+    databaseMigrations: clean.DATABASE_MIGRATIONS as "apply" | "check",
     databasePoolTimeoutMs: clean.DATABASE_POOL_TIMEOUT_MS,
     databaseStatementTimeoutMs: clean.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseIdleInTransactionTimeoutMs: clean.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,

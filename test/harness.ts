@@ -83,6 +83,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: "debug",
     shutdownGraceMs: 2000,
     databasePoolSize: 10,
+    databaseMigrations: "apply",
     databasePoolTimeoutMs: 5_000,
     databaseStatementTimeoutMs: 30_000,
     databaseIdleInTransactionTimeoutMs: 15_000,

@@ -1,10 +1,11 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
-import { Instance, ProviderType, Role, Service } from "../../entities/index.js";
+import { Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Instance, Role, Service } from "../../entities/index.js";
 import { assertInScope } from "../../domain/scope.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
+import { ResolveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
 import { AppType, InstanceConnection, ProviderObject, ProviderResolution, ServiceType } from "../types/objects.js";
 
@@ -42,9 +43,7 @@ export class ServiceFields {
   async resolveProvider(
     @Root() service: Service,
     @Ctx() ctx: GraphQLContext,
-    @Arg("stage") stage: string,
-    @Arg("region", () => String, { nullable: true }) region: string | null,
-    @Arg("type", () => ProviderType, { defaultValue: ProviderType.AWS }) type: ProviderType,
+    @Args() { stage, region, type }: ResolveProviderArgs,
   ) {
     if (ctx.actor.scope) {
       const app = await loaded(ctx.loaders.app(service.appId), "The app");
