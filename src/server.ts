@@ -80,7 +80,11 @@ export async function openApplication(
     await ProviderSecrets.assertKeysAvailable(dataSource.manager, secretBox);
     return {
       dataSource,
-      services: new Services(secretBox, new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts })),
+      services: new Services(
+        secretBox,
+        new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts }),
+        { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg },
+      ),
       embedded,
       async close() {
         await dataSource.destroy();
