@@ -10,6 +10,7 @@ import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, type ProviderSource, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { IGNORING_OBSERVER, IssuanceOutcome, type DomainObserver } from "./observer.js";
+import { newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
 
 export type { IssuedCredentials } from "./credential-kinds/index.js";
@@ -39,6 +40,8 @@ export interface IssuedDeployment {
   /** Null: no provider applies; the deployment uses its local credentials. */
   resolution: Resolution | null;
   credentials: IssuedCredentials | null;
+  /** A new stage (a typo of a known one?) or a new service: the deployment went ahead, but should know. */
+  warnings: DeploymentWarning[];
 }
 
 /**
@@ -103,14 +106,16 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const { serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+      const { serviceId, instanceExists, knownStages } = await this.catalog.lookUpDeployment(ctx, request);
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
+      const stageWarning = instanceExists ? null : newStageWarning(request, serviceId !== null, knownStages);
+      const warnings = stageWarning ? [stageWarning] : [];
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         this.observe(ctx, request, { outcome: IssuanceOutcome.LOCAL, source: null, provider: null });
-        return { instance, resolution: null, credentials: null };
+        return { instance, resolution: null, credentials: null, warnings };
       }
       provider = resolution.provider;
       source = resolution.source;
@@ -125,7 +130,7 @@ export class DeploymentCredentialsService {
         ...details,
       });
       this.observe(ctx, request, { outcome: IssuanceOutcome.ISSUED, source: resolution.source, provider });
-      return { instance, resolution, credentials };
+      return { instance, resolution, credentials, warnings };
     } catch (error) {
       await this.audit.recordRefusal(ctx, "credentials.issue", error, { ...where, ...(provider ? { providerId: provider.id, providerName: provider.name } : {}) });
       const denied = refusalOutcome(error) === AuditOutcome.DENIED;
