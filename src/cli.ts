@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import "reflect-metadata";
 import { parseArgs } from "node:util";
-import { CredentialProcessError, credentialProcessOutput } from "./client/credential-process.js";
+import { ApiClientError } from "./client/api.js";
+import { credentialProcessOutput } from "./client/credential-process.js";
+import { FORMATS, parametersOutput, type Format } from "./client/parameters.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { finishRotation, loadMasterKeyFiles, rotationKey } from "./crypto/master-key-file.js";
 import { keyIdOf } from "./crypto/secret-box.js";
@@ -27,7 +29,11 @@ Commands:
   credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>]
                                  print AWS credential_process JSON for that deployment; a client of
                                  the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY
-  rotate-master-key              re-seal every provider secret with the current master key. With
+  parameters --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--format env|json|dotenv]
+                                 print the deployment's effective parameters, secret values
+                                 included (default format: env, \`export NAME='value'\` lines for
+                                 eval in a POSIX shell); the same client settings as credentials
+  rotate-master-key              re-seal every provider and parameter secret with the current master key. With
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
                                  key is generated in the data folder (stop the server first).
@@ -98,31 +104,34 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
-async function credentials(args: string[]): Promise<void> {
+/** The deployment a client command names (--org --app --service --stage [--region]), plus its own options. */
+function deploymentArgs<T extends Record<string, { type: "string"; default?: string }>>(command: string, args: string[], extra: T) {
   const { values } = parseArgs({
     args,
-    options: {
-      org: { type: "string" },
-      app: { type: "string" },
-      service: { type: "string" },
-      stage: { type: "string" },
-      region: { type: "string" },
-      duration: { type: "string" },
-    },
+    options: { org: { type: "string" }, app: { type: "string" }, service: { type: "string" }, stage: { type: "string" }, region: { type: "string" }, ...extra },
   });
-  const missing = (["org", "app", "service", "stage"] as const).filter((name) => !values[name]);
-  if (missing.length > 0) throw new UsageError(`credentials needs ${missing.map((m) => `--${m}`).join(", ")}`);
-  const duration = values.duration === undefined ? null : Number(values.duration);
+  const named = values as Record<string, string | undefined>;
+  const missing = ["org", "app", "service", "stage"].filter((name) => !named[name]);
+  if (missing.length > 0) throw new UsageError(`${command} needs ${missing.map((m) => `--${m}`).join(", ")}`);
+  return {
+    target: { org: named.org!, app: named.app!, service: named.service!, stage: named.stage!, region: named.region ?? null },
+    options: named,
+  };
+}
+
+async function credentials(args: string[]): Promise<void> {
+  const { target, options } = deploymentArgs("credentials", args, { duration: { type: "string" } });
+  const duration = options.duration === undefined ? null : Number(options.duration);
   if (duration !== null && !Number.isInteger(duration)) throw new UsageError("--duration is a whole number of seconds");
-  const output = await credentialProcessOutput(process.env, {
-    org: values.org!,
-    app: values.app!,
-    service: values.service!,
-    stage: values.stage!,
-    region: values.region ?? null,
-    durationSeconds: duration,
-  });
+  const output = await credentialProcessOutput(process.env, { ...target, durationSeconds: duration });
   process.stdout.write(`${output}\n`);
+}
+
+async function parameters(args: string[]): Promise<void> {
+  const { target, options } = deploymentArgs("parameters", args, { format: { type: "string", default: "env" } });
+  if (!(FORMATS as readonly string[]).includes(options.format!)) throw new UsageError(`--format is one of ${FORMATS.join(", ")}`);
+  const output = await parametersOutput(process.env, target, options.format as Format);
+  process.stdout.write(output ? `${output}\n` : "");
 }
 
 async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
@@ -135,15 +144,15 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
       })()
     : config;
   const application = await openApplication(effective, logger);
-  let count: number;
+  let count: { providers: number; parameters: number };
   try {
-    count = await application.services.providers.resealAll(application.dataSource.manager);
+    count = await application.services.resealSecrets(application.dataSource.manager);
   } finally {
     await application.close();
   }
   if (embedded) await finishRotation(config.dataDir);
   process.stderr.write(
-    `Re-sealed ${count} provider secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
+    `Re-sealed ${count.providers} provider secret(s) and ${count.parameters} parameter secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
       (embedded
         ? `The new key is ${config.dataDir}/master.key; the old one stays in master.key.previous until the next rotation.\n`
         : "Every server now needs only PROVIDERS_MASTER_KEY; remove the old key from PROVIDERS_PREVIOUS_MASTER_KEYS.\n"),
@@ -163,6 +172,7 @@ async function main(argv: string[]): Promise<void> {
   }
   // A client of the API: it needs none of the server's configuration.
   if (command === "credentials") return credentials(rest);
+  if (command === "parameters") return parameters(rest);
   const config = loadConfig();
   // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
   const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
@@ -191,7 +201,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`providers-api: ${error.message}\n\n${USAGE}\n`);
     process.exit(2);
   }
-  const message = error instanceof ConfigError ? error.message : error instanceof CredentialProcessError ? `providers-api credentials: ${error.message}` : `providers-api: ${(error as Error)?.message ?? String(error)}`;
+  const message = error instanceof ConfigError ? error.message : error instanceof ApiClientError ? `providers-api ${process.argv[2]}: ${error.message}` : `providers-api: ${(error as Error)?.message ?? String(error)}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
@@ -5,6 +6,7 @@ import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
 import { DeploymentCredentialsService } from "./credentials.js";
 import { LinkService } from "./links.js";
+import { ParameterService } from "./parameters.js";
 import { ProfileService } from "./profiles.js";
 import { MemberService } from "./members.js";
 import { ProviderService } from "./providers.js";
@@ -17,6 +19,7 @@ export class Services {
   readonly links: LinkService;
   readonly profiles: ProfileService;
   readonly credentials: DeploymentCredentialsService;
+  readonly parameters: ParameterService;
   readonly members = new MemberService(this.audit);
   readonly accessKeys = new AccessKeyService(this.audit);
 
@@ -28,5 +31,14 @@ export class Services {
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
+    this.parameters = new ParameterService(secretBox, this.catalog, this.audit, this.credentials);
+  }
+
+  /**
+   * Re-seals every secret (providers' and parameters') not sealed with the current master key, in one
+   * transaction: `rotate-master-key`. Servers that know both keys keep working throughout.
+   */
+  resealSecrets(em: EntityManager): Promise<{ providers: number; parameters: number }> {
+    return em.transaction(async (tx) => ({ providers: await this.providers.resealAll(tx), parameters: await this.parameters.resealAll(tx) }));
   }
 }

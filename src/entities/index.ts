@@ -8,9 +8,10 @@ import { InstanceProviderLink, ServiceProviderLink } from "./provider-link.entit
 import { Provider } from "./provider.entity.js";
 import { Service } from "./service.entity.js";
 import { Membership } from "./membership.entity.js";
+import { Parameter } from "./parameter.entity.js";
 import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, Service, ServiceProviderLink, User };
+export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, Provider, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
@@ -28,4 +29,5 @@ export const entities = [
   Membership,
   DeploymentProfile,
   AppStageProfile,
+  Parameter,
 ];

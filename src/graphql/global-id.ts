@@ -1,7 +1,7 @@
 import { NotFoundError } from "../domain/errors.js";
 
 /** The object types that have global IDs. */
-export type NodeTypeName = "Org" | "App" | "Service" | "Instance" | "Provider" | "AccessKey" | "User" | "AuditEvent" | "DeploymentProfile";
+export type NodeTypeName = "Org" | "App" | "Service" | "Instance" | "Provider" | "AccessKey" | "User" | "AuditEvent" | "DeploymentProfile" | "Parameter";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

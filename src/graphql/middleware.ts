@@ -86,9 +86,28 @@ export async function mutate<T extends object>(ctx: GraphQLContext, work: () => 
       }
     }
   } catch (error) {
-    if (error instanceof UserError) return { userErrors: [toValue(error)] };
-    if (error instanceof UserErrors) return { userErrors: error.errors.map(toValue) };
-    throw error;
+    return { userErrors: userErrorsOf(error) };
+  } finally {
+    ctx.loaders.clear();
+  }
+}
+
+/** An expected failure's userErrors; anything else is thrown on. */
+function userErrorsOf(error: unknown): UserErrorValue[] {
+  if (error instanceof UserError) return [toValue(error)];
+  if (error instanceof UserErrors) return error.errors.map(toValue);
+  throw error;
+}
+
+/**
+ * A mutation that must not hold a connection between its statements (one that reads and audits, with
+ * nothing to roll back): no transaction, but the same payload shape as `mutate`.
+ */
+export async function withoutTransaction<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+  try {
+    return { userErrors: [], ...(await work()) };
+  } catch (error) {
+    return { userErrors: userErrorsOf(error) };
   } finally {
     ctx.loaders.clear();
   }

@@ -17,6 +17,13 @@ import {
   ProviderLinkConflictResolver,
   SkippedDeploymentProfileResolver,
 } from "./resolvers/profiles.resolver.js";
+import {
+  InstanceParametersResolver,
+  OrgParametersResolver,
+  ParameterMutations,
+  ParameterResolver,
+  ServiceParametersResolver,
+} from "./resolvers/parameters.resolver.js";
 import { ProviderResolver } from "./resolvers/provider.resolver.js";
 import { AccessKeyResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
 import { QueryResolver } from "./resolvers/query.resolver.js";
@@ -45,6 +52,11 @@ export const resolvers = [
   ProfileMutations,
   CredentialsMutations,
   AccessMutations,
+  ParameterResolver,
+  OrgParametersResolver,
+  ServiceParametersResolver,
+  InstanceParametersResolver,
+  ParameterMutations,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

@@ -2,9 +2,15 @@ import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
 import { AccessKey, Membership, Org, Role, User } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId } from "../global-id.js";
+import { NotFoundError } from "../../domain/errors.js";
 import { hasRole } from "../middleware.js";
 import { Node } from "../types/common.js";
 import { OrgType, Viewer } from "../types/objects.js";
+
+const nullWhenNotFound = (error: unknown) => {
+  if (error instanceof NotFoundError) return null;
+  throw error;
+};
 
 @Resolver()
 export class QueryResolver {
@@ -50,6 +56,7 @@ export class QueryResolver {
       Instance: () => loaders.instance(parsed.id),
       Provider: async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.provider(parsed.id) : null),
       DeploymentProfile: async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null),
+      Parameter: async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null),
       AccessKey: async () => {
         const key = await ctx.em.findOneBy(AccessKey, { id: parsed.id, orgId: ctx.orgId });
         return key && (hasRole(actor.role, Role.ADMIN) || key.id === actor.accessKeyId || (key.userId && key.userId === actor.userId)) ? key : null;

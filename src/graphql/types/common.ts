@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import { Max, Min } from "class-validator";
-import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
+import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
 import { ProviderSource } from "../../domain/resolution.js";
 
 registerEnumType(ProviderType, { name: "ProviderType", description: "The kind of account a provider gives access to." });
@@ -25,6 +25,7 @@ const NODE_TYPE_NAMES = new Map<unknown, string>([
   [AccessKey, "AccessKey"],
   [DeploymentProfile, "DeploymentProfile"],
   [User, "User"],
+  [Parameter, "Parameter"],
 ]);
 
 @InterfaceType({
