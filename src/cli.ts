@@ -26,10 +26,11 @@ Commands:
                                  the key is printed alone on the last line of stdout
   migrate-profiles --org <slug>  migrate the org's legacy deployment profiles to providers
                                  and print the report as JSON on stdout
-  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>]
+  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>] [--insecure]
                                  print AWS credential_process JSON for that deployment; a client of
-                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY
-  parameters --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--format env|json|dotenv]
+                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY.
+                                 Plain http is refused except to this machine, unless --insecure
+  parameters --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--format env|json|dotenv] [--insecure]
                                  print the deployment's effective parameters, secret values
                                  included (default format: env, \`export NAME='value'\` lines for
                                  eval in a POSIX shell); the same client settings as credentials
@@ -104,33 +105,45 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
-/** The deployment a client command names (--org --app --service --stage [--region]), plus its own options. */
-function deploymentArgs<T extends Record<string, { type: "string"; default?: string }>>(command: string, args: string[], extra: T) {
+/**
+ * The deployment a client command names (--org --app --service --stage [--region]), whether plain http
+ * to another machine is allowed (--insecure), and the command's own string options.
+ */
+function deploymentArgs(command: string, args: string[], extra: Record<string, { type: "string"; default?: string }>) {
   const { values } = parseArgs({
     args,
-    options: { org: { type: "string" }, app: { type: "string" }, service: { type: "string" }, stage: { type: "string" }, region: { type: "string" }, ...extra },
+    options: {
+      org: { type: "string" },
+      app: { type: "string" },
+      service: { type: "string" },
+      stage: { type: "string" },
+      region: { type: "string" },
+      insecure: { type: "boolean" },
+      ...extra,
+    },
   });
   const named = values as Record<string, string | undefined>;
   const missing = ["org", "app", "service", "stage"].filter((name) => !named[name]);
   if (missing.length > 0) throw new UsageError(`${command} needs ${missing.map((m) => `--${m}`).join(", ")}`);
   return {
     target: { org: named.org!, app: named.app!, service: named.service!, stage: named.stage!, region: named.region ?? null },
+    client: { insecure: values.insecure === true },
     options: named,
   };
 }
 
 async function credentials(args: string[]): Promise<void> {
-  const { target, options } = deploymentArgs("credentials", args, { duration: { type: "string" } });
+  const { target, client, options } = deploymentArgs("credentials", args, { duration: { type: "string" } });
   const duration = options.duration === undefined ? null : Number(options.duration);
   if (duration !== null && !Number.isInteger(duration)) throw new UsageError("--duration is a whole number of seconds");
-  const output = await credentialProcessOutput(process.env, { ...target, durationSeconds: duration });
+  const output = await credentialProcessOutput(process.env, { ...target, durationSeconds: duration }, client);
   process.stdout.write(`${output}\n`);
 }
 
 async function parameters(args: string[]): Promise<void> {
-  const { target, options } = deploymentArgs("parameters", args, { format: { type: "string", default: "env" } });
+  const { target, client, options } = deploymentArgs("parameters", args, { format: { type: "string", default: "env" } });
   if (!(FORMATS as readonly string[]).includes(options.format!)) throw new UsageError(`--format is one of ${FORMATS.join(", ")}`);
-  const output = await parametersOutput(process.env, target, options.format as Format);
+  const output = await parametersOutput(process.env, target, options.format as Format, client);
   process.stdout.write(output ? `${output}\n` : "");
 }
 

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
+import ipaddr from "ipaddr.js";
 
 /** A configuration problem, reported as one line a person can act on. */
 export class ConfigError extends Error {}
@@ -10,6 +11,39 @@ const masterKey = makeValidator<Buffer>((value) => {
     throw new EnvError("must be the base64 encoding of exactly 32 random bytes (generate one with `openssl rand -base64 32`)");
   }
   return key;
+});
+
+/** Express's "trust proxy" names: the ranges proxy-addr knows by name. */
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * Which proxies may say who the client is (X-Forwarded-For), as express's "trust proxy" takes it:
+ * false (none: the client is the socket's peer), a number of hops, or addresses / CIDR ranges /
+ * loopback, linklocal, uniquelocal. `true` (trust any sender) is refused: then every client could
+ * name itself anything and walk past the failed-authentication throttle.
+ */
+export type TrustProxy = false | number | string[];
+
+const trustProxy = makeValidator<TrustProxy>((value) => {
+  const text = value.trim();
+  if (text === "" || text === "false") return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(",").map((entry) => entry.trim());
+  const valid = (entry: string) => {
+    if (NAMED_RANGES.has(entry) || ipaddr.isValid(entry)) return true;
+    try {
+      ipaddr.parseCIDR(entry);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!entries.every(valid)) {
+    throw new EnvError(
+      "must be false, a number of proxy hops (1 for one proxy in front), or a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal); `true` would let any client name its own address",
+    );
+  }
+  return entries;
 });
 
 const specs = {
@@ -26,6 +60,9 @@ const specs = {
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
   STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
+  TRUST_PROXY: trustProxy({ default: false, desc: "the proxies whose X-Forwarded-For names the client (express's trust proxy)" }),
+  AUTH_FAILURE_LIMIT: num({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
+  AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
 };
 
 export interface Config {
@@ -42,6 +79,9 @@ export interface Config {
   awsRegion: string;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
+  trustProxy: TrustProxy;
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
 }
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -63,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
+    if (!Number.isInteger(clean.AUTH_FAILURE_LIMIT) || clean.AUTH_FAILURE_LIMIT < 1) problems.push("AUTH_FAILURE_LIMIT must be a whole number, at least 1");
+    if (!Number.isInteger(clean.AUTH_FAILURE_WINDOW_SECONDS) || clean.AUTH_FAILURE_WINDOW_SECONDS < 1) {
+      problems.push("AUTH_FAILURE_WINDOW_SECONDS must be a whole number of seconds, at least 1");
+    }
   }
   const previousMasterKeys: Buffer[] = [];
   for (const value of (env.PROVIDERS_PREVIOUS_MASTER_KEYS ?? "").split(",").map((v) => v.trim()).filter(Boolean)) {
@@ -88,5 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsRegion: clean.AWS_REGION,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,
+    trustProxy: clean.TRUST_PROXY,
+    authFailureLimit: clean.AUTH_FAILURE_LIMIT,
+    authFailureWindowSeconds: clean.AUTH_FAILURE_WINDOW_SECONDS,
   };
 }

@@ -91,6 +91,8 @@ export async function startServer(application: Application, config: Config, logg
     services: application.services,
     logger,
     shutdownGraceMs: config.shutdownGraceMs,
+    trustProxy: config.trustProxy,
+    authThrottle: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -87,6 +87,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Short enough that the "STS never answers" test ends quickly, long enough for throttling backoff.
     stsTimeoutMs: 4000,
     stsMaxAttempts: 3,
+    trustProxy: false,
+    authFailureLimit: 20,
+    authFailureWindowSeconds: 60,
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@
  * `providers-api credentials`: a client of the HTTP API that prints what the AWS CLI and SDKs expect
  * from a `credential_process` (https://docs.aws.amazon.com/sdkref/latest/guide/feature-process-credentials.html).
  */
-import { ApiClientError, callMutation } from "./api.js";
+import { ApiClientError, callMutation, type ApiClientOptions } from "./api.js";
 
 export interface CredentialProcessRequest {
   org: string;
@@ -22,12 +22,11 @@ const MUTATION = `mutation($input: DeploymentCredentialsInput!) {
 }`;
 
 /** Asks the server for the deployment's AWS credentials and returns the credential_process JSON. */
-export async function credentialProcessOutput(env: NodeJS.ProcessEnv, request: CredentialProcessRequest): Promise<string> {
+export async function credentialProcessOutput(env: NodeJS.ProcessEnv, request: CredentialProcessRequest, options: ApiClientOptions = {}): Promise<string> {
   const payload = await callMutation<{ credentials: Record<string, string | null> | null; userErrors: Array<{ message: string }> }>(
     env,
-    MUTATION,
-    { input: { ...request, type: "AWS" } },
-    "deploymentCredentials",
+    { query: MUTATION, variables: { input: { ...request, type: "AWS" } }, field: "deploymentCredentials" },
+    options,
   );
   const credentials = payload.credentials;
   if (!credentials) {

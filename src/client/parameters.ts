@@ -2,7 +2,7 @@
  * `providers-api parameters`: a client of the HTTP API that prints a deployment's effective parameters
  * for a CI step, as JSON, as `export` lines for a POSIX shell, or as a dotenv file.
  */
-import { ApiClientError, callMutation } from "./api.js";
+import { ApiClientError, callMutation, type ApiClientOptions } from "./api.js";
 
 export interface ParametersRequest {
   org: string;
@@ -61,12 +61,11 @@ export function formatParameters(parameters: Array<{ name: string; value: string
 }
 
 /** Asks the server for the deployment's effective parameters and returns them formatted. */
-export async function parametersOutput(env: NodeJS.ProcessEnv, request: ParametersRequest, format: Format): Promise<string> {
+export async function parametersOutput(env: NodeJS.ProcessEnv, request: ParametersRequest, format: Format, options: ApiClientOptions = {}): Promise<string> {
   const payload = await callMutation<{ parameters: Array<{ name: string; value: string }>; userErrors: Array<{ message: string }> }>(
     env,
-    MUTATION,
-    { input: request },
-    "deploymentParameters",
+    { query: MUTATION, variables: { input: request }, field: "deploymentParameters" },
+    options,
   );
   return formatParameters(payload.parameters, format);
 }

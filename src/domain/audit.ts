@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { AuditEvent, AuditOutcome } from "../entities/index.js";
 import type { RequestContext } from "./context.js";
-import { ForbiddenError } from "./errors.js";
+import { CodedError, ForbiddenError, UserError } from "./errors.js";
 
 export interface AuditEntry {
   action: string;
@@ -20,6 +20,13 @@ export interface AuditActor {
   actorLabel: string;
 }
 
+const refusalOutcome = (error: unknown) =>
+  error instanceof UserError || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
+    ? AuditOutcome.DENIED
+    : AuditOutcome.FAILURE;
+
+const errorCodeOf = (error: unknown) => (error instanceof UserError || error instanceof CodedError ? error.code : "INTERNAL_ERROR");
+
 /** Writes audit events. Inside a mutation they share its transaction: no record, no change. */
 export class AuditService {
   /** Records within the context's transaction (or the pool, outside one). */
@@ -33,6 +40,24 @@ export class AuditService {
    */
   recordApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
     return AuditService.writeApart(ctx, entry);
+  }
+
+  /**
+   * Records a refused or failed attempt apart from the context's transaction, which is about to be
+   * rolled back: DENIED for the caller's mistake or a refusal, FAILURE for the server's or AWS's.
+   */
+  recordRefusal(ctx: RequestContext, action: string, error: unknown, details: Record<string, unknown>, targetId: string | null = null): Promise<AuditEvent> {
+    return this.recordApart(ctx, {
+      action,
+      targetType: targetId ? "Provider" : null,
+      targetId,
+      outcome: refusalOutcome(error),
+      details: {
+        ...details,
+        errorCode: errorCodeOf(error),
+        ...(error instanceof CodedError && error.details.stsRequestId ? { stsRequestId: error.details.stsRequestId } : {}),
+      },
+    });
   }
 
   private static writeApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {

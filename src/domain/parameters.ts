@@ -5,10 +5,10 @@ import { AuditOutcome, Instance, Parameter, Role, Service } from "../entities/in
 import { deny, type AuditService } from "./audit.js";
 import { isUniqueViolation, type CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
-import type { DeploymentCredentialsService, DeploymentTarget } from "./credentials.js";
+import type { DeploymentCredentialsService, DeploymentTarget } from "./deployment-credentials.js";
 import { CodedError, NotFoundError, UserError, UserErrors } from "./errors.js";
 import { resolveParameters, sourceOf, type ParameterSource } from "./parameter-resolution.js";
-import { hintOf } from "./providers.js";
+import { secretHint } from "./credential-kinds/definition.js";
 import { check, ensureAll, rules } from "./validation.js";
 
 /** The largest value, in UTF-8 bytes: room for a certificate chain or a JSON document, not for a file store. */
@@ -67,7 +67,7 @@ function checkDescription(description: string, field: string[]): UserError | nul
 }
 
 /** A short secret gets no visible characters at all: its last four would give most of it away. */
-const hintOfValue = (value: string) => (value.length >= 16 ? hintOf(value) : "…");
+const hintOfValue = (value: string) => (value.length >= 16 ? secretHint(value) : "…");
 
 /*
  * A sealed value is bound to its row, and to what decides who receives it (owner and name): a ciphertext

@@ -1,19 +1,14 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink, TYPE_OF_KIND, type ProviderSettings } from "../entities/index.js";
+import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink } from "../entities/index.js";
+import { credentialKind, type CredentialsInput } from "./credential-kinds/index.js";
+import { newExternalId } from "./credential-kinds/aws-role.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
-import { check, ensureAll, rules, SESSION_DURATION } from "./validation.js";
+import { check, ensureAll, rules } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
-
-/** Credentials as an admin enters them: exactly one kind. */
-export type CredentialsInput =
-  | { kind: CredentialKind.AWS_ROLE; roleArn: string; maxSessionDurationSeconds?: number | null; sessionTags?: boolean | null }
-  | { kind: CredentialKind.AWS_ACCESS_KEY; accessKeyId: string; secretAccessKey: string; issueSessionTokens?: boolean | null }
-  | { kind: CredentialKind.STRIPE_SECRET_KEY; secretKey: string }
-  | { kind: CredentialKind.TWILIO_AUTH_TOKEN; accountSid: string; authToken: string };
 
 /** The secret part of a provider, as it is sealed in the database. */
 export type ProviderSecret = { secretAccessKey?: string; secretKey?: string; authToken?: string };
@@ -24,75 +19,11 @@ export interface DeletedProvider {
   unlinkedInstanceCount: number;
 }
 
-/** `sk_live_…wxyz`: enough for a person to recognise a secret, too little to use it. */
-export function hintOf(secret: string): string {
-  const prefix = secret.match(/^[a-z]{2}_(?:test|live)_/)?.[0] ?? "";
-  return `${prefix}…${secret.slice(-4)}`;
-}
-
-export function newExternalId(): string {
-  return randomBytes(24).toString("base64url");
-}
-
 const associatedData = (provider: Pick<Provider, "orgId" | "id">) => `providers-api/provider/${provider.orgId}/${provider.id}`;
 
+/** Checks an admin's credentials by their kind's rules, all at once; `base` is where the kind's fields sit. */
 function validateCredentials(input: CredentialsInput, base: string[]): void {
-  const field = (name: string) => [...base, name];
-  const errors: Array<UserError | null> = [];
-  switch (input.kind) {
-    case CredentialKind.AWS_ROLE: {
-      errors.push(check(rules.roleArn, input.roleArn, field("roleArn")));
-      const duration = input.maxSessionDurationSeconds;
-      if (duration != null && (!Number.isInteger(duration) || duration < SESSION_DURATION.min || duration > SESSION_DURATION.max)) {
-        errors.push(
-          new UserError(
-            "INVALID_SESSION_DURATION",
-            field("maxSessionDurationSeconds"),
-            `The maximum session duration is a whole number of seconds from ${SESSION_DURATION.min} to ${SESSION_DURATION.max}, and no more than the role's own MaxSessionDuration.`,
-          ),
-        );
-      }
-      break;
-    }
-    case CredentialKind.AWS_ACCESS_KEY:
-      errors.push(check(rules.accessKeyId, input.accessKeyId, field("accessKeyId")));
-      errors.push(check(rules.secretAccessKey, input.secretAccessKey, field("secretAccessKey")));
-      break;
-    case CredentialKind.STRIPE_SECRET_KEY:
-      errors.push(check(rules.stripeSecretKey, input.secretKey, field("secretKey")));
-      break;
-    case CredentialKind.TWILIO_AUTH_TOKEN:
-      errors.push(check(rules.twilioAccountSid, input.accountSid, field("accountSid")));
-      errors.push(check(rules.twilioAuthToken, input.authToken, field("authToken")));
-      break;
-  }
-  ensureAll(...errors);
-}
-
-/** Splits credentials into what may be shown and what is sealed. */
-function splitCredentials(input: CredentialsInput, previous: ProviderSettings | null): { settings: ProviderSettings; secret: ProviderSecret | null } {
-  switch (input.kind) {
-    case CredentialKind.AWS_ROLE:
-      return {
-        settings: {
-          roleArn: input.roleArn,
-          // A new role keeps the external id its trust policy already names.
-          externalId: previous?.externalId ?? newExternalId(),
-          maxSessionDurationSeconds: input.maxSessionDurationSeconds ?? SESSION_DURATION.default,
-          sessionTags: input.sessionTags ?? false,
-        },
-        secret: null,
-      };
-    case CredentialKind.AWS_ACCESS_KEY:
-      return {
-        settings: { accessKeyId: input.accessKeyId, issueSessionTokens: input.issueSessionTokens ?? false },
-        secret: { secretAccessKey: input.secretAccessKey },
-      };
-    case CredentialKind.STRIPE_SECRET_KEY:
-      return { settings: { secretHint: hintOf(input.secretKey) }, secret: { secretKey: input.secretKey } };
-    case CredentialKind.TWILIO_AUTH_TOKEN:
-      return { settings: { accountSid: input.accountSid, secretHint: hintOf(input.authToken) }, secret: { authToken: input.authToken } };
-  }
+  ensureAll(...credentialKind(input.kind).validate(input, (name) => [...base, name]));
 }
 
 export class ProviderService {
@@ -110,7 +41,7 @@ export class ProviderService {
   async create(ctx: RequestContext, input: { name: string; credentials: CredentialsInput }): Promise<Provider> {
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) throw nameError;
-    validateCredentials(input.credentials, ["input", ...credentialsPath(input.credentials.kind)]);
+    validateCredentials(input.credentials, ["input", ...credentialKind(input.credentials.kind).inputPath]);
     await this.ensureNameFree(ctx, input.name, null);
     const provider = ctx.em.create(Provider, {
       id: randomUUID(),
@@ -133,9 +64,9 @@ export class ProviderService {
       provider.name = changes.name;
     }
     if (changes.credentials) {
-      const path = ["input", ...credentialsPath(changes.credentials.kind)];
+      const path = ["input", ...credentialKind(changes.credentials.kind).inputPath];
       validateCredentials(changes.credentials, path);
-      if (TYPE_OF_KIND[changes.credentials.kind] !== provider.type) {
+      if (credentialKind(changes.credentials.kind).type !== provider.type) {
         throw new UserError(
           "PROVIDER_TYPE_MISMATCH",
           path.slice(0, 2),
@@ -257,9 +188,10 @@ export class ProviderService {
 
   private applyCredentials(provider: Provider, credentials: CredentialsInput): void {
     const keepSettings = provider.kind === credentials.kind ? provider.settings : null;
-    const { settings, secret } = splitCredentials(credentials, keepSettings);
+    const kind = credentialKind(credentials.kind);
+    const { settings, secret } = kind.store(credentials, keepSettings);
     provider.kind = credentials.kind;
-    provider.type = TYPE_OF_KIND[credentials.kind];
+    provider.type = kind.type;
     provider.settings = settings;
     if (secret) {
       const sealed = this.secretBox.seal(JSON.stringify(secret), associatedData(provider));
@@ -287,19 +219,5 @@ export class ProviderService {
       }
       throw error;
     }
-  }
-}
-
-/** Where a kind's fields sit in the createProvider / updateProvider input. */
-export function credentialsPath(kind: CredentialKind): string[] {
-  switch (kind) {
-    case CredentialKind.AWS_ROLE:
-      return ["aws", "role"];
-    case CredentialKind.AWS_ACCESS_KEY:
-      return ["aws", "accessKey"];
-    case CredentialKind.STRIPE_SECRET_KEY:
-      return ["stripe"];
-    case CredentialKind.TWILIO_AUTH_TOKEN:
-      return ["twilio"];
   }
 }

@@ -4,7 +4,8 @@ import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
 import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
-import { DeploymentCredentialsService } from "./credentials.js";
+import { DeploymentCredentialsService } from "./deployment-credentials.js";
+import { ProviderVerificationService } from "./provider-verification.js";
 import { LinkService } from "./links.js";
 import { ParameterService } from "./parameters.js";
 import { ProfileService } from "./profiles.js";
@@ -19,6 +20,7 @@ export class Services {
   readonly links: LinkService;
   readonly profiles: ProfileService;
   readonly credentials: DeploymentCredentialsService;
+  readonly verification: ProviderVerificationService;
   readonly parameters: ParameterService;
   readonly members = new MemberService(this.audit);
   readonly accessKeys = new AccessKeyService(this.audit);
@@ -31,6 +33,7 @@ export class Services {
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
+    this.verification = new ProviderVerificationService(this.catalog, this.providers, this.audit, sts);
     this.parameters = new ParameterService(secretBox, this.catalog, this.audit, this.credentials);
   }
 

@@ -13,13 +13,6 @@ export enum CredentialKind {
   TWILIO_AUTH_TOKEN = "TWILIO_AUTH_TOKEN",
 }
 
-export const TYPE_OF_KIND: Record<CredentialKind, ProviderType> = {
-  [CredentialKind.AWS_ROLE]: ProviderType.AWS,
-  [CredentialKind.AWS_ACCESS_KEY]: ProviderType.AWS,
-  [CredentialKind.STRIPE_SECRET_KEY]: ProviderType.STRIPE,
-  [CredentialKind.TWILIO_AUTH_TOKEN]: ProviderType.TWILIO,
-};
-
 /** What a caller may do in an org. ADMIN ⊃ DEVELOPER ⊃ DEPLOYER. */
 export enum Role {
   ADMIN = "ADMIN",

@@ -1,45 +1,42 @@
-import { CredentialKind, ProviderType, type Provider } from "../entities/index.js";
+import { ProviderType, type Provider } from "../entities/index.js";
 import { ProviderSource, type Resolution } from "../domain/resolution.js";
 import { UserError } from "../domain/errors.js";
-import type { CredentialsInput } from "../domain/providers.js";
+import { credentialKind, CREDENTIAL_KINDS, type CredentialsInput } from "../domain/credential-kinds/index.js";
 import type { CredentialsInputFields } from "./types/inputs.js";
 import type { GraphQLContext } from "./context.js";
 
-/** The non-secret summary of a provider's credentials. */
+/** The non-secret summary of a provider's credentials, as its kind shows it. */
 export function credentialsSummary(provider: Provider) {
-  const s = provider.settings;
-  switch (provider.kind) {
-    case CredentialKind.AWS_ROLE:
-      return { kind: provider.kind, roleArn: s.roleArn, externalId: s.externalId, maxSessionDurationSeconds: s.maxSessionDurationSeconds, sessionTags: s.sessionTags ?? false };
-    case CredentialKind.AWS_ACCESS_KEY:
-      return { kind: provider.kind, accessKeyId: s.accessKeyId, issueSessionTokens: s.issueSessionTokens ?? false };
-    case CredentialKind.STRIPE_SECRET_KEY:
-      return { kind: provider.kind, secretKeyHint: s.secretHint };
-    case CredentialKind.TWILIO_AUTH_TOKEN:
-      return { kind: provider.kind, accountSid: s.accountSid, authTokenHint: s.secretHint };
-  }
+  return credentialKind(provider.kind).summary(provider.settings);
 }
 
+/** "aws.role, aws.accessKey, stripe or twilio": where each kind's fields go, for the error that asks for one. */
+const KIND_PATHS = Object.values(CREDENTIAL_KINDS)
+  .map((kind) => kind.inputPath.join("."))
+  .join(", ")
+  .replace(/, ([^,]*)$/, " or $1");
+
 /**
- * Reads the one credential kind out of a createProvider / updateProvider input. None at all is
- * fine for an update (a rename), and refused where `required`.
+ * Reads the one credential kind out of a createProvider / updateProvider input, wherever each kind's
+ * fields sit (its inputPath). None at all is fine for an update (a rename), and refused where
+ * `required`; so is a group such as `aws: {}` that names no kind inside it.
  */
 export function credentialsFrom(input: CredentialsInputFields, required: true): CredentialsInput;
 export function credentialsFrom(input: CredentialsInputFields, required?: false): CredentialsInput | null;
 export function credentialsFrom(input: CredentialsInputFields, required = false): CredentialsInput | null {
-  const given: CredentialsInput[] = [];
-  if (input.aws?.role) given.push({ kind: CredentialKind.AWS_ROLE, ...input.aws.role });
-  if (input.aws?.accessKey) given.push({ kind: CredentialKind.AWS_ACCESS_KEY, ...input.aws.accessKey });
-  if (input.stripe) given.push({ kind: CredentialKind.STRIPE_SECRET_KEY, ...input.stripe });
-  if (input.twilio) given.push({ kind: CredentialKind.TWILIO_AUTH_TOKEN, ...input.twilio });
-  if (given.length > 1 || (required && given.length === 0) || (input.aws && !input.aws.role && !input.aws.accessKey)) {
+  const at = (path: readonly string[]) => path.reduce<any>((value, key) => value?.[key], input);
+  const kinds = Object.values(CREDENTIAL_KINDS);
+  const given = kinds.filter((kind) => at(kind.inputPath) != null);
+  const emptyGroup = kinds.some((kind) => at(kind.inputPath.slice(0, 1)) != null && !given.some((g) => g.inputPath[0] === kind.inputPath[0]));
+  if (given.length > 1 || (required && given.length === 0) || emptyGroup) {
     throw new UserError(
       "INVALID_CREDENTIALS",
       ["input"],
-      "Give exactly one kind of credentials: aws.role, aws.accessKey, stripe or twilio.",
+      `Give exactly one kind of credentials: ${KIND_PATHS}.`,
     );
   }
-  return given[0] ?? null;
+  // The GraphQL input classes give each kind's fields their shape; the kind's validate checks the values.
+  return given[0] ? ({ kind: given[0].kind, ...at(given[0].inputPath) } as CredentialsInput) : null;
 }
 
 const typeNames: Record<ProviderType, string> = { AWS: "AWS", STRIPE: "Stripe", TWILIO: "Twilio" };

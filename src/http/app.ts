@@ -8,11 +8,13 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate } from "../domain/access-keys.js";
+import { authenticate, hashToken } from "../domain/access-keys.js";
+import type { TrustProxy } from "../config.js";
 import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
+import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 
 export interface HttpDeps {
@@ -21,6 +23,9 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
+  trustProxy: TrustProxy;
+  authThrottle: AuthThrottleOptions;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
@@ -69,7 +74,8 @@ export interface HttpServer {
 export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", deps.trustProxy);
+  const throttle = new AuthThrottle(deps.authThrottle);
   const server = http.createServer(app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
@@ -120,6 +126,21 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     res.type("html").send(GRAPHIQL_PAGE);
   });
 
+  // An address that failed to authenticate too often is refused before its key is even looked up.
+  app.use("/graphql", async (req, res, next) => {
+    const retryAfter = await throttle.retryAfterSeconds(clientOf(req.ip));
+    if (retryAfter === 0) return next();
+    res.setHeader("Retry-After", String(retryAfter));
+    res.status(429).json({
+      errors: [
+        {
+          message: `Too many failed authentications from your address; try again in ${retryAfter} seconds, with a valid access key.`,
+          extensions: { code: "TOO_MANY_FAILED_AUTHENTICATIONS", retryAfterSeconds: retryAfter },
+        },
+      ],
+    });
+  });
+
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
@@ -133,6 +154,17 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
           return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
+            const client = clientOf(req.ip);
+            const failures = await throttle.recordFailure(client);
+            // Never the key: a prefix of its hash lets an admin match a revoked key's hash, nothing more.
+            const keyHashPrefix = match ? hashToken(match[1]).toString("hex").slice(0, 12) : null;
+            deps.logger.warn({ requestId: res.locals.requestId, client, keyHashPrefix, failures }, "authentication failed");
+            if (failures === deps.authThrottle.limit) {
+              deps.logger.warn(
+                { client, limit: deps.authThrottle.limit, windowSeconds: deps.authThrottle.windowSeconds },
+                "client address refused for the rest of its window after too many failed authentications",
+              );
+            }
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
           }
           throw error;

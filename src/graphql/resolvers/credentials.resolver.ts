@@ -39,7 +39,7 @@ export class CredentialsMutations {
     description: "Tests an AWS provider: gets a session (or uses the key), reports the account and ARN, and checks that a role cannot be assumed without its external id.",
   })
   verifyProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, () => ctx.services.credentials.verify(ctx, idOf("Provider", input.providerId)));
+    return mutate(ctx, () => ctx.services.verification.verify(ctx, idOf("Provider", input.providerId)));
   }
 
   @Authorized(Role.ADMIN)

@@ -61,17 +61,19 @@ export class TwilioCredentials {
   @Field() authTokenHint!: string;
 }
 
+/** Each kind's summary type: a record over the kinds, so a new kind without one does not compile. */
+const CREDENTIALS_SUMMARY_TYPES: Record<CredentialKind, new () => object> = {
+  [CredentialKind.AWS_ROLE]: AwsRoleCredentials,
+  [CredentialKind.AWS_ACCESS_KEY]: AwsAccessKeyCredentials,
+  [CredentialKind.STRIPE_SECRET_KEY]: StripeCredentials,
+  [CredentialKind.TWILIO_AUTH_TOKEN]: TwilioCredentials,
+};
+
 export const ProviderCredentials = createUnionType({
   name: "ProviderCredentials",
   description: "A non-secret summary of a provider's credentials.",
   types: () => [AwsRoleCredentials, AwsAccessKeyCredentials, StripeCredentials, TwilioCredentials] as const,
-  resolveType: (value: object) =>
-    ({
-      [CredentialKind.AWS_ROLE]: AwsRoleCredentials,
-      [CredentialKind.AWS_ACCESS_KEY]: AwsAccessKeyCredentials,
-      [CredentialKind.STRIPE_SECRET_KEY]: StripeCredentials,
-      [CredentialKind.TWILIO_AUTH_TOKEN]: TwilioCredentials,
-    })[(value as { kind: CredentialKind }).kind],
+  resolveType: (value: object) => CREDENTIALS_SUMMARY_TYPES[(value as { kind: CredentialKind }).kind],
 });
 
 @ObjectType("Provider", { implements: Node, description: "An org's credentials for one account. Secrets are never readable." })
@@ -111,16 +113,18 @@ export class TwilioDeploymentCredentials {
   @Field() authToken!: string;
 }
 
+/** Each provider type's deployment credentials: a record over the types, so a new type without one does not compile. */
+const DEPLOYMENT_CREDENTIALS_TYPES: Record<ProviderType, new () => object> = {
+  [ProviderType.AWS]: AwsDeploymentCredentials,
+  [ProviderType.STRIPE]: StripeDeploymentCredentials,
+  [ProviderType.TWILIO]: TwilioDeploymentCredentials,
+};
+
 export const DeploymentCredentials = createUnionType({
   name: "DeploymentCredentials",
   description: "Credentials handed to one deployment, by provider type.",
   types: () => [AwsDeploymentCredentials, StripeDeploymentCredentials, TwilioDeploymentCredentials] as const,
-  resolveType: (value: object) =>
-    ({
-      [ProviderType.AWS]: AwsDeploymentCredentials,
-      [ProviderType.STRIPE]: StripeDeploymentCredentials,
-      [ProviderType.TWILIO]: TwilioDeploymentCredentials,
-    })[(value as { type: ProviderType }).type],
+  resolveType: (value: object) => DEPLOYMENT_CREDENTIALS_TYPES[(value as { type: ProviderType }).type],
 });
 
 registerEnumType(AccessKeyKind, {

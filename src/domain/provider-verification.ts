@@ -1,0 +1,53 @@
+import type { StsAdapter } from "../aws/sts.js";
+import type { Provider } from "../entities/index.js";
+import type { AuditService } from "./audit.js";
+import type { CatalogService } from "./catalog.js";
+import type { RequestContext } from "./context.js";
+import { credentialKind, kindTools, type Verified } from "./credential-kinds/index.js";
+import { UserError } from "./errors.js";
+import type { ProviderService } from "./providers.js";
+
+export interface ProviderVerification extends Verified {
+  provider: Provider;
+}
+
+/** The dashboard's "test connection": whether a provider's credentials work, and (for roles) are safe. */
+export class ProviderVerificationService {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly providers: ProviderService,
+    private readonly audit: AuditService,
+    private readonly sts: StsAdapter,
+  ) {}
+
+  /** Verifies with the provider's kind, including the confused-deputy check for roles; audits either way. */
+  async verify(ctx: RequestContext, providerId: string): Promise<ProviderVerification> {
+    const provider = await this.providers.provider(ctx, providerId);
+    try {
+      const verification = await this.check(ctx, provider);
+      await this.audit.record(ctx, {
+        action: "provider.verify",
+        targetType: "Provider",
+        targetId: provider.id,
+        details: { accountId: verification.accountId, arn: verification.arn, externalIdEnforced: verification.externalIdEnforced },
+      });
+      return verification;
+    } catch (error) {
+      await this.audit.recordRefusal(ctx, "provider.verify", error, { providerId: provider.id, providerName: provider.name }, provider.id);
+      throw error;
+    }
+  }
+
+  private async check(ctx: RequestContext, provider: Provider): Promise<ProviderVerification> {
+    const { verify } = credentialKind(provider.kind);
+    if (!verify) {
+      throw new UserError(
+        "VERIFY_NOT_SUPPORTED",
+        ["input", "providerId"],
+        `Only AWS providers can be verified; "${provider.name}" is a ${provider.type} provider.`,
+      );
+    }
+    const org = await this.catalog.org(ctx, ctx.orgId);
+    return { provider, ...(await verify(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), org.slug)) };
+  }
+}
