@@ -1,123 +1,173 @@
 import "reflect-metadata";
-import { performance } from "node:perf_hooks";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 import { bootstrapOrg } from "../src/domain/access-keys.js";
-import { resolveProviders, type ResolutionTarget } from "../src/domain/resolution.js";
-import { Org, ProviderType } from "../src/entities/index.js";
-import { StsAdapter } from "../src/aws/sts.js";
-import { createTestDatabase, startHarness, type Harness } from "../test/harness.js";
-import { FakeSts, SERVER_IDENTITY } from "../test/sts/fake-sts-server.js";
+import { createDataSource, migrate } from "../src/db/data-source.js";
+import { createTestDatabase } from "../test/harness.js";
+import { SERVER_IDENTITY } from "../test/sts/fake-sts-server.js";
+import { startChild, type Child } from "./lib/child.js";
+import { fmt, type BenchEnv, type Row } from "./lib/env.js";
+import { load, median, type LoadResult } from "./lib/load.js";
+import { sections } from "./sections/index.js";
 
 /*
- * Measures, side by side in one run:
- *   1. the dashboard's tree query (apps → services → instances → effectiveProvider) on a small and a
- *      large org: statements and time per request;
- *   2. resolving the effective provider of N instances batched (what the DataLoader does) against one
- *      call per instance (what a naive resolver would do);
- *   3. deploymentCredentials for an AWS role over HTTP (authenticate, record the deployment, resolve,
- *      AssumeRole, audit, commit) against the bare AssumeRole call it wraps, both on the loopback STS.
- * Figures print; nothing here asserts a time.
+ * `npm run bench`: providers-api and its baselines, side by side in one run on this machine, each
+ * server in its own process, loaded over loopback by autocannon for BENCH_SECONDS (default 4) per run,
+ * BENCH_ROUNDS (default 3) rounds; the table shows each key's median over the rounds and the ratio
+ * to its baseline. The API's resident memory is printed after each round. Nothing here asserts a time.
+ *
+ *   BENCH_ONLY=trivial,dashboard   run some sections (names in bench/sections/index.ts)
+ *   BENCH_CPU_PROF=dir             write the API's CPU profile (node --cpu-prof) to dir
  */
 
-async function graphql(h: Harness, key: string, query: string, variables: object = {}) {
-  const response = await fetch(`${h.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 
-async function seed(h: Harness, slug: string, apps: number, services: number, instances: number) {
-  const { token, org } = await bootstrapOrg(h.application.dataSource.manager, slug, slug);
-  const db = h.application.dataSource;
-  const [dev] = await db.query(
-    `INSERT INTO providers (org_id, name, type, kind, settings) VALUES ($1, 'dev', 'AWS', 'AWS_ROLE', '{"roleArn":"arn:aws:iam::111111111111:role/d"}') RETURNING id`,
-    [org.id],
-  );
-  const [prod] = await db.query(
-    `INSERT INTO providers (org_id, name, type, kind, settings) VALUES ($1, 'prod', 'AWS', 'AWS_ROLE', '{"roleArn":"arn:aws:iam::222222222222:role/p"}') RETURNING id`,
-    [org.id],
-  );
-  await db.query(
-    `WITH a AS (INSERT INTO apps (org_id, name) SELECT $1, 'app' || g FROM generate_series(1, $2) g RETURNING id),
-          s AS (INSERT INTO services (org_id, app_id, name) SELECT $1, a.id, 'svc' || g FROM a, generate_series(1, $3) g RETURNING id),
-          sl AS (INSERT INTO service_provider_links (service_id, provider_type, provider_id, org_id) SELECT s.id, 'AWS', $5, $1 FROM s),
-          i AS (INSERT INTO instances (org_id, service_id, stage, region)
-                SELECT $1, s.id, CASE WHEN g = 1 THEN 'prod' ELSE 'stage' || g END, 'us-east-1' FROM s, generate_series(1, $4) g RETURNING id, stage)
-     INSERT INTO instance_provider_links (instance_id, provider_type, provider_id, org_id) SELECT i.id, 'AWS', $6, $1 FROM i WHERE i.stage = 'prod'`,
-    [org.id, apps, services, instances, dev.id, prod.id],
-  );
-  return { token, org };
-}
-
-const TREE = `query($slug: String!) { org(slug: $slug) { apps(first: 100) { nodes { services(first: 100) { nodes {
-  instances(first: 100) { nodes { stage effectiveProvider { source provider { name } } } } } } } } } }`;
-
-async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) await fn();
-  return (performance.now() - start) / runs;
-}
+const goalText = (row: Row) => `${row.goal.kind === "min" ? "≥" : "≤"} ${row.goal.value}×`;
+const met = (row: Row) => (row.goal.kind === "min" ? row.ratio >= row.goal.value : row.ratio <= row.goal.value);
 
 async function main() {
-  const fakeSts = new FakeSts();
-  process.env.AWS_ENDPOINT_URL_STS = await fakeSts.start();
-  process.env.AWS_ACCESS_KEY_ID = SERVER_IDENTITY.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = SERVER_IDENTITY.secretAccessKey;
+  const children: Child[] = [];
+  const start = async (name: string, script: string, env: NodeJS.ProcessEnv = {}, execArgv: string[] = []) => {
+    const child = await startChild(name, script, env, execArgv);
+    children.push(child);
+    return child;
+  };
   const database = await createTestDatabase();
-  const h = await startHarness(database.url);
+  const dataSource = createDataSource(database.url);
   try {
-    const small = await seed(h, "small", 1, 1, 2);
-    const large = await seed(h, "large", 10, 10, 10);
-    const rows: string[] = [];
-    for (const [label, org, slug] of [["small (2 instances)", small, "small"], ["large (1000 instances)", large, "large"]] as const) {
-      await graphql(h, org.token, TREE, { slug });
-      const before = h.statements.count;
-      await graphql(h, org.token, TREE, { slug });
-      const statements = h.statements.count - before;
-      const ms = await timeIt(10, () => graphql(h, org.token, TREE, { slug }));
-      rows.push(`  ${label.padEnd(24)} ${String(statements).padStart(4)} statements  ${ms.toFixed(1).padStart(8)} ms/request`);
-    }
-    console.log("tree query: org { apps { services { instances { effectiveProvider } } } }");
-    console.log(rows.join("\n"));
-
-    const em = h.application.dataSource.manager;
-    const largeOrg = await em.findOneByOrFail(Org, { slug: "large" });
-    const instances: ResolutionTarget[] = (
-      await em.query("SELECT service_id, stage, region FROM instances WHERE org_id = $1", [largeOrg.id])
-    ).map((r: any) => ({ serviceId: r.service_id, stage: r.stage, region: r.region }));
-    const batched = await timeIt(5, () => resolveProviders(em, largeOrg.id, ProviderType.AWS, instances));
-    const oneByOne = await timeIt(1, () => Promise.all(instances.map((t) => resolveProviders(em, largeOrg.id, ProviderType.AWS, [t]))));
-    console.log(`\neffective provider of ${instances.length} instances:`);
-    console.log(`  batched (one call)        ${batched.toFixed(1).padStart(8)} ms`);
-    console.log(`  one call per instance     ${oneByOne.toFixed(1).padStart(8)} ms`);
-    console.log(`  ratio                     ${(oneByOne / batched).toFixed(1).padStart(8)} × faster batched`);
-
-    const roleArn = "arn:aws:iam::222222222222:role/bench";
-    const created = await graphql(h, large.token, `mutation($org: ID!) { createProvider(input: { orgId: $org, name: "bench", aws: { role: { roleArn: "${roleArn}" } } }) {
-      provider { id credentials { ... on AwsRoleCredentials { externalId } } } } }`, { org: Buffer.from(`Org:${large.org.id}`).toString("base64url") });
-    const provider = created.createProvider.provider;
-    fakeSts.addRole(roleArn, { externalId: provider.credentials.externalId });
-    await graphql(h, large.token, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: provider.id });
-    const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "large", app: "bench", service: "api", stage: $stage, region: "us-east-1" }) {
-      credentials { ... on AwsDeploymentCredentials { accessKeyId } } } }`;
-    let n = 0;
-    const viaApi = await timeIt(50, () => graphql(h, large.token, DEPLOY, { stage: `s${n++ % 5}` }));
-    const adapter = new StsAdapter({ region: "us-east-1", timeoutMs: 10_000, maxAttempts: 1 });
-    const bare = await timeIt(50, () =>
-      adapter.assumeRole({ roleArn, externalId: provider.credentials.externalId, sessionName: "bench", durationSeconds: 3600, tags: [] }),
+    await dataSource.initialize();
+    await migrate(dataSource);
+    const sts = await start("fake-sts", "servers/fake-sts.js");
+    const awsEnv = {
+      AWS_ENDPOINT_URL_STS: sts.url,
+      AWS_ACCESS_KEY_ID: SERVER_IDENTITY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SERVER_IDENTITY.secretAccessKey,
+      AWS_REGION: "us-east-1",
+    };
+    Object.assign(process.env, awsEnv);
+    const profileDir = process.env.BENCH_CPU_PROF;
+    const api = await start(
+      "providers-api",
+      "servers/api.js",
+      { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv },
+      profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [],
     );
-    console.log(`\ndeployment credentials for an AWS role (loopback STS):`);
-    console.log(`  deploymentCredentials     ${viaApi.toFixed(1).padStart(8)} ms/request`);
-    console.log(`  bare AssumeRole           ${bare.toFixed(1).padStart(8)} ms/call`);
-    console.log(`  ratio                     ${(viaApi / bare).toFixed(1).padStart(8)} × the bare STS call`);
+    // autocannon stops at the deadline with requests still in flight; the next run must not share the
+    // server with them. Settled: the API ran no statement for 300 ms.
+    const settle = async () => {
+      for (let last = -1, count = await api.call<number>("statements"); count !== last; ) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        [last, count] = [count, await api.call<number>("statements")];
+      }
+    };
+    const env: BenchEnv = {
+      databaseUrl: database.url,
+      dataSource,
+      api,
+      sts,
+      seconds,
+      start: (name, script, childEnv) => start(name, script, childEnv),
+      async graphql(key, query, variables = {}) {
+        const response = await fetch(`${api.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        const answer = (await response.json()) as { data?: any; errors?: unknown };
+        if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+        return answer.data;
+      },
+      async statementsOf(fn) {
+        await fn(); // settles one-off writes such as a key's last use
+        const before = await api.call<number>("statements");
+        await fn();
+        return (await api.call<number>("statements")) - before;
+      },
+      async load(url, options, urlPath = "/graphql") {
+        const result = await load({ ...options, url: `${url}${urlPath}` });
+        if (result.errors > 0) console.log(`  warning: ${result.errors} failed requests loading ${url}${urlPath}`);
+        await settle();
+        return result;
+      },
+      async org(slug) {
+        const { org, token } = await bootstrapOrg(dataSource.manager, slug, slug);
+        return { id: org.id, key: token };
+      },
+    };
+
+    const chosen = sections.filter((s) => !only || only.includes(s.name));
+    for (const section of chosen) {
+      console.log(`setting up ${section.name}`);
+      await section.setup?.(env);
+    }
+    const before = await api.rss();
+    await api.call("resetPeak");
+    console.log(`API RSS before load: ${fmt.mb(before.rss)}`);
+    const results = new Map<string, Array<Record<string, LoadResult>>>();
+    const afterRounds: number[] = [];
+    const loaded = chosen.filter((s) => s.round);
+    for (let round = 1; loaded.length > 0 && round <= rounds; round++) {
+      for (const section of loaded) {
+        const r = await section.round!(env, round);
+        results.set(section.name, [...(results.get(section.name) ?? []), r]);
+        console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)}`).join(", ")} req/s`);
+      }
+      const { rss, heapUsed, heapTotal } = await api.rss();
+      afterRounds.push(rss);
+      console.log(`round ${round}: API RSS ${fmt.mb(rss)} (V8 heap ${fmt.mb(heapUsed)} used of ${fmt.mb(heapTotal)})`);
+    }
+    const rows: Row[] = [];
+    for (const section of chosen) {
+      const perRound = results.get(section.name) ?? [];
+      const medians: Record<string, LoadResult> = {};
+      for (const key of Object.keys(perRound[0] ?? {})) {
+        const all = perRound.map((r) => r[key]);
+        medians[key] = {
+          rps: median(all.map((r) => r.rps)),
+          p50: median(all.map((r) => r.p50)),
+          p99: median(all.map((r) => r.p99)),
+          errors: all.reduce((n, r) => n + r.errors, 0),
+        };
+      }
+      rows.push(...(await section.report(env, medians)));
+    }
+    const { peak } = await api.rss();
+    if (afterRounds.length > 0) {
+      const after = afterRounds[afterRounds.length - 1];
+      rows.push({
+        path: "Server memory (RSS) under these loads: after / before",
+        api: `before ${fmt.mb(before.rss)}, after each round ${afterRounds.map(fmt.mb).join(" → ")}`,
+        baseline: "—",
+        ratio: after / before.rss,
+        goal: { kind: "max", value: 1.2 },
+      });
+      rows.push({
+        path: "Server memory: peak RSS during the rounds / 250 MB",
+        api: `peak ${fmt.mb(peak)}`,
+        baseline: "—",
+        ratio: peak / (250 * 1024 * 1024),
+        goal: { kind: "max", value: 1 },
+      });
+    }
+
+    const cpus = os.cpus();
+    const [{ server_version: pgVersion }] = await dataSource.query("SHOW server_version");
+    console.log(
+      `\n${os.type()} ${os.release()}, ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${fmt.mb(os.totalmem())} memory, Node ${process.version}, ` +
+        `PostgreSQL ${pgVersion}; ${seconds} s per run, ${rounds} rounds, medians\n`,
+    );
+    console.log("| Path | providers-api | Baseline, same machine and database | Ratio | Goal | Met |");
+    console.log("|---|---|---|---|---|---|");
+    for (const row of rows) {
+      console.log(`| ${row.path} | ${row.api} | ${row.baseline} | ${row.ratio.toFixed(2)}× | ${goalText(row)} | ${met(row) ? "yes" : "**no**"} |`);
+    }
   } finally {
-    await h.server.stop();
+    for (const child of children.reverse()) await child.stop();
+    if (dataSource.isInitialized) await dataSource.destroy();
     await database.drop();
-    await fakeSts.stop();
   }
 }
 

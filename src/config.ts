@@ -1,9 +1,12 @@
 import path from "node:path";
+import type { QueryLimits } from "./http/limits.js";
 import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
 import ipaddr from "ipaddr.js";
 
 /** A configuration problem, reported as one line a person can act on. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 const masterKey = makeValidator<Buffer>((value) => {
   const key = Buffer.from(value, "base64");
@@ -60,10 +63,18 @@ const specs = {
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
   STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
+  MAX_QUERY_DEPTH: num({ default: 20, desc: "deepest nesting of fields one operation may have" }),
+  MAX_QUERY_ALIASES: num({ default: 30, desc: "aliases one operation may use" }),
+  MAX_QUERY_TOKENS: num({ default: 2000, desc: "tokens one GraphQL document may have" }),
+  MAX_QUERY_DIRECTIVES: num({ default: 50, desc: "directives one operation may use" }),
+  MAX_QUERY_COST: num({ default: 20_000_000, desc: "highest cost of one operation, a connection's `first` multiplying its items' cost" }),
+  MAX_RESPONSE_BYTES: num({ default: 16 * 1024 * 1024, desc: "largest answer sent, in bytes" }),
   TRUST_PROXY: trustProxy({ default: false, desc: "the proxies whose X-Forwarded-For names the client (express's trust proxy)" }),
   AUTH_FAILURE_LIMIT: num({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
   AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
 };
+
+const LIMIT_SETTINGS = ["MAX_QUERY_DEPTH", "MAX_QUERY_ALIASES", "MAX_QUERY_TOKENS", "MAX_QUERY_DIRECTIVES", "MAX_QUERY_COST", "MAX_RESPONSE_BYTES"] as const;
 
 export interface Config {
   port: number;
@@ -79,6 +90,7 @@ export interface Config {
   awsRegion: string;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
+  limits: QueryLimits;
   trustProxy: TrustProxy;
   authFailureLimit: number;
   authFailureWindowSeconds: number;
@@ -103,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
+    for (const name of LIMIT_SETTINGS) if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole number, at least 1`);
     if (!Number.isInteger(clean.AUTH_FAILURE_LIMIT) || clean.AUTH_FAILURE_LIMIT < 1) problems.push("AUTH_FAILURE_LIMIT must be a whole number, at least 1");
     if (!Number.isInteger(clean.AUTH_FAILURE_WINDOW_SECONDS) || clean.AUTH_FAILURE_WINDOW_SECONDS < 1) {
       problems.push("AUTH_FAILURE_WINDOW_SECONDS must be a whole number of seconds, at least 1");
@@ -132,6 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsRegion: clean.AWS_REGION,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,
+    limits: {
+      maxDepth: clean.MAX_QUERY_DEPTH,
+      maxAliases: clean.MAX_QUERY_ALIASES,
+      maxTokens: clean.MAX_QUERY_TOKENS,
+      maxDirectives: clean.MAX_QUERY_DIRECTIVES,
+      maxCost: clean.MAX_QUERY_COST,
+      maxResponseBytes: clean.MAX_RESPONSE_BYTES,
+    },
     trustProxy: clean.TRUST_PROXY,
     authFailureLimit: clean.AUTH_FAILURE_LIMIT,
     authFailureWindowSeconds: clean.AUTH_FAILURE_WINDOW_SECONDS,

@@ -91,6 +91,7 @@ export async function startServer(application: Application, config: Config, logg
     services: application.services,
     logger,
     shutdownGraceMs: config.shutdownGraceMs,
+    limits: config.limits,
     trustProxy: config.trustProxy,
     authThrottle: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
   });

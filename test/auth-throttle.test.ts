@@ -24,6 +24,7 @@ async function throttledServer(trustProxy: TrustProxy) {
     services: application.services,
     logger,
     shutdownGraceMs: 1000,
+    limits: loadConfig({}).limits,
     trustProxy,
     authThrottle: { limit: LIMIT, windowSeconds: 60 },
   });

@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,29 +6,26 @@ import { SecretBox } from "../src/crypto/secret-box.js";
 import { Provider } from "../src/entities/index.js";
 import { createLogger } from "../src/logger.js";
 import { openApplication } from "../src/server.js";
+import { postGraphQL, runCli, startServing } from "./cli-process.js";
 import { freePort, testConfig } from "./harness.js";
 
 const STRIPE_KEY = "sk_test_rotationRotationRotation1";
 
-const CLI = path.join(__dirname, "..", "src", "cli.js");
-
-function run(args: string[], env: Record<string, string | undefined>) {
-  return spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8", timeout: 120_000 });
-}
+const run = runCli;
 
 describe("the command line", function () {
   this.timeout(180_000);
 
-  it("stops on a bad configuration with one line that names the variable", () => {
-    const result = run(["serve"], { PORT: "eighty", PROVIDERS_MASTER_KEY: "short" });
+  it("stops on a bad configuration with one line that names the variable", async () => {
+    const result = await run(["serve"], { PORT: "eighty", PROVIDERS_MASTER_KEY: "short" });
     expect(result.status).to.equal(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/^Invalid configuration: .*PORT.*PROVIDERS_MASTER_KEY must be the base64 encoding of exactly 32 random bytes/);
-    const noKey = run(["migrate"], { DATABASE_URL: "postgres://root@127.0.0.1:1/none" });
+    const noKey = await run(["migrate"], { DATABASE_URL: "postgres://root@127.0.0.1:1/none" });
     expect(noKey.status).to.equal(1);
     expect(noKey.stderr.trim()).to.match(/^Invalid configuration: PROVIDERS_MASTER_KEY is required when DATABASE_URL is set/);
-    const usage = run(["bootstrap"], {});
+    const usage = await run(["bootstrap"], {});
     expect(usage.status).to.equal(2);
     expect(usage.stderr).to.include("bootstrap needs --org <slug>");
   });
@@ -38,27 +34,18 @@ describe("the command line", function () {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "providers-api-cli-"));
     const env = { PROVIDERS_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: "info" };
     try {
-      const boot = run(["bootstrap", "--org", "acme"], env);
+      const boot = await run(["bootstrap", "--org", "acme"], env);
       expect(boot.status, boot.stderr).to.equal(0);
       const token = boot.stdout.trim().split("\n").at(-1)!;
       expect(token).to.match(/^pvk_[0-9A-Za-z]{49}$/);
       expect((await stat(path.join(dataDir, "master.key"))).mode & 0o777).to.equal(0o600);
 
       const port = await freePort();
-      const server = spawn(process.execPath, [CLI, "serve"], { env: { PATH: process.env.PATH, ...env, PORT: String(port) } });
-      let output = "";
-      server.stdout.on("data", (chunk) => (output += chunk));
-      server.stderr.on("data", (chunk) => (output += chunk));
-      const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
-      for (let i = 0; i < 600 && !output.includes("providers-api is listening"); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(output).to.include("providers-api is listening");
+      const serving = await startServing({ ...env, PORT: String(port) });
+      const { child: server, exited } = serving;
+      expect(serving.output()).to.include("providers-api is listening");
 
-      const call = async (query: string, variables: Record<string, unknown> = {}) =>
-        (await fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query, variables }),
-        }).then((r) => r.json())) as any;
+      const call = (query: string, variables: Record<string, unknown> = {}) => postGraphQL(port, token, query, variables);
       const orgId = (await call(`{ org(slug: "acme") { id } }`)).data.org.id;
       const created = await call(`mutation($org: ID!) { createProvider(input: { orgId: $org, name: "stripe", stripe: { secretKey: "${STRIPE_KEY}" } }) { provider { id } } }`, {
         org: orgId,
@@ -66,38 +53,30 @@ describe("the command line", function () {
       expect(created.data.createProvider.provider.id).to.be.a("string");
 
       // The README's order: bootstrap while the server runs uses the server's PostgreSQL as it is.
-      const whileServing = run(["bootstrap", "--org", "beta"], env);
+      const whileServing = await run(["bootstrap", "--org", "beta"], env);
       expect(whileServing.status, whileServing.stderr).to.equal(0);
       const betaKey = whileServing.stdout.trim().split("\n").at(-1)!;
-      const beta = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${betaKey}` },
-        body: JSON.stringify({ query: "{ viewer { orgs { slug } } }" }),
-      }).then((r) => r.json());
+      const beta = await postGraphQL(port, betaKey, "{ viewer { orgs { slug } } }");
       expect(beta).to.deep.equal({ data: { viewer: { orgs: [{ slug: "beta" }] } } });
 
       // A request in flight when SIGTERM arrives still gets its answer.
-      const inFlight = fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: "{ viewer { orgs { slug } } }" }),
-      });
+      const inFlight = postGraphQL(port, token, "{ viewer { orgs { slug } } }");
       await new Promise((r) => setTimeout(r, 5));
       server.kill("SIGTERM");
-      const answer = await (await inFlight).json();
+      const answer = await inFlight;
       expect(answer).to.deep.equal({ data: { viewer: { orgs: [{ slug: "acme" }] } } });
       expect(await exited).to.equal(0);
-      expect(output).to.include("stopped cleanly");
-      expect(output).not.to.include(token);
+      expect(serving.output()).to.include("stopped cleanly");
+      expect(serving.output()).not.to.include(token);
 
       // The second start finds the same database and key: bootstrap adds a key to the existing org.
-      const again = run(["bootstrap", "--org", "acme"], env);
+      const again = await run(["bootstrap", "--org", "acme"], env);
       expect(again.status, again.stderr).to.equal(0);
       expect(again.stderr).to.include('Org "acme" already exists');
 
       // Rotating the master key re-seals the secret with a new key kept in the data folder.
       const oldKey = await readFile(path.join(dataDir, "master.key"), "utf8");
-      const rotated = run(["rotate-master-key"], env);
+      const rotated = await run(["rotate-master-key"], env);
       expect(rotated.status, rotated.stderr).to.equal(0);
       expect(rotated.stderr).to.match(/Re-sealed 1 provider secret\(s\) and 0 parameter secret\(s\) with master key id [0-9a-f]{16}/);
       expect(await readFile(path.join(dataDir, "master.key.previous"), "utf8")).to.equal(oldKey);

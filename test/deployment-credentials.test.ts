@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -508,6 +508,30 @@ describe("providers-api credentials (credential_process)", () => {
     const client = new STSClient({ region: "us-east-1", credentials });
     expect((await client.send(new GetCallerIdentityCommand({}))).Account).to.equal("222222222222");
     client.destroy();
+  });
+
+  it("loads only an HTTP client: no database driver, ORM, GraphQL server, AWS SDK or entities", async function () {
+    this.timeout(30_000);
+    const { key, orgId } = await newOrg("acme");
+    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    await setDefault(key, role.id);
+    // A preloaded script records every module the process loaded, as it exits.
+    const recorder = path.join(dir, "record-modules.js");
+    const loaded = path.join(dir, "modules.json");
+    await writeFile(recorder, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["-r", recorder, cli, "credentials", "--org", "acme", "--app", "app1", "--service", "service1", "--stage", "prod", "--region", "us-east-1"],
+      { env: { ...process.env, PROVIDERS_API_URL: harness().url, PROVIDERS_API_KEY: await deployerKey(orgId) } },
+    );
+    expect(JSON.parse(stdout).AccessKeyId).to.match(/^ASIA/);
+    const modules = (JSON.parse(await readFile(loaded, "utf8")) as string[]).filter((m) => m !== recorder);
+    const packages = new Set(modules.map((m) => /[\\/]node_modules[\\/]((@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1].replace("\\", "/")).filter(Boolean));
+    for (const heavy of ["typeorm", "pg", "@apollo/server", "graphql", "type-graphql", "@aws-sdk/client-sts", "express", "reflect-metadata", "pino"]) {
+      expect(packages.has(heavy), `the credentials command loaded ${heavy}`).to.equal(false);
+    }
+    const own = modules.filter((m) => !m.includes("node_modules")).map((m) => path.relative(path.resolve(__dirname, ".."), m));
+    expect(own.sort()).to.deep.equal([path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "credential-process.js")].sort());
   });
 
   it("says plainly when no provider applies, and exits non-zero", async function () {

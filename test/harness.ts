@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
-import type { Config } from "../src/config.js";
+import { loadConfig, type Config } from "../src/config.js";
 import { StatementCounter } from "../src/db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../src/db/embedded.js";
 import { createLogger } from "../src/logger.js";
@@ -87,6 +87,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Short enough that the "STS never answers" test ends quickly, long enough for throttling backoff.
     stsTimeoutMs: 4000,
     stsMaxAttempts: 3,
+    limits: loadConfig({}).limits,
     trustProxy: false,
     authFailureLimit: 20,
     authFailureWindowSeconds: 60,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createParameter, createRoleProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { harness } from "./setup.js";
 
 const TREE = `query($slug: String!) {
@@ -84,5 +84,49 @@ describe("batched loading", () => {
     const small = await pageOf("small", 1, 1, 3);
     const large = await pageOf("large", 3, 3, 4);
     expect(large, `small page: ${small} statements, large page: ${large} statements`).to.equal(small);
+  });
+});
+
+/** The statements the server ran for one request (made twice: the first settles one-off writes such as a new instance). */
+async function statementsOf(request: () => Promise<unknown>): Promise<number> {
+  await request();
+  const before = harness().statements.count;
+  await request();
+  return harness().statements.count - before;
+}
+
+const DASHBOARD = `query($slug: String!) { org(slug: $slug) { apps(first: 100) { nodes { name services(first: 100) { nodes { name
+  instances(first: 100) { nodes { stage region effectiveProvider { source provider { name } } } } } } } } } }`;
+
+/*
+ * The hot paths' statement counts, pinned: a change that adds a round trip to one of them fails here
+ * rather than only in `npm run bench`.
+ */
+describe("statements per request on the hot paths", () => {
+  it("a trivial authenticated query is one statement: the key, its member's role and its last use together", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const member = await memberWithKey(key, orgId, "dev@example.com", "DEVELOPER");
+    expect(await statementsOf(() => ok(key, "{ viewer { __typename } }"))).to.equal(1);
+    expect(await statementsOf(() => ok(member.token, "{ viewer { __typename } }"))).to.equal(1);
+    // The last use is still written (at most once a minute), within that one statement.
+    const [row] = await harness().application.dataSource.query("SELECT last_used_at FROM access_keys WHERE user_id IS NOT NULL");
+    expect(row.last_used_at).to.be.instanceOf(Date);
+  });
+
+  it("the dashboard page is six statements: key, org, apps, services, instances, providers", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const dev = await createRoleProvider(key, orgId, "dev", ROLE_ARN("111111111111", "deploy"));
+    for (let a = 0; a < 2; a++) {
+      const appId = await createApp(key, orgId, `app${a}`);
+      for (let s = 0; s < 2; s++) {
+        const serviceId = await createService(key, appId, `service${s}`);
+        if (s === 0) await linkToService(key, dev, serviceId);
+        for (let i = 0; i < 2; i++) await createInstance(key, serviceId, `stage${i}`, "us-east-1");
+      }
+    }
+    expect(await statementsOf(() => ok(key, DASHBOARD, { slug: "acme" }))).to.equal(6);
+    const data = await ok(key, DASHBOARD, { slug: "acme" });
+    const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
+    expect(sources).to.deep.equal(["SERVICE", "SERVICE", null, null, "SERVICE", "SERVICE", null, null]);
   });
 });

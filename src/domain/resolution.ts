@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { entityFromRow, selectColumns } from "../db/rows.js";
 import { Instance, Provider, ProviderType } from "../entities/index.js";
 
 export enum ProviderSource {
@@ -24,7 +25,7 @@ export interface Resolution {
 }
 
 /**
- * The effective provider of a type, for many targets in two statements:
+ * The effective provider of a type, with its provider row, for many targets in one statement:
  *   1. the provider linked to the instance (service, stage, region);
  *   2. for a regional target, the provider linked to the stage-wide instance (service, stage, no region);
  *   3. the provider linked to the service;
@@ -39,35 +40,41 @@ export async function resolveProviders(
   targets: readonly ResolutionTarget[],
 ): Promise<Array<Resolution | null>> {
   if (targets.length === 0) return [];
-  const rows: Array<{ ord: string; provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean }> = await em.query(
-    `SELECT t.ord,
-            COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
-            CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
-                 WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
-                 WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
-            CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
-            (il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
-       FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
-       LEFT JOIN instances i
-              ON i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage
-             AND (i.region = t.region OR (i.region IS NULL AND t.region IS NULL))
-       LEFT JOIN instance_provider_links il ON il.instance_id = i.id AND il.provider_type = $5
-       LEFT JOIN instances si
-              ON t.region IS NOT NULL AND si.org_id = $1 AND si.service_id = t.service_id AND si.stage = t.stage AND si.region IS NULL
-       LEFT JOIN instance_provider_links sl ON sl.instance_id = si.id AND sl.provider_type = $5
-       LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $5 AND svl.org_id = $1
-       LEFT JOIN providers d ON d.org_id = $1 AND d.type = $5 AND d.is_default
-      ORDER BY t.ord`,
+  const provider = em.connection.getMetadata(Provider);
+  const rows: Array<{ source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
+    `SELECT r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
+       FROM (
+         SELECT t.ord,
+                COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
+                CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
+                     WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
+                     WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
+                CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
+                (il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
+           FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
+           LEFT JOIN instances i
+                  ON i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage
+                 AND (i.region = t.region OR (i.region IS NULL AND t.region IS NULL))
+           LEFT JOIN instance_provider_links il ON il.instance_id = i.id AND il.provider_type = $5
+           LEFT JOIN instances si
+                  ON t.region IS NOT NULL AND si.org_id = $1 AND si.service_id = t.service_id AND si.stage = t.stage AND si.region IS NULL
+           LEFT JOIN instance_provider_links sl ON sl.instance_id = si.id AND sl.provider_type = $5
+           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $5 AND svl.org_id = $1
+           LEFT JOIN providers d ON d.org_id = $1 AND d.type = $5 AND d.is_default
+       ) r
+       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1
+      ORDER BY r.ord`,
     [orgId, targets.map((t) => t.serviceId), targets.map((t) => t.stage), targets.map((t) => t.region), type],
   );
-  const providerIds = [...new Set(rows.map((r) => r.provider_id).filter((id): id is string => id !== null))];
-  const providers = providerIds.length
-    ? await em.getRepository(Provider).createQueryBuilder("p").where("p.orgId = :orgId AND p.id IN (:...ids)", { orgId, ids: providerIds }).getMany()
-    : [];
-  const byId = new Map(providers.map((p) => [p.id, p]));
-  return rows.map((row) =>
-    row.provider_id && row.source ? { provider: byId.get(row.provider_id)!, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide } : null,
-  );
+  // One Provider object per provider, however many targets it resolves for.
+  const providers = new Map<string, Provider>();
+  return rows.map((row) => {
+    const id = row.p_id as string | null;
+    if (!id || !row.source) return null;
+    let found = providers.get(id);
+    if (!found) providers.set(id, (found = entityFromRow<Provider>(provider, row, "p_")));
+    return { provider: found, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide };
+  });
 }
 
 export const targetOf = (instance: Instance): ResolutionTarget => ({

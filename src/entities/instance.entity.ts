@@ -6,6 +6,8 @@ import { Service } from "./service.entity.js";
 @Index("UQ_instances_stage_only", ["serviceId", "stage"], { unique: true, where: "region IS NULL" })
 @Index("UQ_instances_stage_region", ["serviceId", "stage", "region"], { unique: true, where: "region IS NOT NULL" })
 @Index(["orgId"])
+// (service_id, stage/region, id), made by the InstancePageIndex migration: an expression TypeORM cannot declare.
+@Index("IDX_instances_page", { synchronize: false })
 export class Instance {
   @PrimaryGeneratedColumn("uuid") id!: string;
   @Column("uuid") orgId!: string;

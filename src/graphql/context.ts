@@ -12,6 +12,8 @@ export class GraphQLContext extends RequestContext {
     readonly dataSource: DataSource,
     readonly services: Services,
     requestId?: string,
+    /** Aborted when the client goes away: nothing more is resolved for it. */
+    readonly signal: AbortSignal = new AbortController().signal,
   ) {
     super(actor, dataSource.manager, requestId);
     this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope);

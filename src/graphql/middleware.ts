@@ -1,5 +1,6 @@
 import type { ValidationError } from "class-validator";
-import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
+import type { GraphQLFieldResolver } from "graphql";
+import { ArgumentValidationError, type AuthChecker } from "type-graphql";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { UserError, UserErrors } from "../domain/errors.js";
@@ -45,20 +46,26 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   });
 }
 
-/** A mutation's argument that fails its input class's constraints answers with userErrors, like any bad value. */
-export const inputValidationAsUserErrors: MiddlewareFn<GraphQLContext> = async ({ info, args }, next) => {
-  if (info.parentType.name !== "Mutation") return next();
-  try {
-    return await next();
-  } catch (error) {
-    if (error instanceof ArgumentValidationError) {
-      // Mutations take one argument, `input`: paths start with it, as the domain's do.
-      const argumentNames = Object.keys(args);
-      return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
+/**
+ * Wraps a mutation's resolver: an argument that fails its input class's constraints (type-graphql
+ * validates them inside the resolver) answers with userErrors, like any bad value.
+ */
+export function withInputValidationAsUserErrors<TSource, TArgs extends Record<string, unknown>>(
+  resolve: GraphQLFieldResolver<TSource, GraphQLContext, TArgs>,
+): GraphQLFieldResolver<TSource, GraphQLContext, TArgs> {
+  return async (source, args, context, info) => {
+    try {
+      return await resolve(source, args, context, info);
+    } catch (error) {
+      if (error instanceof ArgumentValidationError) {
+        // Mutations take one argument, `input`: paths start with it, as the domain's do.
+        const argumentNames = Object.keys(args);
+        return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
+      }
+      throw error;
     }
-    throw error;
-  }
-};
+  };
+}
 
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 3;

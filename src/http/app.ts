@@ -3,7 +3,7 @@ import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
@@ -16,6 +16,7 @@ import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -23,6 +24,7 @@ export interface HttpDeps {
   services: Services;
   logger: Logger;
   shutdownGraceMs: number;
+  limits: QueryLimits;
   /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
   trustProxy: TrustProxy;
   authThrottle: AuthThrottleOptions;
@@ -32,7 +34,14 @@ const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
+      ? unwrapped.originalError
+      : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
+        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
@@ -84,9 +93,15 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
+    parseOptions: parseOptions(deps.limits),
+    validationRules: validationRules(deps.limits),
     plugins: [
+      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
+      // Nothing is cached (answers are no-store); Apollo's default cache-control plugin would still
+      // run a hook on every field of every response.
+      ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
     ],
   });
@@ -151,7 +166,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
         try {
           if (!match) throw new UnauthenticatedError();
           const actor = await authenticate(deps.dataSource.manager, match[1]);
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId);
+          // "close" before the answer is written means the client went away.
+          const disconnected = new AbortController();
+          res.once("close", () => {
+            if (res.writableFinished) return;
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            disconnected.abort();
+          });
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             const client = clientOf(req.ip);

@@ -70,6 +70,8 @@ export class FakeSts {
   failWith: { status: number; code: string; message: string } | null = null;
   /** Accept requests and never answer them. */
   hang = false;
+  /** Wait this long before answering each request: a slow STS. */
+  delayMs = 0;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly hung: http.ServerResponse[] = [];
@@ -103,6 +105,7 @@ export class FakeSts {
     this.throttleNext = 0;
     this.failWith = null;
     this.hang = false;
+    this.delayMs = 0;
     this.identities.set(SERVER_IDENTITY.accessKeyId, SERVER_IDENTITY);
     for (const res of this.hung.splice(0)) res.socket?.destroy();
   }
@@ -131,6 +134,7 @@ export class FakeSts {
       this.hung.push(res);
       return;
     }
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     try {
       if (this.throttleNext > 0) {
         this.throttleNext--;

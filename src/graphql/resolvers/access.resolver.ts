@@ -147,7 +147,6 @@ export class AuditEventResolver {
 const FAR_FUTURE_MS = 9_999_999_999_999;
 const newestFirst = {
   sql: `lpad((${FAR_FUTURE_MS} - floor(extract(epoch from t.occurred_at) * 1000))::bigint::text, 13, '0')`,
-  valueOf: (row: AuditEvent) => String(FAR_FUTURE_MS - row.occurredAt.getTime()).padStart(13, "0"),
 };
 
 /** The SQL for an audit filter; an actor or target id that names nothing matches nothing. */

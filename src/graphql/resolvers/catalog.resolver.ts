@@ -11,10 +11,8 @@ import { toConnection } from "../types/connection.js";
 import { AppType, InstanceConnection, InstanceType, OrgType, ProviderObject, ProviderResolution, ServiceConnection, ServiceType } from "../types/objects.js";
 import { byName } from "./org.resolver.js";
 
-const byStageAndRegion = {
-  sql: "t.stage || '/' || coalesce(t.region, '')",
-  valueOf: (row: Instance) => `${row.stage}/${row.region ?? ""}`,
-};
+/** Matches the index IDX_instances_page, so each service's page is read off it. */
+const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
 
 async function loaded<T>(value: Promise<T | null>, what: string): Promise<T> {
   const found = await value;

@@ -9,7 +9,7 @@ import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberType, OrgType, ProviderConnection, ProviderObject } from "../types/objects.js";
 
-const byName = { sql: "t.name", valueOf: (row: { name: string }) => row.name };
+const byName = { sql: "t.name" };
 
 @Resolver(() => OrgType)
 export class OrgResolver {

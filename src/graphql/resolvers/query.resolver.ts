@@ -1,11 +1,12 @@
-import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { AccessKey, Membership, Org, Role, User } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId } from "../global-id.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { hasRole } from "../middleware.js";
 import { Node } from "../types/common.js";
-import { OrgType, Viewer } from "../types/objects.js";
+import type { Actor } from "../../domain/context.js";
+import { AccessKeyType, OrgType, UserType, Viewer, ViewerMembership } from "../types/objects.js";
 
 const nullWhenNotFound = (error: unknown) => {
   if (error instanceof NotFoundError) return null;
@@ -16,22 +17,9 @@ const nullWhenNotFound = (error: unknown) => {
 export class QueryResolver {
   @Authorized()
   @Query(() => Viewer, { description: "The caller: its access key, its user (for a personal key), its orgs and its role in each." })
-  async viewer(@Ctx() ctx: GraphQLContext) {
-    const org = await ctx.em.findOneByOrFail(Org, { id: ctx.orgId });
-    const user = ctx.actor.userId ? await ctx.em.findOneBy(User, { id: ctx.actor.userId }) : null;
-    let memberships = [{ org, role: ctx.actor.role }];
-    if (user) {
-      const rows = await ctx.em.findBy(Membership, { userId: user.id });
-      const orgs = new Map((await ctx.em.findBy(Org, rows.map((m) => ({ id: m.orgId })))).map((o) => [o.id, o]));
-      memberships = rows.map((m) => ({ org: orgs.get(m.orgId)!, role: m.role })).sort((a, b) => a.org.slug.localeCompare(b.org.slug));
-    }
-    return {
-      // HTTP callers always carry a key; only server-side (CLI) contexts have none.
-      accessKey: ctx.actor.accessKeyId ? await ctx.em.findOneByOrFail(AccessKey, { id: ctx.actor.accessKeyId }) : null,
-      user,
-      orgs: [org],
-      memberships,
-    };
+  viewer(@Ctx() ctx: GraphQLContext): Actor {
+    // The authenticated actor; the key, user and orgs are loaded only when a field asks for them.
+    return ctx.actor;
   }
 
   @Authorized()
@@ -68,5 +56,32 @@ export class QueryResolver {
       },
     }[parsed.type as string];
     return load ? load() : null;
+  }
+}
+
+@Resolver(() => Viewer)
+export class ViewerResolver {
+  @FieldResolver(() => AccessKeyType)
+  accessKey(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
+    // HTTP callers always carry a key; only server-side (CLI) contexts have none.
+    return actor.accessKeyId ? ctx.em.findOneByOrFail(AccessKey, { id: actor.accessKeyId }) : null;
+  }
+
+  @FieldResolver(() => UserType, { nullable: true })
+  user(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
+    return actor.userId ? ctx.em.findOneBy(User, { id: actor.userId }) : null;
+  }
+
+  @FieldResolver(() => [OrgType])
+  async orgs(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
+    return [await ctx.em.findOneByOrFail(Org, { id: actor.orgId })];
+  }
+
+  @FieldResolver(() => [ViewerMembership])
+  async memberships(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
+    if (!actor.userId) return [{ org: await ctx.em.findOneByOrFail(Org, { id: actor.orgId }), role: actor.role }];
+    const rows = await ctx.em.findBy(Membership, { userId: actor.userId });
+    const orgs = new Map((await ctx.em.findBy(Org, rows.map((m) => ({ id: m.orgId })))).map((o) => [o.id, o]));
+    return rows.map((m) => ({ org: orgs.get(m.orgId)!, role: m.role })).sort((a, b) => a.org.slug.localeCompare(b.org.slug));
   }
 }

@@ -1,14 +1,15 @@
 import { Field, Int, ObjectType, type ClassType } from "type-graphql";
-import type { Page, PageArgs } from "../../domain/pagination.js";
+import { encodeCursor, type Page, type PageArgs } from "../../domain/pagination.js";
 import { PageInfo } from "./common.js";
 
 export interface ConnectionValue<T> {
-  edges: Array<{ cursor: string; node: T }>;
+  readonly edges: Array<{ cursor: string; node: T }>;
   nodes: T[];
-  pageInfo: PageInfo;
+  readonly pageInfo: PageInfo;
   /**
    * Counted only when asked for: a getter, because type-graphql's field resolver reads the property
-   * (it does not call a function-valued one, as plain graphql-js would).
+   * (it does not call a function-valued one, as plain graphql-js would). `edges` and `pageInfo` are
+   * getters for the same reason: their cursors are built only when a query selects them.
    */
   readonly totalCount: Promise<number>;
 }
@@ -31,15 +32,22 @@ export function Connection<TNode extends object>(name: string, node: ClassType<T
   return ConnectionType;
 }
 
-export function toConnection<T>(page: Page<T>, args: PageArgs, totalCount: () => Promise<number>): ConnectionValue<T> {
+/** Cursors are encoded only for the edges and page info a query asks for. */
+export function toConnection<T extends { id: string }>(page: Page<T>, args: PageArgs, totalCount: () => Promise<number>): ConnectionValue<T> {
+  const cursor = (i: number) => encodeCursor(page.sortValues[i], page.items[i].id);
+  const last = page.items.length - 1;
   return {
-    edges: page.items.map((node, i) => ({ cursor: page.cursors[i], node })),
+    get edges() {
+      return page.items.map((node, i) => ({ cursor: cursor(i), node }));
+    },
     nodes: page.items,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: Boolean(args.after),
-      startCursor: page.cursors[0] ?? null,
-      endCursor: page.cursors.at(-1) ?? null,
+    get pageInfo() {
+      return {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(args.after),
+        startCursor: last >= 0 ? cursor(0) : null,
+        endCursor: last >= 0 ? cursor(last) : null,
+      };
     },
     get totalCount() {
       return totalCount();

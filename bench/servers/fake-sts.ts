@@ -1,0 +1,20 @@
+import { FakeSts } from "../../test/sts/fake-sts-server.js";
+import { serveChild } from "../lib/child.js";
+
+/** The test suite's loopback STS, in its own process; the parent adds roles and sets its answer delay. */
+async function main() {
+  const sts = new FakeSts();
+  const url = await sts.start();
+  serveChild(url, {
+    addRole: ({ roleArn, externalId }: { roleArn: string; externalId: string | null }) => sts.addRole(roleArn, { externalId }),
+    delay: (ms: number) => {
+      sts.delayMs = ms;
+    },
+    calls: () => sts.calls.length,
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

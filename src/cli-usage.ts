@@ -1,0 +1,29 @@
+/** The command line's help text; shared by the client and the server commands, and loads nothing. */
+export const USAGE = `Usage: providers-api <command> [options]
+
+Commands:
+  serve                          start the API server (the default)
+  migrate                        apply pending database migrations and exit
+  bootstrap --org <slug> [--name <name>]
+                                 create the org (if needed) and an admin access key;
+                                 the key is printed alone on the last line of stdout
+  migrate-profiles --org <slug>  migrate the org's legacy deployment profiles to providers
+                                 and print the report as JSON on stdout
+  credentials --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--duration <seconds>] [--insecure]
+                                 print AWS credential_process JSON for that deployment; a client of
+                                 the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY.
+                                 Plain http is refused except to this machine, unless --insecure
+  parameters --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--format env|json|dotenv] [--insecure]
+                                 print the deployment's effective parameters, secret values
+                                 included (default format: env, \`export NAME='value'\` lines for
+                                 eval in a POSIX shell); the same client settings as credentials
+  rotate-master-key              re-seal every provider and parameter secret with the current master key. With
+                                 DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
+                                 old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
+                                 key is generated in the data folder (stop the server first).
+  emit-schema                    write schema/schema.graphql
+
+Configuration comes from the environment; see the README.`;
+
+/** A command used wrongly: printed with the usage, exit code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,152 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from "graphql";
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
+import { CodedError } from "../domain/errors.js";
+import type { GraphQLContext } from "../graphql/context.js";
+import type { Logger } from "../logger.js";
+
+/*
+ * Every request's work is bounded before any resolver runs, by maintained libraries rather than rules
+ * of our own: graphql-js's parser stops at a token count, GraphQL Armor's rules count depth, aliases and
+ * directives, and graphql-query-complexity prices the operation with its variables, a connection's
+ * `first` multiplying what is asked of each item. While it runs, a client that goes away stops it, and
+ * an answer larger than the cap is replaced by an error.
+ */
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxResponseBytes: number;
+}
+
+/** Each limit's setting, named in the error a refused request gets. */
+const SETTINGS = {
+  depth: "MAX_QUERY_DEPTH",
+  aliases: "MAX_QUERY_ALIASES",
+  tokens: "MAX_QUERY_TOKENS",
+  directives: "MAX_QUERY_DIRECTIVES",
+  cost: "MAX_QUERY_COST",
+  responseBytes: "MAX_RESPONSE_BYTES",
+} as const;
+
+/** A request over one of the limits: refused with HTTP 400 before anything ran. */
+export class QueryLimitError extends CodedError {
+  constructor(setting: string, what: string) {
+    super(
+      "QUERY_TOO_COMPLEX",
+      `The request was refused before it ran: ${what} Ask for less in one request (fewer aliases, smaller \`first\`, less nesting), or have the operator raise ${setting}.`,
+      { limit: setting },
+    );
+  }
+}
+
+/** Why the fields left unresolved after the client went away were skipped (nobody reads it). */
+class ClientGoneError extends CodedError {
+  constructor() {
+    super("CLIENT_DISCONNECTED", "The client disconnected; the rest of the operation was not run.");
+  }
+}
+
+const asGraphQLError = (error: CodedError) => new GraphQLError(error.message, { originalError: error, extensions: { http: { status: 400 } } });
+
+/**
+ * Armor's rules report through our callback: one error per request even when several limits are
+ * exceeded at once (the first found), worded like every other refusal.
+ */
+function armorOptions(n: number, setting: string) {
+  const reported = new WeakSet<ValidationContext>();
+  return {
+    n,
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        if (!context || reported.has(context)) return;
+        reported.add(context);
+        context.reportError(asGraphQLError(new QueryLimitError(setting, error.message.replace(/^Syntax Error: /, ""))));
+      },
+    ],
+  };
+}
+
+export function validationRules(limits: QueryLimits): ValidationRule[] {
+  return [
+    maxDepthRule({ ...armorOptions(limits.maxDepth, SETTINGS.depth), flattenFragments: true, ignoreIntrospection: false }),
+    maxAliasesRule(armorOptions(limits.maxAliases, SETTINGS.aliases)),
+    maxDirectivesRule(armorOptions(limits.maxDirectives, SETTINGS.directives)),
+  ];
+}
+
+/** graphql-js's own parser stops counting at the limit, so a huge document costs no more than a small one. */
+export function parseOptions(limits: QueryLimits): ParseOptions {
+  return { maxTokens: limits.maxTokens };
+}
+
+/** The parser's words for the token limit, which Apollo reports as a plain syntax error. */
+const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more th[ae][nt] (\d+) tokens/;
+
+/** The token limit's syntax error, as the same refusal the other limits give; null for any other error. */
+export function tokenLimitError(message: string): QueryLimitError | null {
+  const match = TOKEN_LIMIT_MESSAGE.exec(message);
+  return match ? new QueryLimitError(SETTINGS.tokens, `Token limit of ${match[1]} exceeded.`) : null;
+}
+
+/**
+ * A connection's `first` multiplies the cost of what each item asks for, so nesting pages multiplies
+ * as the database work does; every other field costs 1 plus its children.
+ */
+const connectionEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
+  typeof args.first === "number" ? 1 + Math.max(args.first, 0) * childComplexity : undefined;
+
+export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  const estimators = [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })];
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema }) {
+          let cost: number;
+          try {
+            cost = getComplexity({ schema, query: document, variables: request.variables, operationName: request.operationName ?? undefined, estimators });
+          } catch (error) {
+            // Variables that do not fit the operation: execution reports them with its own words.
+            if (error instanceof GraphQLError) return;
+            throw error;
+          }
+          if (cost > limits.maxCost) {
+            throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded, found ${cost} (each connection's \`first\` multiplies what its items ask for).`));
+          }
+        },
+        async executionDidStart() {
+          return {
+            willResolveField({ contextValue }) {
+              // The client is gone: resolve nothing more. Fields already running finish on their own.
+              if (contextValue.signal.aborted) throw new ClientGoneError();
+            },
+          };
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (contextValue?.signal.aborted) {
+            logger.info({ requestId: contextValue.requestId }, "the operation stopped after its client disconnected; the fields left were not run");
+            return;
+          }
+          if (response.body.kind !== "single") return;
+          // A refused request gets the limit's error alone, not graphql-js's own "Validation aborted." after it.
+          const refusal = response.body.singleResult.errors?.find((error) => error.extensions?.code === "QUERY_TOO_COMPLEX");
+          if (refusal) response.body.singleResult.errors = [refusal];
+          const size = Buffer.byteLength(JSON.stringify(response.body.singleResult));
+          if (size <= limits.maxResponseBytes) return;
+          const message =
+            `The answer would be ${size} bytes, over the limit of ${limits.maxResponseBytes}, so it was not sent. ` +
+            `Ask for less in one request (a smaller \`first\`, fewer fields, then the next page), or have the operator raise ${SETTINGS.responseBytes}.`;
+          response.body.singleResult = { errors: [{ message, extensions: { code: "RESPONSE_TOO_LARGE", limit: SETTINGS.responseBytes } }] };
+          response.http.status = 400;
+        },
+      };
+    },
+  };
+}
