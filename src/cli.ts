@@ -2,7 +2,6 @@
 import { parseArgs } from "node:util";
 import { ApiClientError } from "./client/api.js";
 import { credentialProcessOutput } from "./client/credential-process.js";
-import { FORMATS, parametersOutput, type Format } from "./client/parameters.js";
 import { USAGE, UsageError } from "./cli-usage.js";
 
 /*
@@ -48,6 +47,8 @@ async function credentials(args: string[]): Promise<void> {
 }
 
 async function parameters(args: string[]): Promise<void> {
+  const { FORMATS, parametersOutput } = await import("./client/parameters.js");
+  type Format = (typeof FORMATS)[number];
   const { target, client, options } = deploymentArgs("parameters", args, { format: { type: "string", default: "env" } });
   if (!(FORMATS as readonly string[]).includes(options.format!)) throw new UsageError(`--format is one of ${FORMATS.join(", ")}`);
   const output = await parametersOutput(process.env, target, options.format as Format, client);

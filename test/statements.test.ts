@@ -48,9 +48,9 @@ describe("batched loading", () => {
 
   it("a dashboard page of every instance's effective parameters costs the same statements whatever its size", async () => {
     const PARAMETERS_TREE = `query($slug: String!) {
-      org(slug: $slug) { parameters { nodes { name } }
-        apps(first: 100) { nodes { services(first: 100) { nodes { parameters { nodes { name } }
-          instances(first: 100) { nodes { stage parameters { nodes { name } }
+      org(slug: $slug) { parameters(first: 10) { nodes { name } }
+        apps(first: 10) { nodes { services(first: 10) { nodes { parameters(first: 10) { nodes { name } }
+          instances(first: 10) { nodes { stage parameters(first: 10) { nodes { name } }
             effectiveParameters { name source explanation parameter { value valueHint isSecret level } instance { stage region } service { name } } } } } } } }
       }
     }`;
