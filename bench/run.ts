@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { bootstrapOrg } from "../src/domain/access-keys.js";
+import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { createDataSource, migrate } from "../src/db/data-source.js";
 import { createTestDatabase } from "../test/harness.js";
 import { SERVER_IDENTITY } from "../test/sts/fake-sts-server.js";

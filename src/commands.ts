@@ -4,7 +4,7 @@ import { loadConfig, type Config } from "./config.js";
 import { finishRotation, loadMasterKeyFiles, rotationKey } from "./crypto/master-key-file.js";
 import { keyIdOf } from "./crypto/secret-box.js";
 import { leaveSignalsToCaller } from "./db/embedded.js";
-import { bootstrapOrg } from "./domain/access-keys.js";
+import { bootstrapOrg } from "./domain/bootstrap.js";
 import { RequestContext, serverActor } from "./domain/context.js";
 import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
@@ -72,7 +72,7 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
     const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
     if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
     const ctx = new RequestContext(serverActor(org.id, "providers-api migrate-profiles (CLI)"), application.dataSource.manager);
-    const report = await application.services.profiles.migrate(ctx, "CLI");
+    const report = await application.services.profileMigration.migrate(ctx, "CLI");
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
     await application.close();

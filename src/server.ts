@@ -8,7 +8,7 @@ import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
-import { ProviderService } from "./domain/providers.js";
+import { ProviderSecrets } from "./domain/provider-secrets.js";
 import { Services } from "./domain/services.js";
 import { buildApiSchema } from "./graphql/schema.js";
 import { createHttpServer } from "./http/app.js";
@@ -60,7 +60,7 @@ export async function openApplication(
       if (applied.length > 0) logger.info({ migrations: applied }, "applied database migrations");
     }
     const secretBox = new SecretBox(masterKeys.current, masterKeys.previous);
-    await ProviderService.assertKeysAvailable(dataSource.manager, secretBox);
+    await ProviderSecrets.assertKeysAvailable(dataSource.manager, secretBox);
     return {
       dataSource,
       services: new Services(secretBox, new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts })),

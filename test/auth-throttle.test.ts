@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { expect } from "chai";
 import { loadConfig, type TrustProxy } from "../src/config.js";
-import { generateToken } from "../src/domain/access-keys.js";
+import { generateToken } from "../src/domain/access-key-tokens.js";
 import { clientOf } from "../src/http/auth-throttle.js";
 import { createHttpServer } from "../src/http/app.js";
 import { buildApiSchema } from "../src/graphql/schema.js";

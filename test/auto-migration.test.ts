@@ -52,3 +52,19 @@ describe("deployments keep working through the move from deployment profiles", (
     ]);
   });
 });
+
+describe("the automatic migration under concurrency", () => {
+  it("12 concurrent first deployments of a legacy org (above the pool size) migrate it exactly once, and each deploys with the prod profile's role", async () => {
+    const { key, orgId } = await newOrg("acme");
+    await legacySetup(key, orgId);
+    const results = await Promise.all(Array.from({ length: 12 }, () => gql(key, DEPLOY, { stage: "prod" })));
+    for (const result of results) {
+      expect(result.errors).to.equal(undefined);
+      expect(result.data.deploymentCredentials.resolution).to.deep.equal({ source: "INSTANCE", provider: { name: "prod" } });
+    }
+    const runs = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM audit_events WHERE action = 'profiles.migrate'");
+    expect(runs[0].count).to.equal(1);
+    const [{ providers }] = await harness().application.dataSource.query("SELECT count(*)::int AS providers FROM providers");
+    expect(providers).to.equal(2);
+  });
+});

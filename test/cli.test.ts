@@ -90,7 +90,7 @@ describe("the command line", function () {
       try {
         const stripe = await application.dataSource.manager.findOneByOrFail(Provider, { name: "stripe" });
         expect(stripe.secretKeyId).to.equal(new SecretBox(Buffer.from(newKey.trim(), "base64")).currentKeyId);
-        expect(application.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+        expect(application.services.secrets.open(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
       } finally {
         await application.close();
       }

@@ -1,4 +1,4 @@
-import { bootstrapOrg } from "../src/domain/access-keys.js";
+import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { harness } from "./setup.js";
 
 export interface GraphQLResponse<T = any> {

@@ -354,7 +354,7 @@ describe("deploymentCredentials", () => {
       expect(logs).to.not.include(result.credentials.sessionToken);
     });
 
-    it("hands out no credentials when the audit record cannot be written", async () => {
+    it("hands out no credentials when the audit record cannot be written: a retryable 503, the instance not recorded, the cause logged", async () => {
       const role = await roleProvider(key, orgId, "prod", "222222222222");
       await setDefault(key, role.id);
       const db = harness().application.dataSource;
@@ -363,10 +363,19 @@ describe("deploymentCredentials", () => {
       await db.query("CREATE TRIGGER test_refuse_issue_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_issue_audit()");
       try {
         const result = await deploy(key, { stage: "dev" });
-        expect(result.errors?.[0].extensions?.code).to.equal("INTERNAL_SERVER_ERROR");
+        expect(result.status).to.equal(503);
+        expect(result.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+        expect(result.errors?.[0].message).to.match(/not handed out\. Try again/);
         expect(result.data?.deploymentCredentials ?? null).to.equal(null);
         expect(JSON.stringify(result)).to.not.match(/ASIA/);
         expect(sts().callsOf("AssumeRole")).to.have.length(1);
+        const [{ count }] = await db.query("SELECT count(*)::int AS count FROM instances");
+        expect(count, "the instance is recorded with its issuance, or not at all").to.equal(0);
+        const logged = harness().logs.map((line) => JSON.parse(line)).find((line) => line.msg.startsWith("could not record an issuance"));
+        expect(logged).to.deep.include({ level: 50 });
+        expect(logged.err.message).to.contain("audit store unavailable");
+        // The failure itself is audited, on its own, once the issuance's transaction has rolled back.
+        expect((await auditEvents("credentials.issue")).map((e) => [e.outcome, e.details.errorCode])).to.deep.equal([["FAILURE", "SERVICE_UNAVAILABLE"]]);
       } finally {
         await db.query("DROP TRIGGER test_refuse_issue_audit ON audit_events");
         await db.query("DROP FUNCTION test_refuse_issue_audit()");

@@ -113,7 +113,9 @@ describe("deploymentParameters", () => {
     await db.query("CREATE TRIGGER test_refuse_parameters_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_parameters_audit()");
     try {
       const result = await gql(deployer, DEPLOY, { input: target() });
-      expect(result.errors?.[0].extensions?.code).to.equal("INTERNAL_SERVER_ERROR");
+      expect(result.status).to.equal(503);
+      expect(result.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+      expect(result.errors?.[0].message).to.match(/not handed out\. Try again/);
       expect(result.data?.deploymentParameters ?? null).to.equal(null);
       expect(JSON.stringify(result)).not.to.contain("never-leak");
       expect(JSON.stringify(result)).not.to.contain("postgres://");

@@ -95,7 +95,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
-export async function startHarness(databaseUrl: string): Promise<Harness> {
+export async function startHarness(databaseUrl: string, overrides: Partial<Config> = {}): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -104,7 +104,7 @@ export async function startHarness(databaseUrl: string): Promise<Harness> {
     },
   });
   const logger = createLogger("debug", sink);
-  const config = testConfig({ databaseUrl });
+  const config = testConfig({ databaseUrl, ...overrides });
   const statements = new StatementCounter();
   const application = await openApplication(config, logger, { statementCounter: statements });
   const server = await startServer(application, config, logger);

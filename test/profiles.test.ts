@@ -2,9 +2,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { authenticate, issueAccessKey } from "../src/domain/access-keys.js";
+import { issueAccessKey } from "../src/domain/access-keys.js";
+import { authenticate } from "../src/domain/authentication.js";
 import { RequestContext } from "../src/domain/context.js";
-import { ProfileService, type MigrationReport } from "../src/domain/profiles.js";
+import { ProfileMigrationService, type MigrationReport } from "../src/domain/profile-migration.js";
 import { Role } from "../src/entities/index.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { gql, newOrg, ok } from "./client.js";
@@ -187,7 +188,7 @@ describe("migrating from deployment profiles", () => {
       ["INSTANCE", "prod"],
     ]);
     expect({ providers: await count("providers"), services: await count("service_provider_links"), instances: await count("instance_provider_links") }).to.deep.equal(before);
-    expect(await harness().application.services.profiles.migrateIfPending(await contextFor(key))).to.equal(null);
+    expect(await harness().application.services.profileMigration.migrateIfPending(await contextFor(key))).to.equal(null);
   });
 
   it("never overwrites links set by hand; the report names each conflict", async () => {
@@ -226,17 +227,17 @@ describe("migrating from deployment profiles", () => {
     const { statements, application } = harness();
     const ctx = await contextFor(key);
     statements.count = 0;
-    expect(await application.services.profiles.migrateIfPending(ctx)).to.equal(null);
+    expect(await application.services.profileMigration.migrateIfPending(ctx)).to.equal(null);
     expect(statements.count).to.equal(1);
 
     await seedExample();
-    const report = (await application.services.profiles.migrateIfPending(ctx)) as MigrationReport;
+    const report = (await application.services.profileMigration.migrateIfPending(ctx)) as MigrationReport;
     expect(report.trigger).to.equal("AUTOMATIC");
     expect(report.providersCreated.map((p) => p.providerName)).to.deep.equal(["dev", "prod"]);
     expect(await effective(key, prodEast)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "prod" } } });
 
     statements.count = 0;
-    expect(await application.services.profiles.migrateIfPending(ctx)).to.equal(null);
+    expect(await application.services.profileMigration.migrateIfPending(ctx)).to.equal(null);
     expect(statements.count).to.equal(1);
     const [event] = await application.dataSource.query("SELECT actor_label, details FROM audit_events WHERE action = 'profiles.migrate'");
     expect(event.actor_label).to.match(/^org key "bootstrap admin key"/);
@@ -246,7 +247,7 @@ describe("migrating from deployment profiles", () => {
     const staging = await createInstance(key, serviceId, "staging", "us-east-1");
     const prodProfile = (await ok(key, `query { org(slug: "acme") { deploymentProfiles { nodes { id name } } } }`)).org.deploymentProfiles.nodes.find((p: any) => p.name === "prod").id;
     await mapStage(key, appId, "staging", prodProfile);
-    const next = (await application.services.profiles.migrateIfPending(ctx)) as MigrationReport;
+    const next = (await application.services.profileMigration.migrateIfPending(ctx)) as MigrationReport;
     expect(next.providersCreated).to.deep.equal([]);
     expect(next.linksAdded.map((l) => [l.stage, l.providerName])).to.deep.equal([["staging", "prod"]]);
     expect(await effective(key, staging)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "prod" } } });
@@ -261,18 +262,18 @@ describe("migrating from deployment profiles", () => {
     let firstIsInside!: () => void;
     const firstInside = new Promise<void>((resolve) => (firstIsInside = resolve));
     // The first caller pauses inside its migration, holding the lock, until the second waits on it.
-    const paused = new ProfileService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
+    const paused = new ProfileMigrationService(application.services.providers, application.services.links, application.services.audit, {
       afterStep: async () => {
         firstIsInside();
         await firstMayFinish;
       },
     });
-    const inTransaction = (service: ProfileService) =>
+    const inTransaction = (service: ProfileMigrationService) =>
       application.dataSource.transaction((em) => service.migrateIfPending(new RequestContext(actor, em)));
 
     const first = inTransaction(paused);
     await firstInside;
-    const second = inTransaction(application.services.profiles);
+    const second = inTransaction(application.services.profileMigration);
     for (;;) {
       const [row] = await application.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks
           WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
@@ -293,7 +294,7 @@ describe("migrating from deployment profiles", () => {
     await seedExample();
     const { application } = harness();
     let links = 0;
-    const failing = new ProfileService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
+    const failing = new ProfileMigrationService(application.services.providers, application.services.links, application.services.audit, {
       afterStep: (step) => {
         if (step === "link" && ++links === 2) throw new Error("the database went away");
       },
@@ -308,9 +309,9 @@ describe("migrating from deployment profiles", () => {
     expect(await count("service_provider_links")).to.equal(0);
     expect(await count("instance_provider_links")).to.equal(0);
     expect(await count("audit_events")).to.equal(auditBefore);
-    expect(await application.services.profiles.hasPending(ctx)).to.equal(true);
+    expect(await application.services.profileMigration.hasPending(ctx)).to.equal(true);
 
-    const report = (await application.services.profiles.migrateIfPending(ctx)) as MigrationReport;
+    const report = (await application.services.profileMigration.migrateIfPending(ctx)) as MigrationReport;
     expect(report.linksAdded).to.have.length(3);
   });
 

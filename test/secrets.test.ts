@@ -39,12 +39,12 @@ describe("secrets at rest", () => {
     const em = application.dataSource.manager;
     const stripe = await em.findOneByOrFail(Provider, { name: "stripe" });
     const twilio = await em.findOneByOrFail(Provider, { name: "twilio" });
-    expect(application.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+    expect(application.services.secrets.open(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
     expect(stripe.secretKeyId).to.equal(new SecretBox(harness().masterKey).currentKeyId);
     // Copy stripe's ciphertext onto twilio's row: it must not open there.
     await em.query("UPDATE providers SET secret_ciphertext = $1, secret_key_id = $2 WHERE id = $3", [stripe.secretCiphertext, stripe.secretKeyId, twilio.id]);
     const tampered = await em.findOneByOrFail(Provider, { id: twilio.id });
-    expect(() => application.services.providers.openSecret(tampered)).to.throw(/failed authentication/);
+    expect(() => application.services.secrets.open(tampered)).to.throw(/failed authentication/);
   });
 
   it("a server given another master key refuses to start, naming the fix", async () => {
@@ -73,8 +73,8 @@ describe("secrets at rest", () => {
     const newKey = randomBytes(32);
     const rotating = await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: newKey, previousMasterKeys: [oldKey] }), logger);
     try {
-      expect(await rotating.services.providers.resealAll(rotating.dataSource.manager)).to.equal(3);
-      expect(await rotating.services.providers.resealAll(rotating.dataSource.manager)).to.equal(0);
+      expect(await rotating.services.secrets.resealAll(rotating.dataSource.manager)).to.equal(3);
+      expect(await rotating.services.secrets.resealAll(rotating.dataSource.manager)).to.equal(0);
     } finally {
       await rotating.close();
     }
@@ -83,7 +83,7 @@ describe("secrets at rest", () => {
     const after = await openApplication(testConfig({ databaseUrl: harness().databaseUrl, masterKey: newKey }), logger);
     try {
       const stripe = await after.dataSource.manager.findOneByOrFail(Provider, { name: "stripe" });
-      expect(after.services.providers.openSecret(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
+      expect(after.services.secrets.open(stripe)).to.deep.equal({ secretKey: STRIPE_KEY });
     } finally {
       await after.close();
     }

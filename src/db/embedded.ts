@@ -8,7 +8,6 @@ import pg from "pg";
 export interface EmbeddedPostgres {
   /** A connection URL for the given database, created if missing. */
   databaseUrl(database: string): Promise<string>;
-  dropDatabase(database: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,9 +69,6 @@ export async function startEmbeddedPostgres(
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
       if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
       return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-    },
-    async dropDatabase(database) {
-      await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
     },
     async stop() {
       await admin.end();

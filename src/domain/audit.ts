@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { AuditEvent, AuditOutcome } from "../entities/index.js";
 import type { RequestContext } from "./context.js";
-import { CodedError, ForbiddenError, UserError } from "./errors.js";
+import { CodedError, ForbiddenError, UserError, UserErrors } from "./errors.js";
 
 export interface AuditEntry {
   action: string;
@@ -20,12 +20,30 @@ export interface AuditActor {
   actorLabel: string;
 }
 
+/**
+ * Control characters as visible escapes: a refused value (a stage with a NUL, say) is recorded as it
+ * was sent, and jsonb, which rejects \u0000, cannot lose the refusal over it.
+ */
+function printable(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (Array.isArray(value)) return value.map(printable);
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k) as string, printable(v)]));
+  }
+  return value;
+}
+
+/** Bad input and authorization are refusals (DENIED); a dependency or the server failing is a FAILURE. */
 const refusalOutcome = (error: unknown) =>
-  error instanceof UserError || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
+  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
     ? AuditOutcome.DENIED
     : AuditOutcome.FAILURE;
 
-const errorCodeOf = (error: unknown) => (error instanceof UserError || error instanceof CodedError ? error.code : "INTERNAL_ERROR");
+/** The code the caller saw, and every code when several inputs were refused at once. */
+function errorCodesOf(error: unknown): { errorCode: string; errorCodes?: string[] } {
+  if (error instanceof UserErrors) return { errorCode: error.errors[0]?.code ?? "INVALID_INPUT", errorCodes: error.errors.map((e) => e.code) };
+  return { errorCode: error instanceof UserError || error instanceof CodedError ? error.code : "INTERNAL_ERROR" };
+}
 
 /** Writes audit events. Inside a mutation they share its transaction: no record, no change. */
 export class AuditService {
@@ -35,38 +53,54 @@ export class AuditService {
   }
 
   /**
-   * Records on a connection of its own, outside the context's transaction: for a refusal, whose
-   * mutation is about to be rolled back.
+   * Records a refused or failed attempt so that no rollback erases it (see `refuse`): DENIED for the
+   * caller's mistake or a refusal, with the codes the caller was told; FAILURE for the server's or AWS's.
    */
-  recordApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
-    return AuditService.writeApart(ctx, entry);
-  }
-
-  /**
-   * Records a refused or failed attempt apart from the context's transaction, which is about to be
-   * rolled back: DENIED for the caller's mistake or a refusal, FAILURE for the server's or AWS's.
-   */
-  recordRefusal(ctx: RequestContext, action: string, error: unknown, details: Record<string, unknown>, targetId: string | null = null): Promise<AuditEvent> {
-    return this.recordApart(ctx, {
+  recordRefusal(ctx: RequestContext, action: string, error: unknown, details: Record<string, unknown>, targetId: string | null = null): Promise<void> {
+    return AuditService.refuse(ctx, {
       action,
       targetType: targetId ? "Provider" : null,
       targetId,
       outcome: refusalOutcome(error),
       details: {
         ...details,
-        errorCode: errorCodeOf(error),
+        ...errorCodesOf(error),
         ...(error instanceof CodedError && error.details.stsRequestId ? { stsRequestId: error.details.stsRequestId } : {}),
       },
     });
   }
 
-  private static writeApart(ctx: RequestContext, entry: AuditEntry): Promise<AuditEvent> {
-    return AuditService.write(ctx.em.connection.manager, { ...AuditService.actorOf(ctx), ...entry });
+  /**
+   * Records a refusal or failure, which must outlive the rollback of the request's work. Inside a
+   * transaction it is kept on the context and written when the transaction has ended (see
+   * `inTransaction`), never on a second connection while the first is held. A record that cannot
+   * be written is logged at error level and does not replace the caller's answer.
+   */
+  private static async refuse(ctx: RequestContext, entry: AuditEntry): Promise<void> {
+    const event = { ...AuditService.actorOf(ctx), ...entry };
+    if (ctx.em.queryRunner?.isTransactionActive) ctx.deferredAudits.push(event);
+    else await AuditService.writeOrLog(ctx, event);
   }
 
-  /** Records a DENIED event apart from the request's transaction, then throws FORBIDDEN. */
+  /** Writes the refusals a transaction kept back; the context must no longer be in that transaction. */
+  static async flushDeferred(ctx: RequestContext): Promise<void> {
+    for (const event of ctx.deferredAudits.splice(0)) await AuditService.writeOrLog(ctx, event);
+  }
+
+  private static async writeOrLog(ctx: RequestContext, event: AuditEntry & AuditActor): Promise<void> {
+    try {
+      await AuditService.write(ctx.em, event);
+    } catch (error) {
+      ctx.logger.error(
+        { requestId: ctx.requestId, action: event.action, outcome: event.outcome, err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+        "could not write an audit event for a refused or failed request",
+      );
+    }
+  }
+
+  /** Records a DENIED event that survives the request's rollback (see `refuse`), then throws FORBIDDEN. */
   static async deny(ctx: RequestContext, entry: Omit<AuditEntry, "outcome">, message: string): Promise<never> {
-    await AuditService.writeApart(ctx, { ...entry, outcome: AuditOutcome.DENIED });
+    await AuditService.refuse(ctx, { ...entry, outcome: AuditOutcome.DENIED });
     throw new ForbiddenError(message);
   }
 
@@ -96,14 +130,14 @@ export class AuditService {
         targetType: event.targetType ?? null,
         targetId: event.targetId ?? null,
         outcome: event.outcome ?? AuditOutcome.SUCCESS,
-        details: event.details ?? {},
+        details: printable(event.details ?? {}) as Record<string, unknown>,
       }),
     );
   }
 }
 
 /**
- * Refuses an authorization: records a DENIED event on the pool, outside the request's transaction
- * (the refusal rolls the transaction back, the record must stay), then throws FORBIDDEN.
+ * Refuses an authorization: records a DENIED event that the request's rollback cannot erase (see
+ * `AuditService.refuse`), then throws FORBIDDEN.
  */
 export const deny = AuditService.deny;

@@ -32,6 +32,14 @@ async function findOrInsert(ctx: RequestContext, table: "apps" | "services", val
   return inserted?.id ?? (await find())!;
 }
 
+/** Where a deployment goes, by name. */
+export interface DeploymentPlace {
+  app: string;
+  service: string;
+  stage: string;
+  region: string | null;
+}
+
 /**
  * Orgs, apps, services and instances: the things providers are linked to. Lookups apply the caller's
  * key scope: what lies outside it is not found, the same as what does not exist.
@@ -122,18 +130,40 @@ export class CatalogService {
     return instance;
   }
 
-  /**
-   * Records a deployment of app/service to stage (and region): creates the app, service and instance
-   * the first time a deployment names them, and stamps the instance's last_deployed_at. Each step is
-   * one INSERT ... ON CONFLICT, so concurrent first deployments end with exactly one of each.
-   */
-  async recordDeployment(ctx: RequestContext, target: { app: string; service: string; stage: string; region: string | null }): Promise<Instance> {
+  /** Checks the names a deployment gives, all at once, before anything reads or writes them. */
+  checkDeploymentTarget(target: DeploymentPlace): void {
     ensureAll(
       check(rules.appOrServiceName, target.app, ["input", "app"]),
       check(rules.appOrServiceName, target.service, ["input", "service"]),
       check(rules.stage, target.stage, ["input", "stage"]),
       target.region === null ? null : check(rules.region, target.region, ["input", "region"]),
     );
+  }
+
+  /**
+   * What a deployment finds before it writes anything: its service (null when never deployed) and
+   * whether its instance exists yet. One read, no lock.
+   */
+  async lookUpDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<{ serviceId: string | null; instanceExists: boolean }> {
+    const [row]: Array<{ service_id: string; instance_id: string | null }> = await ctx.em.query(
+      `SELECT s.id AS service_id, i.id AS instance_id
+         FROM apps a
+         JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = $3
+         LEFT JOIN instances i ON i.org_id = a.org_id AND i.service_id = s.id AND i.stage = $4 AND i.region IS NOT DISTINCT FROM $5
+        WHERE a.org_id = $1 AND a.name = $2`,
+      [ctx.orgId, target.app, target.service, target.stage, target.region],
+    );
+    return { serviceId: row?.service_id ?? null, instanceExists: Boolean(row?.instance_id) };
+  }
+
+  /**
+   * Records a deployment of app/service to stage (and region): creates the app, service and instance
+   * the first time a deployment names them, and stamps the instance's last_deployed_at. Each step is
+   * one INSERT ... ON CONFLICT, so concurrent first deployments end with exactly one of each. Meant
+   * for a short transaction: the instance's row stays locked until it commits.
+   */
+  async recordDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<Instance> {
+    this.checkDeploymentTarget(target);
     const appId = await findOrInsert(ctx, "apps", { org_id: ctx.orgId, name: target.app });
     const serviceId = await findOrInsert(ctx, "services", { org_id: ctx.orgId, app_id: appId, name: target.service });
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";

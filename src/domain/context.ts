@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { Role } from "../entities/index.js";
+import { createLogger, type Logger } from "../logger.js";
+import type { AuditActor, AuditEntry } from "./audit.js";
 
 /** What a key is limited to; null in a field means "any". A scope only narrows the role. */
 export interface AccessScope {
@@ -31,15 +33,25 @@ export function serverActor(orgId: string, label: string): Actor {
   return { accessKeyId: null, accessKeyName: label, orgId, role: Role.ADMIN, userId: null, userEmail: null, scope: null };
 }
 
+let fallbackLogger: Logger | undefined;
+
 /**
  * Follows a request through every domain call. `em` is the request's entity manager: the pool's,
  * or the mutation's transaction while one is open.
  */
 export class RequestContext {
+  /**
+   * Refusals made inside a transaction, written once it has ended: the transaction is rolled back,
+   * and waiting for a second pool connection while holding the first deadlocks a busy pool.
+   */
+  readonly deferredAudits: Array<AuditEntry & AuditActor> = [];
+
   constructor(
     readonly actor: Actor,
     public em: EntityManager,
     readonly requestId: string = randomUUID(),
+    /** Where a failure that must not change the answer (an audit write) is reported. */
+    readonly logger: Logger = (fallbackLogger ??= createLogger("error")),
   ) {}
 
   get orgId(): string {

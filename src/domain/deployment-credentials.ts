@@ -4,11 +4,12 @@ import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
-import { NotFoundError } from "./errors.js";
-import type { ProfileService } from "./profiles.js";
-import type { ProviderService } from "./providers.js";
-import { resolveProviders, targetOf, type Resolution } from "./resolution.js";
+import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
+import type { ProfileMigrationService } from "./profile-migration.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
+import { resolveProviders, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
+import { inTransaction } from "./transaction.js";
 
 export type { IssuedCredentials } from "./credential-kinds/index.js";
 
@@ -35,17 +36,20 @@ export interface IssuedDeployment {
 }
 
 /**
- * Hands a deployment its credentials: authorizes, records the instance, resolves the provider, mints
- * the credentials and audits the issuance in the mutation's transaction, so nothing leaves the server
- * unless the audit record is committed. Refusals are audited with a write of their own, because the
- * mutation's transaction is rolled back.
+ * Hands a deployment its credentials in three steps, so that nothing is held while STS answers (a
+ * slow STS must not become a stopped server, nor queue deployments of one instance behind each other):
+ *   1. short reads: authorize, check the names, find the service and resolve the provider;
+ *   2. mint the credentials (the STS call) with no connection, transaction or lock held;
+ *   3. one short transaction records the instance and the issuance's audit event.
+ * Fail-closed: credentials leave the server only once step 3 has committed; if it fails, the caller
+ * gets a retryable error. A refusal or failure leaves nothing behind but its own audit event.
  */
 export class DeploymentCredentialsService {
   constructor(
     private readonly catalog: CatalogService,
-    private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
-    private readonly profiles: ProfileService,
+    private readonly profileMigration: ProfileMigrationService,
     private readonly sts: StsAdapter,
   ) {}
 
@@ -66,27 +70,31 @@ export class DeploymentCredentialsService {
     let provider: Provider | null = null;
     try {
       const org = await this.assertMayDeploy(ctx, request);
-      const instance = await this.catalog.recordDeployment(ctx, request);
-      // An org that still has legacy deployment profiles is migrated by its first deployment, after
-      // the instance exists so that its stage's profile is linked to it too.
-      await this.profiles.migrateIfPending(ctx);
-      const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [targetOf(instance)]);
-      if (!resolution) {
-        await this.audit.record(ctx, {
-          action: "credentials.local",
-          targetType: "Instance",
-          targetId: instance.id,
-          details: { ...where, useLocalCredentials: true },
+      this.catalog.checkDeploymentTarget(request);
+      // An org that still has legacy deployment profiles is migrated by its first deployment, with
+      // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
+      // work the deployment only triggers: it stays even if the STS call below fails.
+      if (await this.profileMigration.hasPending(ctx)) {
+        await inTransaction(ctx, async () => {
+          await this.catalog.recordDeployment(ctx, request);
+          await this.profileMigration.migrateIfPending(ctx);
         });
+      }
+      const { serviceId } = await this.catalog.lookUpDeployment(ctx, request);
+      const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
+      if (!resolution) {
+        const instance = await this.recordIssued(ctx, request, "credentials.local", { ...where, useLocalCredentials: true });
         return { instance, resolution: null, credentials: null };
       }
       provider = resolution.provider;
       const { credentials, details } = await this.mint(org, request, provider);
-      await this.audit.record(ctx, {
-        action: "credentials.issue",
-        targetType: "Instance",
-        targetId: instance.id,
-        details: { ...where, providerId: provider.id, providerName: provider.name, kind: provider.kind, source: resolution.source, ...details },
+      const instance = await this.recordIssued(ctx, request, "credentials.issue", {
+        ...where,
+        providerId: provider.id,
+        providerName: provider.name,
+        kind: provider.kind,
+        source: resolution.source,
+        ...details,
       });
       return { instance, resolution, credentials };
     } catch (error) {
@@ -95,9 +103,28 @@ export class DeploymentCredentialsService {
     }
   }
 
+  /**
+   * Step 3: the deployment's instance (created on first use) and its audit event, in one short
+   * transaction. Nothing is handed out unless it commits; a write that fails for any reason but the
+   * caller's input becomes a retryable error, and the cause is logged.
+   */
+  private async recordIssued(ctx: RequestContext, request: DeploymentRequest, action: string, details: Record<string, unknown>): Promise<Instance> {
+    try {
+      return await inTransaction(ctx, async () => {
+        const instance = await this.catalog.recordDeployment(ctx, request);
+        await this.audit.record(ctx, { action, targetType: "Instance", targetId: instance.id, details });
+        return instance;
+      });
+    } catch (error) {
+      if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
+      ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");
+      throw new ServiceUnavailableError("The credentials could not be recorded in the audit trail, so they were not handed out. Try again in a moment.");
+    }
+  }
+
   /** Makes the credentials for one deployment, and the audit details that describe them (never a secret). */
   private mint(org: Org, request: DeploymentRequest, provider: Provider): Promise<Minted> {
-    return credentialKind(provider.kind).mint(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), {
+    return credentialKind(provider.kind).mint(kindTools(provider, this.secrets, this.sts), {
       orgSlug: org.slug,
       app: request.app,
       service: request.service,

@@ -50,3 +50,17 @@ export class ForbiddenError extends CodedError {
     super("FORBIDDEN", message);
   }
 }
+
+/**
+ * The server cannot do the work now (the database is unreachable or its connections are all busy, or
+ * an issuance could not be recorded): nothing was changed or handed out, and the same request may
+ * simply be sent again. HTTP 503 where the transport allows.
+ */
+export class ServiceUnavailableError extends CodedError {
+  /** Read by graphql-js and Apollo: the `http` part sets the response status, the rest is dropped by formatError. */
+  readonly extensions = { code: "SERVICE_UNAVAILABLE", http: { status: 503 } };
+
+  constructor(message: string) {
+    super("SERVICE_UNAVAILABLE", message, { retryable: true });
+  }
+}

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { SecretBox } from "../crypto/secret-box.js";
-import { AuditOutcome, Instance, Parameter, Role, Service } from "../entities/index.js";
+import { Instance, Parameter, Role, Service } from "../entities/index.js";
 import { deny, type AuditService } from "./audit.js";
 import { isUniqueViolation, type CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import type { DeploymentCredentialsService, DeploymentTarget } from "./deployment-credentials.js";
-import { CodedError, NotFoundError, UserError, UserErrors } from "./errors.js";
+import { NotFoundError, ServiceUnavailableError, UserError } from "./errors.js";
 import { resolveParameters, sourceOf, type ParameterSource } from "./parameter-resolution.js";
 import { secretHint } from "./credential-kinds/definition.js";
 import { check, ensureAll, rules } from "./validation.js";
@@ -194,40 +194,31 @@ export class ParameterService {
    * Framework's `${param:NAME}` reads. The same rules as deployment credentials: the caller's org, its
    * key's scope, and an audit record naming every parameter (never a value) written before anything is
    * returned. It runs outside any transaction and holds no connection between its statements: the audit
-   * record is one committed insert, and a refusal is audited on the pool without waiting for a second
-   * connection. Nothing is created: a service never deployed gets the org's values.
+   * record is one committed insert, and a refusal is audited (recordRefusal) with no transaction to wait
+   * on. Nothing is created: a service never deployed gets the org's values.
    */
   async forDeployment(ctx: RequestContext, target: DeploymentTarget): Promise<DeployedParameter[]> {
     const where = { app: target.app, service: target.service, stage: target.stage, region: target.region };
     try {
-      ensureAll(
-        check(rules.appOrServiceName, target.app, ["input", "app"]),
-        check(rules.appOrServiceName, target.service, ["input", "service"]),
-        check(rules.stage, target.stage, ["input", "stage"]),
-        target.region === null ? null : check(rules.region, target.region, ["input", "region"]),
-      );
+      this.catalog.checkDeploymentTarget(target);
       await this.credentials.assertMayDeploy(ctx, target);
-      const [service]: Array<{ id: string }> = await ctx.em.query(
-        `SELECT s.id FROM services s JOIN apps a ON a.id = s.app_id AND a.org_id = $1 WHERE s.org_id = $1 AND a.name = $2 AND s.name = $3`,
-        [ctx.orgId, target.app, target.service],
-      );
-      const [effective] = await resolveParameters(ctx.em, ctx.orgId, [{ serviceId: service?.id ?? null, stage: target.stage, region: target.region }]);
+      const { serviceId } = await this.catalog.lookUpDeployment(ctx, target);
+      const [effective] = await resolveParameters(ctx.em, ctx.orgId, [{ serviceId, stage: target.stage, region: target.region }]);
       const deployed = effective.map(({ parameter, source }) => ({ name: parameter.name, value: this.openValue(parameter), isSecret: parameter.isSecret, source }));
-      await this.audit.record(ctx, {
-        action: "parameters.issue",
-        targetType: service ? "Service" : null,
-        targetId: service?.id ?? null,
-        details: { ...where, parameters: effective.map(({ parameter, source }) => ({ name: parameter.name, source, secret: parameter.isSecret, parameterId: parameter.id })) },
-      });
+      try {
+        await this.audit.record(ctx, {
+          action: "parameters.issue",
+          targetType: serviceId ? "Service" : null,
+          targetId: serviceId,
+          details: { ...where, parameters: effective.map(({ parameter, source }) => ({ name: parameter.name, source, secret: parameter.isSecret, parameterId: parameter.id })) },
+        });
+      } catch (error) {
+        ctx.logger.error({ requestId: ctx.requestId, action: "parameters.issue", err: { message: (error as Error).message } }, "could not record an issuance; its parameters were not handed out");
+        throw new ServiceUnavailableError("The parameters could not be recorded in the audit trail, so they were not handed out. Try again in a moment.");
+      }
       return deployed;
     } catch (error) {
-      const code = error instanceof UserErrors ? error.errors[0].code : error instanceof UserError || error instanceof CodedError ? error.code : null;
-      const refused = error instanceof UserErrors || error instanceof UserError || code === "NOT_FOUND" || code === "FORBIDDEN";
-      await this.audit.recordApart(ctx, {
-        action: "parameters.issue",
-        outcome: refused ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
-        details: { ...where, errorCode: code ?? "INTERNAL_ERROR" },
-      });
+      await this.audit.recordRefusal(ctx, "parameters.issue", error, where);
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type Verified } from "./credential-kinds/index.js";
 import { UserError } from "./errors.js";
+import type { ProviderSecrets } from "./provider-secrets.js";
 import type { ProviderService } from "./providers.js";
 
 export interface ProviderVerification extends Verified {
@@ -16,6 +17,7 @@ export class ProviderVerificationService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
     private readonly sts: StsAdapter,
   ) {}
@@ -48,6 +50,6 @@ export class ProviderVerificationService {
       );
     }
     const org = await this.catalog.org(ctx, ctx.orgId);
-    return { provider, ...(await verify(kindTools(provider, (p) => this.providers.openSecret(p), this.sts), org.slug)) };
+    return { provider, ...(await verify(kindTools(provider, this.secrets, this.sts), org.slug)) };
   }
 }

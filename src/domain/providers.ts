@@ -1,25 +1,19 @@
 import { randomUUID } from "node:crypto";
-import type { EntityManager } from "typeorm";
 import { CredentialKind, InstanceProviderLink, Provider, ProviderType, ServiceProviderLink } from "../entities/index.js";
 import { credentialKind, type CredentialsInput } from "./credential-kinds/index.js";
 import { newExternalId } from "./credential-kinds/aws-role.js";
-import type { SecretBox } from "../crypto/secret-box.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
-
-/** The secret part of a provider, as it is sealed in the database. */
-export type ProviderSecret = { secretAccessKey?: string; secretKey?: string; authToken?: string };
+import type { ProviderSecrets } from "./provider-secrets.js";
 
 export interface DeletedProvider {
   providerId: string;
   unlinkedServiceCount: number;
   unlinkedInstanceCount: number;
 }
-
-const associatedData = (provider: Pick<Provider, "orgId" | "id">) => `providers-api/provider/${provider.orgId}/${provider.id}`;
 
 /** Checks an admin's credentials by their kind's rules, all at once; `base` is where the kind's fields sit. */
 function validateCredentials(input: CredentialsInput, base: string[]): void {
@@ -28,7 +22,7 @@ function validateCredentials(input: CredentialsInput, base: string[]): void {
 
 export class ProviderService {
   constructor(
-    private readonly secretBox: SecretBox,
+    private readonly secrets: ProviderSecrets,
     private readonly audit: AuditService,
   ) {}
 
@@ -132,50 +126,6 @@ export class ProviderService {
     return ctx.em.findOneBy(Provider, { orgId: ctx.orgId, type, isDefault: true });
   }
 
-  /** The provider's sealed secret, opened. Only the credentials flow calls this. */
-  openSecret(provider: Provider): ProviderSecret {
-    if (!provider.secretCiphertext || !provider.secretKeyId) return {};
-    return JSON.parse(this.secretBox.open({ keyId: provider.secretKeyId, ciphertext: provider.secretCiphertext }, associatedData(provider)));
-  }
-
-  /**
-   * Re-seals, in one transaction, every provider secret that is not sealed with the current master
-   * key (across all orgs: an operator's task, not a request's). Returns how many were re-sealed.
-   * Servers that know both keys keep working throughout; afterwards the old key can be dropped.
-   */
-  async resealAll(em: EntityManager): Promise<number> {
-    return em.transaction(async (tx) => {
-      const stale = await tx
-        .getRepository(Provider)
-        .createQueryBuilder("p")
-        .where("p.secretKeyId IS NOT NULL AND p.secretKeyId <> :current", { current: this.secretBox.currentKeyId })
-        .setLock("pessimistic_write")
-        .getMany();
-      for (const provider of stale) {
-        const sealed = this.secretBox.seal(JSON.stringify(this.openSecret(provider)), associatedData(provider));
-        await tx.update(Provider, { id: provider.id, orgId: provider.orgId }, { secretKeyId: sealed.keyId, secretCiphertext: sealed.ciphertext });
-      }
-      return stale.length;
-    });
-  }
-
-  /** Refuses to serve a database whose secrets were sealed with a key this server does not have. */
-  static async assertKeysAvailable(em: EntityManager, secretBox: SecretBox): Promise<void> {
-    // Parameters' secret values are sealed with the same master key.
-    const rows: Array<{ key_id: string }> = await em.query(
-      `SELECT secret_key_id AS key_id FROM providers WHERE secret_key_id IS NOT NULL
-       UNION SELECT value_key_id FROM parameters WHERE value_key_id IS NOT NULL`,
-    );
-    const missing = rows.map((r) => r.key_id).filter((id) => !secretBox.knows(id));
-    if (missing.length > 0) {
-      throw new Error(
-        `this database holds secrets sealed with master key id ${missing.join(", ")}, ` +
-          `but PROVIDERS_MASTER_KEY has id ${secretBox.currentKeyId}. Start the server with the key this database was created with ` +
-          `(or list the old key in PROVIDERS_PREVIOUS_MASTER_KEYS).`,
-      );
-    }
-  }
-
   /** Audits a change by the provider's id, name, type and kind: never its credentials. */
   private recordChange(ctx: RequestContext, action: string, provider: Provider, details: Record<string, unknown>) {
     return this.audit.record(ctx, {
@@ -193,14 +143,7 @@ export class ProviderService {
     provider.kind = credentials.kind;
     provider.type = kind.type;
     provider.settings = settings;
-    if (secret) {
-      const sealed = this.secretBox.seal(JSON.stringify(secret), associatedData(provider));
-      provider.secretKeyId = sealed.keyId;
-      provider.secretCiphertext = sealed.ciphertext;
-    } else {
-      provider.secretKeyId = null;
-      provider.secretCiphertext = null;
-    }
+    this.secrets.seal(provider, secret);
   }
 
   private async ensureNameFree(ctx: RequestContext, name: string, exceptId: string | null): Promise<void> {

@@ -10,7 +10,8 @@ export enum ProviderSource {
 
 /** Where a deployment of service/stage/region would get its credentials from. */
 export interface ResolutionTarget {
-  serviceId: string;
+  /** Null for a service never deployed: nothing is linked to it, so only the org default can apply. */
+  serviceId: string | null;
   stage: string;
   region: string | null;
 }

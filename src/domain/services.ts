@@ -8,17 +8,21 @@ import { DeploymentCredentialsService } from "./deployment-credentials.js";
 import { ProviderVerificationService } from "./provider-verification.js";
 import { LinkService } from "./links.js";
 import { ParameterService } from "./parameters.js";
-import { ProfileService } from "./profiles.js";
+import { DeploymentProfileService } from "./deployment-profiles.js";
+import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
+import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
 
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
   readonly catalog = new CatalogService(this.audit);
+  readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;
   readonly links: LinkService;
-  readonly profiles: ProfileService;
+  readonly profiles: DeploymentProfileService;
+  readonly profileMigration: ProfileMigrationService;
   readonly credentials: DeploymentCredentialsService;
   readonly verification: ProviderVerificationService;
   readonly parameters: ParameterService;
@@ -29,11 +33,13 @@ export class Services {
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
   ) {
-    this.providers = new ProviderService(secretBox, this.audit);
+    this.secrets = new ProviderSecrets(secretBox);
+    this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
-    this.profiles = new ProfileService(this.catalog, this.providers, this.links, this.audit);
-    this.credentials = new DeploymentCredentialsService(this.catalog, this.providers, this.audit, this.profiles, sts);
-    this.verification = new ProviderVerificationService(this.catalog, this.providers, this.audit, sts);
+    this.profiles = new DeploymentProfileService(this.catalog, this.audit);
+    this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
+    this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
     this.parameters = new ParameterService(secretBox, this.catalog, this.audit, this.credentials);
   }
 
@@ -42,6 +48,6 @@ export class Services {
    * transaction: `rotate-master-key`. Servers that know both keys keep working throughout.
    */
   resealSecrets(em: EntityManager): Promise<{ providers: number; parameters: number }> {
-    return em.transaction(async (tx) => ({ providers: await this.providers.resealAll(tx), parameters: await this.parameters.resealAll(tx) }));
+    return em.transaction(async (tx) => ({ providers: await this.secrets.resealAll(tx), parameters: await this.parameters.resealAll(tx) }));
   }
 }

@@ -83,10 +83,4 @@ export function ensureAll(...checks: Array<UserError | null>): void {
   if (failed.length > 0) throw new UserErrors(failed);
 }
 
-/** Throws the rule's UserError when the value does not fit. */
-export function ensure(rule: Rule, value: string, field: string[]): void {
-  const error = check(rule, value, field);
-  if (error) throw error;
-}
-
 export const SESSION_DURATION = { min: 900, max: 43_200, default: 3600 } as const;

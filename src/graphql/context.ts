@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import type { Logger } from "../logger.js";
 import { RequestContext, type Actor } from "../domain/context.js";
 import type { Services } from "../domain/services.js";
 import { Loaders } from "./loaders.js";
@@ -14,8 +15,9 @@ export class GraphQLContext extends RequestContext {
     requestId?: string,
     /** Aborted when the client goes away: nothing more is resolved for it. */
     readonly signal: AbortSignal = new AbortController().signal,
+    logger?: Logger,
   ) {
-    super(actor, dataSource.manager, requestId);
+    super(actor, dataSource.manager, requestId, logger);
     this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope);
   }
 }

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import { App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
-import { DEFAULT_STAGE } from "../domain/profiles.js";
+import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 import { resolveParameters, type EffectiveParameter, type ParameterTarget } from "../domain/parameter-resolution.js";
 import type { AccessScope } from "../domain/context.js";

@@ -4,6 +4,7 @@ import { ArgumentValidationError, type AuthChecker } from "type-graphql";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { UserError, UserErrors } from "../domain/errors.js";
+import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
 const RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
@@ -13,7 +14,7 @@ export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= 
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
  * `@Authorized` (a test walks the schema to prove it); without a valid key no request gets this far.
- * A refusal is audited (outside the request's transaction, so it stays) before FORBIDDEN is thrown.
+ * A refusal is audited (so that no rollback erases it) before FORBIDDEN is thrown.
  */
 export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
@@ -67,31 +68,21 @@ export function withInputValidationAsUserErrors<TSource, TArgs extends Record<st
   };
 }
 
-const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 3;
+/**
+ * Runs one mutation as one transaction that follows the context down (see `inTransaction`): an
+ * expected failure rolls everything back and becomes the payload's userErrors.
+ */
+export function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+  return payloadOf(ctx, () => inTransaction(ctx, work));
+}
 
 /**
- * Runs one mutation as one transaction that follows the context down. A serialization failure or
- * deadlock runs it again; an expected failure rolls everything back and becomes the payload's userErrors.
+ * The payload of a mutation that manages its own transactions (deploymentCredentials keeps none open
+ * across its STS call): an expected failure becomes the payload's userErrors.
  */
-export async function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+export async function payloadOf<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await ctx.dataSource.transaction(async (em) => {
-          ctx.em = em;
-          try {
-            return await work();
-          } finally {
-            ctx.em = ctx.dataSource.manager;
-          }
-        });
-        return { userErrors: [], ...result };
-      } catch (error) {
-        const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (!code || !RETRYABLE.has(code) || attempt === MAX_ATTEMPTS) throw error;
-      }
-    }
+    return { userErrors: [], ...(await work()) };
   } catch (error) {
     return { userErrors: userErrorsOf(error) };
   } finally {
@@ -104,18 +95,4 @@ function userErrorsOf(error: unknown): UserErrorValue[] {
   if (error instanceof UserError) return [toValue(error)];
   if (error instanceof UserErrors) return error.errors.map(toValue);
   throw error;
-}
-
-/**
- * A mutation that must not hold a connection between its statements (one that reads and audits, with
- * nothing to roll back): no transaction, but the same payload shape as `mutate`.
- */
-export async function withoutTransaction<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
-  try {
-    return { userErrors: [], ...(await work()) };
-  } catch (error) {
-    return { userErrors: userErrorsOf(error) };
-  } finally {
-    ctx.loaders.clear();
-  }
 }

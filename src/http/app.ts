@@ -8,7 +8,8 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate, hashToken } from "../domain/access-keys.js";
+import { hashToken } from "../domain/access-key-tokens.js";
+import { authenticate } from "../domain/authentication.js";
 import type { TrustProxy } from "../config.js";
 import { CodedError, UnauthenticatedError } from "../domain/errors.js";
 import type { Services } from "../domain/services.js";
@@ -85,7 +86,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
   const throttle = new AuthThrottle(deps.authThrottle);
-  const server = http.createServer(app);
+  // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
+  // with Node's 5 s, the server closes sockets a proxy is about to reuse, and that request fails
+  // (a 502 behind the proxy). The drain plugin still closes them on stop.
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
     introspection: true,
@@ -173,7 +177,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
             deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
             disconnected.abort();
           });
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal);
+          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             const client = clientOf(req.ip);

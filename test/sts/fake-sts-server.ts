@@ -6,7 +6,8 @@ import type { AddressInfo, Socket } from "node:net";
  * An STS endpoint on loopback that speaks the Query protocol as @aws-sdk/client-sts sends it: a
  * form-encoded POST signed with SigV4. It checks the signature against the secret keys it knows,
  * enforces each role's trust (caller account and external id) and MaxSessionDuration, answers with
- * STS's own XML shapes, and can be told to throttle, fail or never answer.
+ * STS's own XML shapes, and can be told to throttle, fail, answer slowly or never answer; it counts
+ * the requests it holds at once, so a test can see whether callers reached it together.
  */
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -72,9 +73,11 @@ export class FakeSts {
   hang = false;
   /** Wait this long before answering each request: a slow STS. */
   delayMs = 0;
+  /** Requests received and not yet answered: whether callers reached STS together. */
+  inFlight = 0;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
-  private readonly hung: http.ServerResponse[] = [];
+  private readonly hung: Array<{ res: http.ServerResponse; resume: () => void }> = [];
   url = "";
 
   constructor() {
@@ -107,7 +110,13 @@ export class FakeSts {
     this.hang = false;
     this.delayMs = 0;
     this.identities.set(SERVER_IDENTITY.accessKeyId, SERVER_IDENTITY);
-    for (const res of this.hung.splice(0)) res.socket?.destroy();
+    for (const { res } of this.hung.splice(0)) res.socket?.destroy();
+  }
+
+  /** Stops hanging: the requests held so far are answered now, as if STS had only been slow. */
+  release(): void {
+    this.hang = false;
+    for (const { resume } of this.hung.splice(0)) resume();
   }
 
   addRole(roleArn: string, trust: Partial<RoleTrust> = {}): void {
@@ -130,10 +139,9 @@ export class FakeSts {
     const requestId = randomUUID();
     const call: StsCall = { action: params.Action ?? "", params, callerAccessKeyId: "", signingRegion: "", requestId, error: null };
     this.calls.push(call);
-    if (this.hang) {
-      this.hung.push(res);
-      return;
-    }
+    this.inFlight++;
+    res.once("close", () => this.inFlight--);
+    if (this.hang) await new Promise<void>((resume) => this.hung.push({ res, resume }));
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     try {
       if (this.throttleNext > 0) {

@@ -1,5 +1,6 @@
 import type { StsAdapter } from "../../aws/sts.js";
 import { CredentialKind, type Provider } from "../../entities/index.js";
+import type { ProviderSecrets } from "../provider-secrets.js";
 import { explainIfSts } from "../sts-errors.js";
 import { awsAccessKey } from "./aws-access-key.js";
 import { awsRole } from "./aws-role.js";
@@ -34,11 +35,11 @@ export function credentialKind(kind: CredentialKind): CredentialKindDefinition<C
 }
 
 /** What a kind mints or verifies a provider with: the provider's secret opened on demand, STS, and STS's errors explained. */
-export function kindTools(provider: Provider, openSecret: (provider: Provider) => unknown, sts: StsAdapter): KindTools<any> {
+export function kindTools(provider: Provider, secrets: ProviderSecrets, sts: StsAdapter): KindTools<any> {
   const limits = { timeoutMs: sts.options.timeoutMs, attempts: sts.options.maxAttempts };
   return {
     provider,
-    secret: () => openSecret(provider),
+    secret: () => secrets.open(provider),
     sts,
     stsError: (error, durationSeconds) => explainIfSts(error, provider, { ...limits, durationSeconds }),
   };

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { idOf } from "../global-id.js";
-import { mutate } from "../middleware.js";
+import { mutate, payloadOf } from "../middleware.js";
 import { presentResolution } from "../present.js";
 import { DeploymentCredentialsInput, ProviderIdInput } from "../types/inputs.js";
 import { DeploymentCredentialsPayload, RotateExternalIdPayload, VerifyProviderPayload } from "../types/payloads.js";
@@ -15,7 +15,8 @@ export class CredentialsMutations {
       "What a CI pipeline calls before deploying: records the instance (creating app, service and instance on first use), resolves the provider and returns fresh credentials. `credentials: null` with `useLocalCredentials: true` means no provider applies.",
   })
   deploymentCredentials(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeploymentCredentialsInput) {
-    return mutate(ctx, async () => {
+    // No transaction around it: the service keeps none open across its STS call.
+    return payloadOf(ctx, async () => {
       const issued = await ctx.services.credentials.issue(ctx, {
         org: input.org,
         app: input.app,
@@ -39,7 +40,8 @@ export class CredentialsMutations {
     description: "Tests an AWS provider: gets a session (or uses the key), reports the account and ARN, and checks that a role cannot be assumed without its external id.",
   })
   verifyProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, () => ctx.services.verification.verify(ctx, idOf("Provider", input.providerId)));
+    // No transaction around it: nothing is held across the STS calls, and the audit event is one insert.
+    return payloadOf(ctx, () => ctx.services.verification.verify(ctx, idOf("Provider", input.providerId)));
   }
 
   @Authorized(Role.ADMIN)

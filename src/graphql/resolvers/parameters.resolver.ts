@@ -5,7 +5,7 @@ import { ParameterSource, sourceOf, type EffectiveParameter as Effective } from 
 import { assertInScope } from "../../domain/scope.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, idOf, toGlobalId } from "../global-id.js";
-import { mutate, withoutTransaction } from "../middleware.js";
+import { mutate, payloadOf } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { InstanceType, OrgType, ServiceType } from "../types/objects.js";
@@ -161,7 +161,7 @@ export class ParameterMutations {
       "What a CI step calls before deploying (alone, or beside deploymentCredentials in the same request): the effective parameters of the service/stage/region, secret values included. Audited by name, never by value; creates nothing.",
   })
   deploymentParameters(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeploymentParametersInput) {
-    return withoutTransaction(ctx, async () => ({
+    return payloadOf(ctx, async () => ({
       parameters: await ctx.services.parameters.forDeployment(ctx, { org: input.org, app: input.app, service: input.service, stage: input.stage, region: input.region ?? null }),
     }));
   }

@@ -1,6 +1,7 @@
 import { Args, Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { App, AppStageProfile, DeploymentProfile, Org, Role } from "../../entities/index.js";
-import { DEFAULT_STAGE, type LinkConflict, type MigratedLink, type MigratedProfile, type SkippedProfile } from "../../domain/profiles.js";
+import { DEFAULT_STAGE } from "../../domain/deployment-profiles.js";
+import type { LinkConflict, MigratedLink, MigratedProfile, SkippedProfile } from "../../domain/profile-migration.js";
 import type { GraphQLContext } from "../context.js";
 import { idOf, toGlobalId } from "../global-id.js";
 import { mutate } from "../middleware.js";
@@ -124,7 +125,7 @@ export class ProviderLinkConflictResolver {
   }
 }
 
-/** Thin resolvers over ProfileService: authorize, one domain call in the mutation's transaction, return. */
+/** Thin resolvers over DeploymentProfileService and ProfileMigrationService: authorize, one domain call in the mutation's transaction, return. */
 @Resolver()
 export class ProfileMutations {
   @Authorized(Role.ADMIN)
@@ -178,7 +179,7 @@ export class ProfileMutations {
   migrateDeploymentProfiles(@Ctx() ctx: GraphQLContext, @Arg("input") input: MigrateDeploymentProfilesInput) {
     return mutate(ctx, async () => {
       await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { report: await ctx.services.profiles.migrate(ctx, "MANUAL") };
+      return { report: await ctx.services.profileMigration.migrate(ctx, "MANUAL") };
     });
   }
 }

@@ -1,15 +1,10 @@
-import { AppStageProfile, CredentialKind, DeploymentProfile, Provider, ProviderType } from "../entities/index.js";
+import { CredentialKind, DeploymentProfile, Provider, ProviderType } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
-import type { CatalogService } from "./catalog.js";
-import { isUniqueViolation } from "./catalog.js";
 import type { RequestContext } from "./context.js";
-import { NotFoundError, UserError } from "./errors.js";
+import { DEFAULT_STAGE } from "./deployment-profiles.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
-import { check, ensureAll, rules } from "./validation.js";
-
-/** The stage name under which a legacy app kept its default stage's profile. */
-export const DEFAULT_STAGE = "default";
+import { inTransaction } from "./transaction.js";
 
 export type MigrationTrigger = "AUTOMATIC" | "MANUAL" | "CLI";
 
@@ -62,7 +57,7 @@ export interface MigrationReport {
   conflicts: LinkConflict[];
 }
 
-export interface ProfileServiceOptions {
+export interface ProfileMigrationOptions {
   /**
    * Called after each step of a migration, inside its transaction. Tests use it to fail a run
    * half-way and prove that nothing of it stays.
@@ -74,90 +69,17 @@ export interface ProfileServiceOptions {
 const MAX_NAME = 64;
 
 /**
- * Legacy deployment profiles and their migration to providers, as the seed describes it: a provider
+ * The migration of legacy deployment profiles to providers, as the seed describes it: a provider
  * per profile with a role ARN, the app's `default`-stage provider on each of its services, each
  * stage's provider on the instances of that stage. Hand-made links are never overwritten.
  */
-export class ProfileService {
+export class ProfileMigrationService {
   constructor(
-    private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
     private readonly links: LinkService,
     private readonly audit: AuditService,
-    private readonly options: ProfileServiceOptions = {},
+    private readonly options: ProfileMigrationOptions = {},
   ) {}
-
-  async profile(ctx: RequestContext, profileId: string): Promise<DeploymentProfile> {
-    const profile = await ctx.em.findOneBy(DeploymentProfile, { id: profileId, orgId: ctx.orgId });
-    if (!profile) throw new NotFoundError("The deployment profile");
-    return profile;
-  }
-
-  async createProfile(ctx: RequestContext, orgId: string, input: { name: string; roleArn?: string | null }): Promise<DeploymentProfile> {
-    await this.catalog.org(ctx, orgId);
-    const roleArn = input.roleArn || null;
-    ensureAll(check(rules.name, input.name, ["input", "name"]), roleArn === null ? null : check(rules.roleArn, roleArn, ["input", "roleArn"]));
-    const taken = () => new UserError("NAME_TAKEN", ["input", "name"], `The org already has a deployment profile named "${input.name}"; choose another name.`);
-    if (await ctx.em.existsBy(DeploymentProfile, { orgId: ctx.orgId, name: input.name })) throw taken();
-    let profile: DeploymentProfile;
-    try {
-      profile = await ctx.em.save(ctx.em.create(DeploymentProfile, { orgId: ctx.orgId, name: input.name, roleArn, migratedAt: null, migratedProviderId: null }));
-    } catch (error) {
-      if (isUniqueViolation(error)) throw taken();
-      throw error;
-    }
-    await this.audit.record(ctx, { action: "profile.create", targetType: "DeploymentProfile", targetId: profile.id, details: { name: profile.name, roleArn } });
-    return profile;
-  }
-
-  /** Deletes the profile and its stage mappings; providers and links made from it stay. */
-  async deleteProfile(ctx: RequestContext, profileId: string): Promise<{ profile: DeploymentProfile; removedStageMappingCount: number }> {
-    const profile = await this.profile(ctx, profileId);
-    const removedStageMappingCount = await ctx.em.countBy(AppStageProfile, { profileId: profile.id, orgId: ctx.orgId });
-    await ctx.em.delete(DeploymentProfile, { id: profile.id, orgId: ctx.orgId });
-    await this.audit.record(ctx, {
-      action: "profile.delete",
-      targetType: "DeploymentProfile",
-      targetId: profile.id,
-      details: { name: profile.name, removedStageMappingCount },
-    });
-    return { profile, removedStageMappingCount };
-  }
-
-  /**
-   * Maps an app's stage (or `default`) to a profile, replacing the stage's previous mapping. The
-   * profile becomes pending again, so the next migration applies the new mapping too.
-   */
-  async setStageProfile(ctx: RequestContext, appId: string, stage: string, profileId: string): Promise<AppStageProfile> {
-    const app = await this.catalog.app(ctx, appId);
-    const stageError = check(rules.stage, stage, ["input", "stage"]);
-    if (stageError) throw stageError;
-    const profile = await this.profile(ctx, profileId);
-    await ctx.em.query(
-      `INSERT INTO app_stage_profiles (org_id, app_id, stage, profile_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (app_id, stage) DO UPDATE SET profile_id = EXCLUDED.profile_id`,
-      [ctx.orgId, app.id, stage, profile.id],
-    );
-    await ctx.em.update(DeploymentProfile, { id: profile.id, orgId: ctx.orgId }, { migratedAt: null });
-    const mapping = await ctx.em.findOneByOrFail(AppStageProfile, { appId: app.id, stage, orgId: ctx.orgId });
-    await this.audit.record(ctx, {
-      action: "profile.stage.set",
-      targetType: "App",
-      targetId: app.id,
-      details: { app: app.name, stage, profileId: profile.id, profile: profile.name },
-    });
-    return mapping;
-  }
-
-  async removeStageProfile(ctx: RequestContext, appId: string, stage: string): Promise<void> {
-    const app = await this.catalog.app(ctx, appId);
-    const mapping = await ctx.em.findOneBy(AppStageProfile, { appId: app.id, stage, orgId: ctx.orgId });
-    if (!mapping) {
-      throw new UserError("NOT_MAPPED", ["input", "stage"], `The app "${app.name}" has no deployment profile for the stage "${stage}"; nothing was removed.`);
-    }
-    await ctx.em.delete(AppStageProfile, { id: mapping.id, orgId: ctx.orgId });
-    await this.audit.record(ctx, { action: "profile.stage.remove", targetType: "App", targetId: app.id, details: { app: app.name, stage } });
-  }
 
   /** Whether the org has profiles not yet migrated: one lookup on a partial index. */
   async hasPending(ctx: RequestContext): Promise<boolean> {
@@ -174,7 +96,7 @@ export class ProfileService {
    */
   async migrateIfPending(ctx: RequestContext): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       // Another caller may have migrated the org while this one waited for the lock.
       if (!(await this.hasPending(ctx))) return null;
@@ -184,23 +106,9 @@ export class ProfileService {
 
   /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
   migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
-    return this.inTransaction(ctx, async () => {
+    return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       return this.run(ctx, trigger);
-    });
-  }
-
-  /** Joins the caller's transaction (a mutation's), or opens one: a migration is all or nothing. */
-  private async inTransaction<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
-    if (ctx.em.queryRunner?.isTransactionActive) return work();
-    const outer = ctx.em;
-    return outer.transaction(async (em) => {
-      ctx.em = em;
-      try {
-        return await work();
-      } finally {
-        ctx.em = outer;
-      }
     });
   }
 

@@ -1,0 +1,205 @@
+import { expect } from "chai";
+import { newOrg, ok } from "./client.js";
+import { createKey, createProvider, ROLE_ARN } from "./fixtures.js";
+import { startHarness, type Harness } from "./harness.js";
+import { harness, sts } from "./setup.js";
+
+/*
+ * Under failure: a slow or hanging STS, more refusals and deployments than the pool has connections,
+ * an audit store that refuses writes. The server keeps answering everyone, and every refusal is
+ * audited. Nothing here measures time: it counts who reached STS together and what was recorded.
+ */
+
+const DEPLOY = `mutation($input: DeploymentCredentialsInput!) {
+  deploymentCredentials(input: $input) {
+    credentials { ... on AwsDeploymentCredentials { accessKeyId } }
+    instance { id }
+    userErrors { code field message }
+  }
+}`;
+const CREATE_APP = `mutation($input: CreateAppInput!) { createApp(input: $input) { app { id } userErrors { code } } }`;
+
+interface Answer {
+  status: number;
+  data?: any;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+/** POSTs to a given server (these tests run a second one, with a pool of 2, beside the suite's). */
+async function post(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { ...((await response.json()) as object), status: response.status };
+}
+
+const target = (input: Record<string, unknown> = {}) => ({ input: { org: "acme", app: "app1", service: "service1", stage: "dev", region: "us-east-1", ...input } });
+
+async function countAudits(): Promise<Record<string, number>> {
+  const rows: Array<{ action: string; outcome: string; code: string | null; n: number }> = await harness().application.dataSource.query(
+    "SELECT action, outcome, details->>'errorCode' AS code, count(*)::int AS n FROM audit_events GROUP BY 1, 2, 3",
+  );
+  return Object.fromEntries(rows.map((r) => [[r.action, r.outcome, r.code].filter(Boolean).join(" "), r.n]));
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`gave up waiting until ${what}`);
+}
+
+/** A role provider the fake STS knows, set as the org default. */
+async function defaultRole(key: string, orgId: string): Promise<string> {
+  const roleArn = ROLE_ARN("555555555555", "deploy");
+  const id = await createProvider(key, orgId, "default", { aws: { role: { roleArn } } });
+  const externalId = (await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id })).node
+    .credentials.externalId;
+  sts().addRole(roleArn, { externalId });
+  await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id });
+  return id;
+}
+
+describe("under failure", () => {
+  let key: string;
+  let orgId: string;
+
+  beforeEach(async () => {
+    ({ key, orgId } = await newOrg("acme"));
+  });
+
+  describe("STS holds nothing", () => {
+    it("20 concurrent deployments of ONE instance all wait on STS together, and each is recorded once it answers", async () => {
+      await defaultRole(key, orgId);
+      await ok(key, DEPLOY, target()); // the instance exists: every deployment below stamps the same row
+      sts().hang = true;
+      const deployments = Array.from({ length: 20 }, () => post(harness().url, key, DEPLOY, target()));
+      // All 20 at STS at once: no row lock or connection makes one wait for another's STS call, so
+      // they take one STS latency together.
+      await until(() => sts().inFlight === 20, "all 20 deployments wait on STS");
+      sts().release();
+      for (const result of await Promise.all(deployments)) expect(result.data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM instances");
+      expect(count).to.equal(1);
+      expect((await countAudits())["credentials.issue SUCCESS"]).to.equal(21);
+    });
+
+    it("a deployment whose STS call fails leaves nothing behind but its audit event", async () => {
+      await defaultRole(key, orgId);
+      sts().failWith = { status: 503, code: "ServiceUnavailable", message: "Service unavailable" };
+      const result = await post(harness().url, key, DEPLOY, target({ app: "brand-new", service: "api", stage: "qa" }));
+      expect(result.errors?.[0].extensions).to.deep.include({ code: "STS_UNAVAILABLE", retryable: true });
+      const [counts] = await harness().application.dataSource.query(
+        "SELECT (SELECT count(*) FROM apps)::int AS apps, (SELECT count(*) FROM services)::int AS services, (SELECT count(*) FROM instances)::int AS instances",
+      );
+      expect(counts).to.deep.equal({ apps: 0, services: 0, instances: 0 });
+      const events = await harness().application.dataSource.query("SELECT action, outcome, details FROM audit_events WHERE action LIKE 'credentials.%'");
+      expect(events).to.have.length(1);
+      expect(events[0]).to.deep.include({ action: "credentials.issue", outcome: "FAILURE" });
+      expect(events[0].details).to.deep.include({ app: "brand-new", stage: "qa", errorCode: "STS_UNAVAILABLE", providerName: "default" });
+    });
+  });
+
+  describe("a pool of 2 connections", () => {
+    let small: Harness;
+
+    before(async function () {
+      this.timeout(60_000);
+      // Same database as the suite's server; an STS timeout long enough that only release() ends the hang.
+      small = await startHarness(harness().databaseUrl, { databasePoolSize: 2, stsTimeoutMs: 60_000 });
+    });
+
+    after(async function () {
+      this.timeout(30_000);
+      await small?.server.stop();
+    });
+
+    it("answers and audits 20 concurrent refusals of every kind, then serves others", async () => {
+      const deployer = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
+      const scopedDeployer = (await createKey(key, orgId, { role: "DEPLOYER", name: "preview ci", scope: { stages: ["feature-*"] } })).token;
+      const scopedDeveloper = (await createKey(key, orgId, { role: "DEVELOPER", name: "shop dev", scope: { apps: ["shop"] } })).token;
+      const refusals = Array.from({ length: 5 }, () => [
+        // an unknown org: NOT_FOUND, audited by deploymentCredentials itself
+        post(small.url, deployer, DEPLOY, target({ org: "nope" })).then((r) => ["NOT_FOUND", r.errors?.[0].extensions?.code]),
+        // a stage outside the key's scope: FORBIDDEN
+        post(small.url, scopedDeployer, DEPLOY, target({ stage: "prod" })).then((r) => ["FORBIDDEN", r.errors?.[0].extensions?.code]),
+        // a role too low: refused by the auth checker, before any transaction
+        post(small.url, deployer, CREATE_APP, { input: { orgId, name: "other" } }).then((r) => ["FORBIDDEN", r.errors?.[0].extensions?.code]),
+        // outside the scope, found inside the mutation's transaction
+        post(small.url, scopedDeveloper, CREATE_APP, { input: { orgId, name: "billing" } }).then((r) => ["FORBIDDEN", r.errors?.[0].extensions?.code]),
+      ]).flat();
+      for (const [expected, actual] of await Promise.all(refusals)) expect(actual).to.equal(expected);
+
+      expect(await countAudits()).to.deep.include({
+        "credentials.issue DENIED NOT_FOUND": 5,
+        "credentials.issue DENIED FORBIDDEN": 5,
+        "authorization.scope DENIED": 10,
+        "authorization.role DENIED": 5,
+      });
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM apps");
+      expect(count, "no refused change stayed").to.equal(0);
+      expect((await post(small.url, key, `{ viewer { orgs { slug } } }`)).data.viewer.orgs[0].slug).to.equal("acme");
+    });
+
+    it("20 deployments waiting on a hanging STS hold no connection: others are served and refused meanwhile, and all finish once STS answers", async () => {
+      await defaultRole(key, orgId);
+      const deployer = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
+      sts().hang = true;
+      const deployments = Array.from({ length: 20 }, (_, i) => post(small.url, deployer, DEPLOY, target({ stage: i % 2 ? "dev" : `pr-${i}` })));
+      // All 20 are at STS at once, on a pool of 2: none of them holds a connection while it waits.
+      await until(() => sts().inFlight === 20, "all 20 deployments wait on STS");
+
+      expect((await post(small.url, key, `{ viewer { orgs { slug } } }`)).data.viewer.orgs[0].slug).to.equal("acme");
+      expect((await post(small.url, deployer, DEPLOY, target({ org: "nope" }))).errors?.[0].extensions?.code).to.equal("NOT_FOUND");
+      expect((await post(small.url, deployer, CREATE_APP, { input: { orgId, name: "x" } })).errors?.[0].extensions?.code).to.equal("FORBIDDEN");
+      expect(await countAudits()).to.deep.include({ "credentials.issue DENIED NOT_FOUND": 1, "authorization.role DENIED": 1 });
+
+      sts().release();
+      for (const result of await Promise.all(deployments)) expect(result.data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      expect((await countAudits())["credentials.issue SUCCESS"]).to.equal(20);
+    });
+  });
+
+  describe("refusals are audited with what the caller was told", () => {
+    it("bad input is DENIED with the user error codes, a control character included", async () => {
+      const ci = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
+      const star = await post(harness().url, ci, DEPLOY, target({ stage: "*" }));
+      expect(star.data.deploymentCredentials.userErrors.map((e: { code: string }) => e.code)).to.deep.equal(["INVALID_STAGE"]);
+      const nul = await post(harness().url, ci, DEPLOY, target({ stage: "prod\u0000", app: "no spaces" }));
+      expect(nul.data.deploymentCredentials.userErrors.map((e: { code: string }) => e.code)).to.deep.equal(["INVALID_NAME", "INVALID_STAGE"]);
+      const events = await harness().application.dataSource.query("SELECT outcome, details FROM audit_events WHERE action = 'credentials.issue' ORDER BY occurred_at");
+      expect(events.map((e: { outcome: string; details: Record<string, unknown> }) => [e.outcome, e.details.errorCode, e.details.errorCodes])).to.deep.equal([
+        ["DENIED", "INVALID_STAGE", ["INVALID_STAGE"]],
+        ["DENIED", "INVALID_NAME", ["INVALID_NAME", "INVALID_STAGE"]],
+      ]);
+      // The refused value is kept as sent, its NUL written out (jsonb cannot hold one).
+      expect(events[1].details.stage).to.equal("prod\\u0000");
+    });
+
+    it("when the audit store refuses a refusal's record, the caller still gets the original error and the failure is logged at error level", async () => {
+      const ci = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
+      const db = harness().application.dataSource;
+      await db.query(`CREATE FUNCTION test_refuse_denied_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.outcome = 'DENIED' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$`);
+      await db.query("CREATE TRIGGER test_refuse_denied_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_denied_audit()");
+      try {
+        expect((await post(harness().url, ci, DEPLOY, target({ org: "nope" }))).errors?.[0].extensions?.code).to.equal("NOT_FOUND");
+        expect((await post(harness().url, ci, CREATE_APP, { input: { orgId, name: "x" } })).errors?.[0].extensions?.code).to.equal("FORBIDDEN");
+      } finally {
+        await db.query("DROP TRIGGER test_refuse_denied_audit ON audit_events");
+        await db.query("DROP FUNCTION test_refuse_denied_audit()");
+      }
+      const logged = harness()
+        .logs.map((line) => JSON.parse(line))
+        .filter((line) => line.msg === "could not write an audit event for a refused or failed request");
+      expect(logged.map((l) => [l.level, l.action, l.outcome])).to.deep.equal([
+        [50, "credentials.issue", "DENIED"],
+        [50, "authorization.role", "DENIED"],
+      ]);
+      expect(logged[0].err.message).to.contain("audit store unavailable");
+    });
+  });
+});
