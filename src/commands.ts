@@ -10,7 +10,7 @@ import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
-import { openApplication, startServer } from "./server.js";
+import { assertPortAvailable, openApplication, startServer } from "./server.js";
 import { UsageError } from "./cli-usage.js";
 
 /*
@@ -19,12 +19,14 @@ import { UsageError } from "./cli-usage.js";
  */
 
 async function serve(config: Config, logger: Logger): Promise<void> {
+  await assertPortAvailable(config);
   const application = await openApplication(config, logger);
   leaveSignalsToCaller();
   const server = await startServer(application, config, logger).catch(async (error) => {
     await application.close();
     throw error;
   });
+  await application.embedded?.announce(server.url);
   logger.info({ url: `${server.url}/graphql` }, "providers-api is listening");
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -42,15 +44,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       },
     );
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  // Every signal that ends the process stops the embedded PostgreSQL with it.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
 }
 
 async function bootstrap(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: "string" }, name: { type: "string" } } });
   if (!values.org) throw new UsageError("bootstrap needs --org <slug>");
   if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
-  const application = await openApplication(config, logger);
+  const application = await openApplication(config, logger, { command: "bootstrap" });
   try {
     const { org, created, token } = await bootstrapOrg(application.dataSource.manager, values.org, values.name ?? values.org);
     process.stderr.write(
@@ -67,7 +69,7 @@ async function bootstrap(config: Config, logger: Logger, args: string[]): Promis
 async function migrateProfiles(config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: "string" } } });
   if (!values.org) throw new UsageError("migrate-profiles needs --org <slug>");
-  const application = await openApplication(config, logger);
+  const application = await openApplication(config, logger, { command: "migrate-profiles" });
   try {
     const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
     if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
@@ -88,7 +90,7 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
         return { ...config, masterKey: next, previousMasterKeys: [files.current, ...files.previous, ...config.previousMasterKeys] };
       })()
     : config;
-  const application = await openApplication(effective, logger);
+  const application = await openApplication(effective, logger, { command: "rotate-master-key" });
   let count: { providers: number; parameters: number };
   try {
     count = await application.services.resealSecrets(application.dataSource.manager);
@@ -118,7 +120,7 @@ export async function runServerCommand(command: string, rest: string[]): Promise
     case "serve":
       return serve(config, logger);
     case "migrate": {
-      const application = await openApplication(config, logger);
+      const application = await openApplication(config, logger, { command: "migrate" });
       await application.close();
       process.stderr.write("The database is migrated.\n");
       return;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { QueryLimits } from "./http/limits.js";
-import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from "envalid";
+import { cleanEnv, makeValidator, num, port, str, EnvError, EnvMissingError } from "envalid";
 import ipaddr from "ipaddr.js";
 
 /** A configuration problem, reported as one line a person can act on. */
@@ -49,10 +49,24 @@ const trustProxy = makeValidator<TrustProxy>((value) => {
   return entries;
 });
 
+/** Never echoes the value: a database URL can carry a password. */
+const postgresUrl = makeValidator<string>((value) => {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!parsed || !["postgres:", "postgresql:"].includes(parsed.protocol) || !parsed.hostname) {
+    throw new EnvError("must be a PostgreSQL URL such as postgres://user:password@host:5432/database");
+  }
+  return value;
+});
+
 const specs = {
   PORT: port({ default: 4000, desc: "HTTP port" }),
   HOST: str({ default: "127.0.0.1", desc: "interface to listen on; 0.0.0.0 in a container" }),
-  DATABASE_URL: url({ default: undefined, desc: "PostgreSQL URL; unset starts the embedded PostgreSQL" }),
+  DATABASE_URL: postgresUrl({ default: undefined, desc: "PostgreSQL URL; unset starts the embedded PostgreSQL" }),
   PROVIDERS_DATA_DIR: str({ default: ".data", desc: "folder for the embedded PostgreSQL and its generated master key" }),
   EMBEDDED_POSTGRES_PORT: port({ default: 54329, desc: "port of the embedded PostgreSQL (never 5432)" }),
   PROVIDERS_MASTER_KEY: masterKey({ default: undefined, desc: "base64 of 32 bytes that encrypt provider secrets" }),

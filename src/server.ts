@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
@@ -6,6 +6,7 @@ import { ConfigError } from "./config.js";
 import { loadMasterKeyFiles, type MasterKeys } from "./crypto/master-key-file.js";
 import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
+import { databaseUrlProblem } from "./db/connection-problem.js";
 import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { ProviderSecrets } from "./domain/provider-secrets.js";
@@ -25,12 +26,14 @@ export interface Application {
 }
 
 /** Where the database is: DATABASE_URL, or the embedded PostgreSQL in the data folder. */
-export async function openDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded: EmbeddedPostgres | null }> {
+export async function openDatabase(config: Config, logger: Logger, command = "serve"): Promise<{ url: string; embedded: EmbeddedPostgres | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
   logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, "starting the embedded PostgreSQL");
-  const embedded = await startEmbeddedPostgres(path.join(config.dataDir, "postgres"), config.embeddedPostgresPort, (line) =>
-    logger.debug({ postgres: line }),
-  );
+  const embedded = await startEmbeddedPostgres(path.join(config.dataDir, "postgres"), config.embeddedPostgresPort, {
+    log: (line) => logger.debug({ postgres: line }),
+    warn: (message, details) => logger.warn(details, message),
+    command,
+  });
   return { url: await embedded.databaseUrl(EMBEDDED_DATABASE), embedded };
 }
 
@@ -48,13 +51,15 @@ export async function masterKeysFor(config: Config): Promise<MasterKeys> {
 export async function openApplication(
   config: Config,
   logger: Logger,
-  options: { statementCounter?: StatementCounter; migrate?: boolean } = {},
+  options: { statementCounter?: StatementCounter; migrate?: boolean; command?: string } = {},
 ): Promise<Application> {
   const masterKeys = await masterKeysFor(config);
-  const { url, embedded } = await openDatabase(config, logger);
+  const { url, embedded } = await openDatabase(config, logger, options.command);
   const dataSource = createDataSource(url, { logger: options.statementCounter, poolSize: config.databasePoolSize });
   try {
-    await dataSource.initialize();
+    await dataSource.initialize().catch((error: unknown) => {
+      throw (config.databaseUrl && databaseUrlProblem(error, config.databaseUrl)) || error;
+    });
     if (options.migrate !== false) {
       const applied = await migrate(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied }, "applied database migrations");
@@ -77,6 +82,30 @@ export async function openApplication(
   }
 }
 
+/** Why PORT/HOST cannot be listened on, as one line naming the variable and the fix; null for anything else. */
+function listenProblem(error: unknown, config: Config): ConfigError | null {
+  switch ((error as NodeJS.ErrnoException)?.code) {
+    case "EADDRINUSE":
+      return new ConfigError(`PORT ${config.port} is already in use on ${config.host} by another process. Stop it, or set PORT to a free port.`);
+    case "EACCES":
+      return new ConfigError(`PORT ${config.port} needs privileges this process does not have on ${config.host}. Set PORT to 1024 or above (and put a proxy in front).`);
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new ConfigError(`HOST ${config.host} is not an address of this machine. Set HOST to one of its addresses, 127.0.0.1, or 0.0.0.0.`);
+    default:
+      return null;
+  }
+}
+
+/** Finds a taken PORT before any other work (the database, migrations): listens once and lets go. */
+export async function assertPortAvailable(config: Config): Promise<void> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (error) => reject(listenProblem(error, config) ?? error));
+    probe.listen(config.port, config.host, () => probe.close(() => resolve()));
+  });
+}
+
 export interface RunningServer {
   url: string;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), then closes the application. */
@@ -96,7 +125,7 @@ export async function startServer(application: Application, config: Config, logg
     authThrottle: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenProblem(error, config) ?? error));
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;

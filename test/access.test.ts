@@ -243,7 +243,7 @@ describe("access control", () => {
     });
 
     it("a scope narrows a DEVELOPER key's changes too: outside it, things are not found or refused", async () => {
-      const { token } = await createKey(admin, orgId, { role: "DEVELOPER", scope: { services: ["api"], stages: ["feature-*", "dev"] } });
+      const { token } = await createKey(admin, orgId, { role: "DEVELOPER", scope: { services: ["api"], stages: ["feature-*", "dev"], linkableProviderIds: [providerId] } });
       expect((await linkToInstance(token, providerId, featureId)).userErrors).to.deep.equal([]);
       expect(code(await gql(token, `mutation($input: InstanceProviderInput!) { linkProviderToInstance(input: $input) { userErrors { code } } }`, { input: { providerId, instanceId: prodId } }))).to.equal("NOT_FOUND");
       const create = await gql(token, `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } } }`, { input: { serviceId, stage: "prod", region: "eu-west-1" } });
@@ -267,7 +267,7 @@ describe("access control", () => {
       const { RequestContext } = await import("../src/domain/context.js");
       const { fromGlobalId } = await import("../src/graphql/global-id.js");
       const { token, id } = await createKey(admin, orgId, { role: "DEPLOYER", scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"] } });
-      const actor = { accessKeyId: fromGlobalId(id)!.id, accessKeyName: "preview", orgId: fromGlobalId(orgId)!.id, role: "DEPLOYER" as never, userId: null, userEmail: null, scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"] } };
+      const actor = { accessKeyId: fromGlobalId(id)!.id, accessKeyName: "preview", orgId: fromGlobalId(orgId)!.id, role: "DEPLOYER" as never, userId: null, userEmail: null, scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"], linkableProviderIds: null } };
       const ctx = new RequestContext(actor, harness().application.dataSource.manager);
       await assertInScope(ctx, { appName: "shop", serviceName: "api", stage: "feature-42" });
       for (const target of [{ appName: "shop", serviceName: "api", stage: "prod" }, { appName: "billing", serviceName: "api", stage: "feature-1" }, { appName: "shop", serviceName: "web", stage: "feature-1" }]) {

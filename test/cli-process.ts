@@ -8,6 +8,12 @@ export const CLI = path.join(__dirname, "..", "src", "cli.js");
 
 const execFileAsync = promisify(execFile);
 
+/** Another copy of the CLI (a clone elsewhere) and the folder it runs in. */
+export interface Where {
+  cli?: string;
+  cwd?: string;
+}
+
 export interface CliResult {
   status: number | null;
   stdout: string;
@@ -15,8 +21,8 @@ export interface CliResult {
 }
 
 /** Runs a one-shot command to its end without blocking the event loop (the test's servers keep answering). */
-export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return execFileAsync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 120_000 }).then(
+export async function runCli(args: string[], env: Record<string, string | undefined>, where: Where = {}): Promise<CliResult> {
+  return execFileAsync(process.execPath, [where.cli ?? CLI, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: where.cwd, timeout: 120_000 }).then(
     ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
     (error: { stdout: string; stderr: string; code: number | null }) => ({ status: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -30,8 +36,8 @@ export interface ServingCli {
 }
 
 /** Starts `serve` and waits until it listens, or until it exits (then `exited` has its code). */
-export async function startServing(env: Record<string, string | undefined>): Promise<ServingCli> {
-  const child = spawn(process.execPath, [CLI, "serve"], { env: { PATH: process.env.PATH, ...env } });
+export async function startServing(env: Record<string, string | undefined>, where: Where = {}): Promise<ServingCli> {
+  const child = spawn(process.execPath, [where.cli ?? CLI, "serve"], { env: { PATH: process.env.PATH, ...env }, cwd: where.cwd });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));

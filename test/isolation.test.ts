@@ -199,6 +199,10 @@ describe("tenant isolation, walked from the schema", function () {
       "DEVELOPER key": (await createKey(attacker.key, attacker.orgId, { role: "DEVELOPER" })).token,
       "DEPLOYER key": (await createKey(attacker.key, attacker.orgId, { role: "DEPLOYER" })).token,
       "scoped DEPLOYER key": (await createKey(attacker.key, attacker.orgId, { role: "DEPLOYER", scope: { apps: ["attackerapp"], stages: ["attacker*"] } })).token,
+      // May link its own org's provider on its own instances: the link paths run past the scope checks.
+      "scoped DEVELOPER key": (
+        await createKey(attacker.key, attacker.orgId, { role: "DEVELOPER", scope: { apps: ["attackerapp"], stages: ["attacker*"], linkableProviderIds: [attacker.ids.Provider] } })
+      ).token,
     };
 
     const raw = (await ok(attacker.key, INTROSPECTION)).__schema;

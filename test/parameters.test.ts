@@ -211,22 +211,28 @@ describe("parameters", () => {
       expect(JSON.stringify(events)).not.to.contain("postgres://");
     });
 
-    it("a scoped DEVELOPER key reaches only the services and stages in its scope, and never the org level", async () => {
+    it("a scoped DEVELOPER key changes parameters only on instances in its scope: never service-wide or org-wide ones", async () => {
       const billing = await createService(admin, await createApp(admin, orgId, "billing"), "api");
       const prod = await createInstance(admin, serviceId, "prod");
       const feature = await createInstance(admin, serviceId, "feature-x");
       const scoped = (await createKey(admin, orgId, { role: "DEVELOPER", scope: { apps: ["shop"], stages: ["feature-*"] } })).token;
       const scopedAdmin = (await createKey(admin, orgId, { role: "ADMIN", scope: { apps: ["shop"] } })).token;
-      expect(await createParameter(scoped, feature, "X", "1")).to.be.a("string");
-      expect(await createParameter(scoped, serviceId, "X", "1")).to.be.a("string");
+      const featureParam = await createParameter(scoped, feature, "X", "1");
+      expect((await ok(scoped, UPDATE, { input: { parameterId: featureParam, value: "2" } })).updateParameter.userErrors).to.deep.equal([]);
+      expect(code(await gql(scoped, CREATE, { input: { ownerId: serviceId, name: "X", value: "1" } }))).to.equal("FORBIDDEN");
+      const serviceParam = await createParameter(admin, serviceId, "Y", "service");
+      expect(code(await gql(scoped, UPDATE, { input: { parameterId: serviceParam, value: "changed" } }))).to.equal("FORBIDDEN");
+      expect(code(await gql(scoped, DELETE, { id: serviceParam }))).to.equal("FORBIDDEN");
       const prodParam = await createParameter(admin, prod, "X", "prod");
       for (const ownerId of [billing, prod]) expect(code(await gql(scoped, CREATE, { input: { ownerId, name: "X", value: "2" } }))).to.equal("NOT_FOUND");
       expect(code(await gql(scoped, UPDATE, { input: { parameterId: prodParam, value: "changed" } }))).to.equal("NOT_FOUND");
       expect((await ok(scoped, `query($id: ID!) { node(id: $id) { id } }`, { id: prodParam })).node).to.equal(null);
       expect(code(await gql(scopedAdmin, CREATE, { input: { ownerId: orgId, name: "ORG", value: "x" } }))).to.equal("FORBIDDEN");
       expect(code(await gql(scoped, RESOLVE, { id: serviceId, stage: "prod", region: null }))).to.equal("FORBIDDEN");
-      const [{ value }] = await harness().application.dataSource.query("SELECT value FROM parameters WHERE id = (SELECT id FROM parameters WHERE instance_id IS NOT NULL AND value = 'prod')");
-      expect(value).to.equal("prod");
+      const values = await harness().application.dataSource.query("SELECT name, value FROM parameters ORDER BY name, value");
+      expect(values).to.deep.equal([{ name: "X", value: "2" }, { name: "X", value: "prod" }, { name: "Y", value: "service" }]);
+      const refusals = await harness().application.dataSource.query("SELECT details->>'operation' AS operation FROM audit_events WHERE action = 'authorization.scope' ORDER BY occurred_at, id");
+      expect(refusals.map((r: any) => r.operation)).to.deep.equal(["createParameter", "updateParameter", "deleteParameter", "createParameter", null]);
     });
   });
 

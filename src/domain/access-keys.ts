@@ -35,6 +35,7 @@ export async function issueAccessKey(em: EntityManager, fields: AccessKeyFields)
       scopeApps: fields.scope?.apps ?? null,
       scopeServices: fields.scope?.services ?? null,
       scopeStages: fields.scope?.stages ?? null,
+      scopeLinkableProviderIds: fields.scope?.linkableProviderIds ?? null,
     }),
   );
   return { key, token };
@@ -47,31 +48,63 @@ export enum AccessKeyKind {
 
 export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
 
-export function scopeOf(key: Pick<AccessKey, "scopeApps" | "scopeServices" | "scopeStages">): AccessScope | null {
-  if (!key.scopeApps && !key.scopeServices && !key.scopeStages) return null;
-  return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages };
+export function scopeOf(key: Pick<AccessKey, "scopeApps" | "scopeServices" | "scopeStages" | "scopeLinkableProviderIds">): AccessScope | null {
+  if (!key.scopeApps && !key.scopeServices && !key.scopeStages && !key.scopeLinkableProviderIds) return null;
+  return { apps: key.scopeApps, services: key.scopeServices, stages: key.scopeStages, linkableProviderIds: key.scopeLinkableProviderIds };
 }
 
+/**
+ * What a stage pattern may look like: a stage's characters and `*`, at most MAX_WILDCARDS of them and
+ * never two in a row. Matching is linear anyway (src/domain/scope.ts); the limit keeps patterns
+ * readable and the work per request small.
+ */
 const STAGE_PATTERN = /^[A-Za-z0-9*-]{1,64}$/;
+export const MAX_WILDCARDS = 3;
+
+export function isValidStagePattern(pattern: string): boolean {
+  return STAGE_PATTERN.test(pattern) && !pattern.includes("**") && pattern.split("*").length - 1 <= MAX_WILDCARDS;
+}
+
+const SCOPE_LISTS = ["apps", "services", "stages", "linkableProviderIds"] as const;
 
 function validateScope(scope: AccessScope | null): UserError[] {
   if (!scope) return [];
   const errors: UserError[] = [];
-  const lists: Array<[keyof AccessScope, string[] | null]> = [["apps", scope.apps], ["services", scope.services], ["stages", scope.stages]];
-  for (const [field, values] of lists) {
+  for (const field of SCOPE_LISTS) {
+    const values = scope[field];
     if (values === null) continue;
     const path = ["input", "scope", field];
     if (values.length === 0 || values.length > 100) {
-      errors.push(new UserError("INVALID_SCOPE", path, `Give 1–100 ${field}, or leave ${field} out for any; an empty list would admit nothing.`));
+      errors.push(
+        field === "linkableProviderIds"
+          ? new UserError("INVALID_SCOPE", path, "Give 1–100 providers the key may link, or leave linkableProviderIds out: then it links none.")
+          : new UserError("INVALID_SCOPE", path, `Give 1–100 ${field}, or leave ${field} out for any; an empty list would admit nothing.`),
+      );
     } else if (field === "stages") {
-      if (!values.every((v) => STAGE_PATTERN.test(v))) {
-        errors.push(new UserError("INVALID_SCOPE", path, "A stage pattern is 1–64 letters, digits, hyphens and `*` wildcards, such as `feature-*` or `prod`."));
+      if (!values.every(isValidStagePattern)) {
+        errors.push(
+          new UserError(
+            "INVALID_SCOPE",
+            path,
+            `A stage pattern is 1–64 letters, digits, hyphens and at most ${MAX_WILDCARDS} single \`*\` wildcards, such as \`feature-*\` or \`prod\`.`,
+          ),
+        );
       }
-    } else if (!values.every((v) => rules.appOrServiceName.pattern.test(v))) {
+    } else if (field !== "linkableProviderIds" && !values.every((v) => rules.appOrServiceName.pattern.test(v))) {
       errors.push(new UserError("INVALID_SCOPE", path, rules.appOrServiceName.message));
     }
   }
   return errors;
+}
+
+/** Every provider a scope allows must be one of the org's (another org's looks like an unknown one). */
+async function unknownProviders(ctx: RequestContext, scope: AccessScope | null): Promise<UserError | null> {
+  const ids = [...new Set(scope?.linkableProviderIds ?? [])];
+  if (ids.length === 0) return null;
+  const [{ n }]: Array<{ n: number }> = await ctx.em.query("SELECT count(*)::int AS n FROM providers WHERE org_id = $1 AND id = ANY($2::uuid[])", [ctx.orgId, ids]);
+  return n === ids.length
+    ? null
+    : new UserError("INVALID_SCOPE", ["input", "scope", "linkableProviderIds"], "A provider in linkableProviderIds was not found in this org; give the ids of the org's providers.");
 }
 
 export interface CreateAccessKeyInput {
@@ -107,6 +140,8 @@ export class AccessKeyService {
       await deny(ctx, { action: "accessKey.create", details: { personal } }, "A scoped access key cannot create keys: the new key could reach beyond its scope. Use an unscoped key.");
     }
     const errors = validateScope(input.scope);
+    const unknown = errors.length === 0 ? await unknownProviders(ctx, input.scope) : null;
+    if (unknown) errors.push(unknown);
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) errors.push(nameError);
     if (personal && input.role) {

@@ -18,7 +18,7 @@ const INVALID_KEY = "The access key is not valid: it is unknown, revoked or expi
 const AUTHENTICATE = `
 WITH k AS (
   SELECT k.id, k.name, k.org_id, k.user_id, COALESCE(k.role, m.role) AS role, u.email AS user_email,
-         k.scope_apps, k.scope_services, k.scope_stages
+         k.scope_apps, k.scope_services, k.scope_stages, k.scope_linkable_provider_ids
     FROM access_keys k
     LEFT JOIN memberships m ON k.user_id IS NOT NULL AND m.org_id = k.org_id AND m.user_id = k.user_id
     LEFT JOIN users u ON u.id = k.user_id
@@ -40,6 +40,7 @@ interface AuthenticatedRow {
   scope_apps: string[] | null;
   scope_services: string[] | null;
   scope_stages: string[] | null;
+  scope_linkable_provider_ids: string[] | null;
 }
 
 /**
@@ -59,6 +60,11 @@ export async function authenticate(em: EntityManager, token: string): Promise<Ac
     role: key.role,
     userId: key.user_id,
     userEmail: key.user_email,
-    scope: scopeOf({ scopeApps: key.scope_apps, scopeServices: key.scope_services, scopeStages: key.scope_stages }),
+    scope: scopeOf({
+      scopeApps: key.scope_apps,
+      scopeServices: key.scope_services,
+      scopeStages: key.scope_stages,
+      scopeLinkableProviderIds: key.scope_linkable_provider_ids,
+    }),
   };
 }

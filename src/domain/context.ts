@@ -10,6 +10,11 @@ export interface AccessScope {
   services: string[] | null;
   /** Glob patterns: `*` matches any run of characters, e.g. `feature-*`. */
   stages: string[] | null;
+  /**
+   * The providers the key may link to (and unlink from) instances inside its scope, chosen by an
+   * admin. Unlike the fields above, null means none: a scoped key never links what nobody allowed.
+   */
+  linkableProviderIds: string[] | null;
 }
 
 /**

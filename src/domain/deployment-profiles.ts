@@ -4,7 +4,11 @@ import type { CatalogService } from "./catalog.js";
 import { isUniqueViolation } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
+import { assertUnscoped } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
+
+/** Profiles map stages of whole apps to roles: beyond any scope. */
+const ORG_WIDE = "administering deployment profiles (they map whole apps to roles)";
 
 /** The stage name under which a legacy app kept its default stage's profile. */
 export const DEFAULT_STAGE = "default";
@@ -27,6 +31,7 @@ export class DeploymentProfileService {
   }
 
   async createProfile(ctx: RequestContext, orgId: string, input: { name: string; roleArn?: string | null }): Promise<DeploymentProfile> {
+    await assertUnscoped(ctx, "createDeploymentProfile", ORG_WIDE);
     await this.catalog.org(ctx, orgId);
     const roleArn = input.roleArn || null;
     ensureAll(check(rules.name, input.name, ["input", "name"]), roleArn === null ? null : check(rules.roleArn, roleArn, ["input", "roleArn"]));
@@ -45,6 +50,7 @@ export class DeploymentProfileService {
 
   /** Deletes the profile and its stage mappings; providers and links made from it stay. */
   async deleteProfile(ctx: RequestContext, profileId: string): Promise<{ profile: DeploymentProfile; removedStageMappingCount: number }> {
+    await assertUnscoped(ctx, "deleteDeploymentProfile", ORG_WIDE);
     const profile = await this.profile(ctx, profileId);
     const removedStageMappingCount = await ctx.em.countBy(AppStageProfile, { profileId: profile.id, orgId: ctx.orgId });
     await ctx.em.delete(DeploymentProfile, { id: profile.id, orgId: ctx.orgId });
@@ -62,6 +68,7 @@ export class DeploymentProfileService {
    * profile becomes pending again, so the next migration applies the new mapping too.
    */
   async setStageProfile(ctx: RequestContext, appId: string, stage: string, profileId: string): Promise<AppStageProfile> {
+    await assertUnscoped(ctx, "setAppStageProfile", ORG_WIDE);
     const app = await this.catalog.app(ctx, appId);
     const stageError = check(rules.stage, stage, ["input", "stage"]);
     if (stageError) throw stageError;
@@ -83,6 +90,7 @@ export class DeploymentProfileService {
   }
 
   async removeStageProfile(ctx: RequestContext, appId: string, stage: string): Promise<void> {
+    await assertUnscoped(ctx, "removeAppStageProfile", ORG_WIDE);
     const app = await this.catalog.app(ctx, appId);
     const mapping = await ctx.em.findOneBy(AppStageProfile, { appId: app.id, stage, orgId: ctx.orgId });
     if (!mapping) {

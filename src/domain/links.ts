@@ -4,6 +4,7 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { UserError } from "./errors.js";
 import type { ProviderService } from "./providers.js";
+import { assertMayLinkProvider, assertUnscoped } from "./scope.js";
 
 export interface LinkChange<T> {
   target: T;
@@ -23,7 +24,11 @@ type LinkTable = {
 const SERVICE_LINKS: LinkTable = { entity: ServiceProviderLink, column: "service_id", table: "service_provider_links", noun: "service", targetType: "Service" };
 const INSTANCE_LINKS: LinkTable = { entity: InstanceProviderLink, column: "instance_id", table: "instance_provider_links", noun: "instance", targetType: "Instance" };
 
-/** Links providers to services and instances: at most one provider of a type on each. */
+/**
+ * Links providers to services and instances: at most one provider of a type on each. A scoped key
+ * changes links only on instances inside its scope, and only with the providers an admin allowed
+ * it; a service-wide link applies to every stage, so only an unscoped key changes one.
+ */
 export class LinkService {
   constructor(
     private readonly catalog: CatalogService,
@@ -32,6 +37,7 @@ export class LinkService {
   ) {}
 
   async linkToService(ctx: RequestContext, providerId: string, serviceId: string): Promise<LinkChange<Service>> {
+    await assertUnscoped(ctx, "linkProviderToService", "a service-wide link (it applies to every stage)");
     const service = await this.catalog.service(ctx, serviceId);
     return { target: service, ...(await this.link(ctx, SERVICE_LINKS, service.id, providerId)) };
   }
@@ -42,6 +48,7 @@ export class LinkService {
   }
 
   async unlinkFromService(ctx: RequestContext, providerId: string, serviceId: string): Promise<{ service: Service; provider: Provider }> {
+    await assertUnscoped(ctx, "unlinkProviderFromService", "a service-wide link (it applies to every stage)");
     const service = await this.catalog.service(ctx, serviceId);
     const provider = await this.unlink(ctx, SERVICE_LINKS, service.id, providerId);
     return { service, provider };
@@ -94,10 +101,14 @@ export class LinkService {
    */
   private async link(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string) {
     const provider = await this.providers.provider(ctx, providerId);
-    const [previous]: Array<{ provider_id: string }> = await ctx.em.query(
-      `SELECT provider_id FROM ${links.table} WHERE ${links.column} = $1 AND provider_type = $2 FOR UPDATE`,
+    await assertMayLinkProvider(ctx, `link.${links.noun}`, provider);
+    const [previous]: Array<{ provider_id: string; name: string }> = await ctx.em.query(
+      `SELECT l.provider_id, p.name FROM ${links.table} l JOIN providers p ON p.id = l.provider_id
+        WHERE l.${links.column} = $1 AND l.provider_type = $2 FOR UPDATE OF l`,
       [targetId, provider.type],
     );
+    // Replacing a link removes the provider it had: a scoped key must be allowed that one too.
+    if (previous && previous.provider_id !== provider.id) await assertMayLinkProvider(ctx, `link.${links.noun}`, { id: previous.provider_id, name: previous.name });
     await ctx.em.query(
       `INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (${links.column}, provider_type) DO UPDATE SET provider_id = EXCLUDED.provider_id, created_at = now()`,
@@ -116,6 +127,7 @@ export class LinkService {
 
   private async unlink(ctx: RequestContext, links: LinkTable, targetId: string, providerId: string): Promise<Provider> {
     const provider = await this.providers.provider(ctx, providerId);
+    await assertMayLinkProvider(ctx, `unlink.${links.noun}`, provider);
     const [, removed]: [unknown, number] = await ctx.em.query(
       `DELETE FROM ${links.table} WHERE ${links.column} = $1 AND provider_id = $2 AND org_id = $3`,
       [targetId, provider.id, ctx.orgId],

@@ -2,6 +2,10 @@ import { Membership, Org, Role, User } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
+import { assertUnscoped } from "./scope.js";
+
+/** A member's role reaches every app and stage: only an unscoped key changes who is a member. */
+const ORG_WIDE = "managing the org's members (a role reaches every app and stage)";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
 
@@ -23,6 +27,7 @@ export class MemberService {
 
   /** Adds the person with that email (creating the user on first sight) to the caller's org. */
   async add(ctx: RequestContext, input: { email: string; role: Role }): Promise<MemberView> {
+    await assertUnscoped(ctx, "addMember", ORG_WIDE);
     const email = input.email.trim().toLowerCase();
     if (!EMAIL.test(email)) throw new UserError("INVALID_EMAIL", ["input", "email"], "Give the member's email address, such as ada@example.com.");
     await ctx.em.query("INSERT INTO users (email) VALUES ($1) ON CONFLICT (email) DO NOTHING", [email]);
@@ -36,6 +41,7 @@ export class MemberService {
   }
 
   async updateRole(ctx: RequestContext, userId: string, role: Role): Promise<MemberView & { previousRole: Role }> {
+    await assertUnscoped(ctx, "updateMemberRole", ORG_WIDE);
     await this.lockMembers(ctx);
     const view = await this.member(ctx, userId);
     const previousRole = view.membership.role;
@@ -48,6 +54,7 @@ export class MemberService {
 
   /** Removes the member and revokes their personal keys in this org. */
   async remove(ctx: RequestContext, userId: string): Promise<MemberView & { revokedKeyCount: number }> {
+    await assertUnscoped(ctx, "removeMember", ORG_WIDE);
     await this.lockMembers(ctx);
     const view = await this.member(ctx, userId);
     if (view.membership.role === Role.ADMIN) await this.ensureNotLastAdmin(ctx, ["input", "userId"]);

@@ -4,6 +4,7 @@ import type { SecretBox } from "../crypto/secret-box.js";
 import { Instance, Parameter, Role, Service } from "../entities/index.js";
 import { deny, type AuditService } from "./audit.js";
 import { isUniqueViolation, type CatalogService } from "./catalog.js";
+import { assertUnscoped } from "./scope.js";
 import type { RequestContext } from "./context.js";
 import type { DeploymentCredentialsService, DeploymentTarget } from "./deployment-credentials.js";
 import { NotFoundError, ServiceUnavailableError, UserError } from "./errors.js";
@@ -81,8 +82,8 @@ const describeOwner = (p: Parameter) =>
 
 /**
  * Parameters: named values set on an org, a service or an instance, resolved like providers (nearest
- * wins, per name). ADMIN and DEVELOPER manage them, a DEVELOPER within its key's scope (an owner
- * outside it is not found) and only an ADMIN at the org level; every change is audited by name, never
+ * wins, per name). ADMIN and DEVELOPER manage them, a scoped key only on instances in its scope (an
+ * owner outside it is not found) and only an ADMIN at the org level; every change is audited by name, never
  * by value. Secret values are sealed with the master key and leave the server only for a deployment.
  */
 export class ParameterService {
@@ -93,20 +94,28 @@ export class ParameterService {
     private readonly credentials: DeploymentCredentialsService,
   ) {}
 
-  /** What the caller names as an owner, checked: another org's (or one outside the key's scope) is not found. */
-  async owner(ctx: RequestContext, ref: OwnerRef): Promise<ParameterOwner> {
+  /**
+   * What the caller names as an owner, checked: another org's (or one outside the key's scope) is not
+   * found, and the caller must be allowed to change parameters there (see assertMayChange).
+   */
+  async owner(ctx: RequestContext, ref: OwnerRef, operation: string): Promise<ParameterOwner> {
+    let owner: ParameterOwner;
     switch (ref.type) {
       case "Org":
         await this.catalog.org(ctx, ref.id);
-        await this.assertMayManageOrgLevel(ctx);
-        return { kind: "org" };
+        owner = { kind: "org" };
+        break;
       case "Service":
-        return { kind: "service", service: await this.catalog.service(ctx, ref.id) };
+        owner = { kind: "service", service: await this.catalog.service(ctx, ref.id) };
+        break;
       case "Instance":
-        return { kind: "instance", instance: await this.catalog.instance(ctx, ref.id) };
+        owner = { kind: "instance", instance: await this.catalog.instance(ctx, ref.id) };
+        break;
       default:
         throw new NotFoundError("The org, service or instance");
     }
+    await this.assertMayChange(ctx, owner.kind, operation);
+    return owner;
   }
 
   /** A parameter the caller may see: in its org, on an owner within its key's scope. */
@@ -124,7 +133,7 @@ export class ParameterService {
   }
 
   async create(ctx: RequestContext, ownerRef: OwnerRef, input: ParameterInput): Promise<Parameter> {
-    const owner = await this.owner(ctx, ownerRef);
+    const owner = await this.owner(ctx, ownerRef, "createParameter");
     ensureAll(
       check(rules.parameterName, input.name, ["input", "name"]),
       checkValue(input.value, ["input", "value"]),
@@ -158,7 +167,7 @@ export class ParameterService {
    * with a new value: otherwise anyone who may read parameters could read the old secret.
    */
   async update(ctx: RequestContext, parameterId: string, changes: ParameterChanges): Promise<Parameter> {
-    const parameter = await this.lockedForChange(ctx, parameterId);
+    const parameter = await this.lockedForChange(ctx, parameterId, "updateParameter");
     const secret = changes.secret ?? parameter.isSecret;
     ensureAll(
       changes.value != null ? checkValue(changes.value, ["input", "value"]) : null,
@@ -177,7 +186,7 @@ export class ParameterService {
   }
 
   async delete(ctx: RequestContext, parameterId: string): Promise<Parameter> {
-    const parameter = await this.lockedForChange(ctx, parameterId);
+    const parameter = await this.lockedForChange(ctx, parameterId, "deleteParameter");
     await ctx.em.delete(Parameter, { id: parameter.id, orgId: ctx.orgId });
     await this.recordChange(ctx, "parameter.delete", parameter, {});
     return parameter;
@@ -241,27 +250,35 @@ export class ParameterService {
     return stale.length;
   }
 
-  /** The parameter, locked, after checking the caller may change it: org-level ones are an admin's. */
-  private async lockedForChange(ctx: RequestContext, parameterId: string): Promise<Parameter> {
+  /** The parameter, locked, after checking the caller may change it. */
+  private async lockedForChange(ctx: RequestContext, parameterId: string, operation: string): Promise<Parameter> {
     const visible = await this.parameter(ctx, parameterId);
-    if (!visible.serviceId && !visible.instanceId) await this.assertMayManageOrgLevel(ctx);
+    await this.assertMayChange(ctx, visible.instanceId ? "instance" : visible.serviceId ? "service" : "org", operation);
     const locked = await ctx.em.getRepository(Parameter).createQueryBuilder("p").where("p.id = :id AND p.orgId = :orgId", { id: visible.id, orgId: ctx.orgId }).setLock("pessimistic_write").getOne();
     if (!locked) throw new NotFoundError("The parameter");
     return locked;
   }
 
   /**
-   * Org-level values apply to every service of the org, like a default provider: an admin opts in, with a
-   * key not limited by a scope (a scope only narrows, and the org level is beyond any app).
+   * Who may change parameters where, as with providers' links and defaults: on an instance, whoever
+   * sees it (a scoped key only within its scope); on a service, whose value every stage inherits, only
+   * an unscoped key; on the org, which every service inherits, only an ADMIN with an unscoped key — an
+   * opt-in, like a default provider. Refusals are audited.
    */
-  private async assertMayManageOrgLevel(ctx: RequestContext): Promise<void> {
-    if (ctx.actor.role !== Role.ADMIN || ctx.actor.scope) {
+  private async assertMayChange(ctx: RequestContext, level: ParameterOwner["kind"], operation: string): Promise<void> {
+    if (level === "instance") return;
+    if (level === "org" && ctx.actor.role !== Role.ADMIN) {
       await deny(
         ctx,
-        { action: "authorization.role", details: { operation: "org-level parameters", requiredRoles: [Role.ADMIN] } },
-        "Org-level parameters apply to every service: only an ADMIN with an unscoped key may set, change or delete them. Set the parameter on a service or an instance instead.",
+        { action: "authorization.role", details: { operation, requiredRoles: [Role.ADMIN] } },
+        "Org-level parameters apply to every service: only an ADMIN may set, change or delete them. Set the parameter on a service or an instance instead.",
       );
     }
+    await assertUnscoped(
+      ctx,
+      operation,
+      level === "org" ? "an org-level parameter (every service inherits it)" : "a service-wide parameter (every stage inherits it)",
+    );
   }
 
   private applyValue(parameter: Parameter, value: string, secret: boolean): void {

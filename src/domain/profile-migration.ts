@@ -4,6 +4,7 @@ import type { RequestContext } from "./context.js";
 import { DEFAULT_STAGE } from "./deployment-profiles.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
+import { assertUnscoped } from "./scope.js";
 import { inTransaction } from "./transaction.js";
 
 export type MigrationTrigger = "AUTOMATIC" | "MANUAL" | "CLI";
@@ -105,7 +106,9 @@ export class ProfileMigrationService {
   }
 
   /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
-  migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
+  async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
+    // The migration links whole services: beyond any scope.
+    await assertUnscoped(ctx, "migrateDeploymentProfiles", "migrating deployment profiles (it links whole services)");
     return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       return this.run(ctx, trigger);

@@ -7,6 +7,7 @@ import { credentialKind, kindTools, type Verified } from "./credential-kinds/ind
 import { UserError } from "./errors.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
 import type { ProviderService } from "./providers.js";
+import { assertUnscoped } from "./scope.js";
 
 export interface ProviderVerification extends Verified {
   provider: Provider;
@@ -24,6 +25,7 @@ export class ProviderVerificationService {
 
   /** Verifies with the provider's kind, including the confused-deputy check for roles; audits either way. */
   async verify(ctx: RequestContext, providerId: string): Promise<ProviderVerification> {
+    await assertUnscoped(ctx, "verifyProvider", "verifying a provider (it shows the role's account and ARN)");
     const provider = await this.providers.provider(ctx, providerId);
     try {
       const verification = await this.check(ctx, provider);

@@ -8,6 +8,10 @@ import { check, ensureAll, rules } from "./validation.js";
 import { isUniqueViolation } from "./catalog.js";
 import { AuditService } from "./audit.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
+import { assertUnscoped } from "./scope.js";
+
+/** What a scoped key is told when it tries to administer providers: they serve every stage. */
+const ORG_WIDE = "administering providers (they serve every app and stage)";
 
 export interface DeletedProvider {
   providerId: string;
@@ -33,6 +37,7 @@ export class ProviderService {
   }
 
   async create(ctx: RequestContext, input: { name: string; credentials: CredentialsInput }): Promise<Provider> {
+    await assertUnscoped(ctx, "createProvider", ORG_WIDE);
     const nameError = check(rules.name, input.name, ["input", "name"]);
     if (nameError) throw nameError;
     validateCredentials(input.credentials, ["input", ...credentialKind(input.credentials.kind).inputPath]);
@@ -50,6 +55,7 @@ export class ProviderService {
   }
 
   async update(ctx: RequestContext, providerId: string, changes: { name?: string | null; credentials?: CredentialsInput | null }): Promise<Provider> {
+    await assertUnscoped(ctx, "updateProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (changes.name != null) {
       const nameError = check(rules.name, changes.name, ["input", "name"]);
@@ -76,6 +82,7 @@ export class ProviderService {
 
   /** Deletes the provider and every link to it, saying how many of each went. */
   async delete(ctx: RequestContext, providerId: string): Promise<DeletedProvider> {
+    await assertUnscoped(ctx, "deleteProvider", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     const unlinkedServiceCount = await ctx.em.countBy(ServiceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
     const unlinkedInstanceCount = await ctx.em.countBy(InstanceProviderLink, { providerId: provider.id, orgId: ctx.orgId });
@@ -86,6 +93,7 @@ export class ProviderService {
 
   /** Makes the provider its type's org default, replacing any previous one. Returns that previous one. */
   async setDefault(ctx: RequestContext, providerId: string): Promise<{ provider: Provider; previousDefault: Provider | null }> {
+    await assertUnscoped(ctx, "setDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const provider = await this.provider(ctx, providerId);
     const previousDefault = await this.defaultOf(ctx, provider.type);
     if (previousDefault?.id === provider.id) return { provider, previousDefault: null };
@@ -98,6 +106,7 @@ export class ProviderService {
   }
 
   async unsetDefault(ctx: RequestContext, type: ProviderType): Promise<Provider | null> {
+    await assertUnscoped(ctx, "unsetDefaultProvider", "changing the org's default provider (it serves every app and stage)");
     const previousDefault = await this.defaultOf(ctx, type);
     if (previousDefault) {
       await ctx.em.update(Provider, { id: previousDefault.id, orgId: ctx.orgId }, { isDefault: false });
@@ -112,6 +121,7 @@ export class ProviderService {
    * one, which is the point when the old one may have leaked.
    */
   async rotateExternalId(ctx: RequestContext, providerId: string): Promise<Provider> {
+    await assertUnscoped(ctx, "rotateExternalId", ORG_WIDE);
     const provider = await this.provider(ctx, providerId);
     if (provider.kind !== CredentialKind.AWS_ROLE) {
       throw new UserError("NOT_A_ROLE_PROVIDER", ["input", "providerId"], `Only AWS role providers have an external id; "${provider.name}" holds ${provider.kind}.`);

@@ -26,6 +26,8 @@ export class AccessKey {
   @Column({ type: "text", array: true, nullable: true }) scopeServices!: string[] | null;
   /** Stage glob patterns (`feature-*`, `prod`) the key is limited to; null: any stage. */
   @Column({ type: "text", array: true, nullable: true }) scopeStages!: string[] | null;
+  /** Providers a scoped key may link to instances in its scope; null: none. Ignored without a scope. */
+  @Column({ type: "uuid", array: true, nullable: true }) scopeLinkableProviderIds!: string[] | null;
   @Column({ type: "bytea", unique: true }) tokenHash!: Buffer;
   /** The token's public prefix and last characters, so a person can tell keys apart. */
   @Column("text") tokenHint!: string;

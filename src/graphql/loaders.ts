@@ -6,13 +6,13 @@ import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 import { resolveParameters, type EffectiveParameter, type ParameterTarget } from "../domain/parameter-resolution.js";
 import type { AccessScope } from "../domain/context.js";
-import { scopeCondition, scopeFilter } from "../domain/scope.js";
+import { scopeCondition, scopeFilter, stageMatches, type ScopedKind } from "../domain/scope.js";
 
-type ScopedKind = "app" | "service" | "instance";
 const SCOPED_KIND = new Map<unknown, ScopedKind>([
   [App, "app"],
   [Service, "service"],
   [Instance, "instance"],
+  [DeploymentProfile, "deploymentProfile"],
 ]);
 
 type Filter = NonNullable<ListSpec<ObjectLiteral>["filter"]>;
@@ -94,7 +94,7 @@ export class Loaders {
   provider = (id: string) => this.byId(Provider, "provider").load(id);
   deploymentProfile = (id: string) => this.byId(DeploymentProfile, "deploymentProfile").load(id);
 
-  /** An app's legacy stage → profile mappings, the `default` stage first. */
+  /** An app's legacy stage → profile mappings, the `default` stage first; a scoped key's stages and `default`. */
   stageProfiles(appId: string): Promise<AppStageProfile[]> {
     return this.get<string, AppStageProfile[]>("stageProfiles", async (appIds) => {
       const rows = await this.em()
@@ -103,7 +103,9 @@ export class Loaders {
         .orderBy("m.stage")
         .getMany();
       const defaultFirst = (a: AppStageProfile, b: AppStageProfile) => Number(b.stage === DEFAULT_STAGE) - Number(a.stage === DEFAULT_STAGE);
-      return appIds.map((id) => rows.filter((r) => r.appId === id).sort(defaultFirst));
+      const stages = this.scope?.stages;
+      const visible = stages ? rows.filter((r) => r.stage === DEFAULT_STAGE || stageMatches(stages, r.stage)) : rows;
+      return appIds.map((id) => visible.filter((r) => r.appId === id).sort(defaultFirst));
     }).load(appId);
   }
 

@@ -1,6 +1,7 @@
 import type { ValidationError } from "class-validator";
 import type { GraphQLFieldResolver } from "graphql";
-import { ArgumentValidationError, type AuthChecker } from "type-graphql";
+import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
+import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { UserError, UserErrors } from "../domain/errors.js";
@@ -26,6 +27,17 @@ export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, 
     `This needs the ${roles.join(" or ")} role (or higher); the access key has ${context.actor.role}.`,
   );
 };
+
+/**
+ * `@UseMiddleware(unscopedOnly("…"))` on a field a scoped key may not read, whatever its role: what
+ * a provider holds, the org-wide administration lists. Refused and audited like a role refusal.
+ */
+export const unscopedOnly =
+  (what: string): MiddlewareFn<GraphQLContext> =>
+  async ({ context, info }, next) => {
+    await assertUnscoped(context, `${info.parentType.name}.${info.fieldName}`, what);
+    return next();
+  };
 
 export interface UserErrorValue {
   code: string;

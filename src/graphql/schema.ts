@@ -25,7 +25,7 @@ import {
   ServiceParametersResolver,
 } from "./resolvers/parameters.resolver.js";
 import { ProviderResolver } from "./resolvers/provider.resolver.js";
-import { AccessKeyResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
+import { AccessKeyResolver, AccessKeyScopeResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
 import { QueryResolver, ViewerResolver } from "./resolvers/query.resolver.js";
 
 export const resolvers = [
@@ -37,6 +37,7 @@ export const resolvers = [
   InstanceResolver,
   ProviderResolver,
   AccessKeyResolver,
+  AccessKeyScopeResolver,
   UserResolver,
   AuditEventResolver,
   CatalogMutations,

@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { AccessKey, AuditEvent, Membership, Role, User } from "../../entities/index.js";
 import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
+import type { AccessScope } from "../../domain/context.js";
 import type { MemberView } from "../../domain/members.js";
 import { countByParent, listPages } from "../../domain/pagination.js";
 import type { GraphQLContext } from "../context.js";
@@ -9,7 +10,7 @@ import { mutate } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AddMemberInput, AuditEventFilter, CreateAccessKeyInput, RemoveMemberInput, RevokeAccessKeyInput, UpdateMemberRoleInput } from "../types/inputs.js";
-import { AccessKeyScope, AccessKeyType, AuditEventType, UserType } from "../types/objects.js";
+import { AccessKeyScope, AccessKeyType, AuditEventType, ProviderObject, UserType } from "../types/objects.js";
 import {
   AddMemberPayload,
   CreateAccessKeyPayload,
@@ -34,7 +35,14 @@ export class AccessMutations {
         userId: input.userId ? idOf("User", input.userId) : null,
         role: input.role ?? null,
         expiresAt: input.expiresAt ?? null,
-        scope: input.scope ? { apps: input.scope.apps ?? null, services: input.scope.services ?? null, stages: input.scope.stages ?? null } : null,
+        scope: input.scope
+          ? {
+              apps: input.scope.apps ?? null,
+              services: input.scope.services ?? null,
+              stages: input.scope.stages ?? null,
+              linkableProviderIds: input.scope.linkableProviderIds?.map((id) => idOf("Provider", id)) ?? null,
+            }
+          : null,
       });
       return { accessKey: key, token };
     });
@@ -108,6 +116,17 @@ export class AccessKeyResolver {
   @FieldResolver(() => AccessKeyScope, { nullable: true, description: "Null: the key is not limited to some apps, services or stages." })
   scope(@Root() key: AccessKey) {
     return scopeOf(key);
+  }
+}
+
+@Resolver(() => AccessKeyScope)
+export class AccessKeyScopeResolver {
+  @FieldResolver(() => [ProviderObject], { nullable: true })
+  async linkableProviders(@Root() scope: AccessScope, @Ctx() ctx: GraphQLContext) {
+    if (!scope.linkableProviderIds) return null;
+    // A provider deleted since the key was made is simply gone from the list.
+    const providers = await Promise.all(scope.linkableProviderIds.map((id) => ctx.loaders.provider(id)));
+    return providers.filter((p) => p !== null);
   }
 }
 

@@ -1,10 +1,11 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root, UseMiddleware } from "type-graphql";
 import { In } from "typeorm";
 import { AccessKey, App, Membership, Org, Provider, ProviderType, Role, User } from "../../entities/index.js";
 import { AuditEventFilter } from "../types/inputs.js";
 import { auditEventsOf, presentMember } from "./access.resolver.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
+import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberType, OrgType, ProviderConnection, ProviderObject } from "../types/objects.js";
@@ -49,14 +50,16 @@ export class OrgResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @FieldResolver(() => AccessKeyConnection, { description: "The org's access keys (org keys and members' personal keys), by name. ADMIN." })
+  @UseMiddleware(unscopedOnly("listing the org's access keys"))
+  @FieldResolver(() => AccessKeyConnection, { description: "The org's access keys (org keys and members' personal keys), by name. ADMIN, unscoped key." })
   async accessKeys(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
     const result = await ctx.loaders.page<AccessKey>("org.accessKeys", { entity: AccessKey, ordering: byName }, null, org.id, page);
     return toConnection(result, page, () => ctx.loaders.count("org.accessKeys", AccessKey, null, org.id));
   }
 
   @Authorized(Role.ADMIN)
-  @FieldResolver(() => [MemberType], { description: "The org's members and their roles, by email. ADMIN." })
+  @UseMiddleware(unscopedOnly("listing the org's members"))
+  @FieldResolver(() => [MemberType], { description: "The org's members and their roles, by email. ADMIN, unscoped key." })
   async members(@Root() org: Org, @Ctx() ctx: GraphQLContext) {
     const memberships = await ctx.em.findBy(Membership, { orgId: org.id });
     const users = memberships.length ? await ctx.em.findBy(User, { id: In(memberships.map((m) => m.userId)) }) : [];
@@ -67,7 +70,8 @@ export class OrgResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @FieldResolver(() => AuditEventConnection, { description: "The org's audit trail, newest first. ADMIN." })
+  @UseMiddleware(unscopedOnly("reading the org's whole audit trail"))
+  @FieldResolver(() => AuditEventConnection, { description: "The org's audit trail, newest first. ADMIN, unscoped key." })
   auditEvents(
     @Root() org: Org,
     @Ctx() ctx: GraphQLContext,

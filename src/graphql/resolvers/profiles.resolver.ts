@@ -32,7 +32,11 @@ import { byName } from "./org.resolver.js";
 
 @Resolver(() => OrgType)
 export class OrgProfilesResolver {
-  @FieldResolver(() => DeploymentProfileConnection, { description: "The org's legacy deployment profiles, by name.", deprecationReason: PROFILES_DEPRECATION })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => DeploymentProfileConnection, {
+    description: "The org's legacy deployment profiles, by name; for a scoped key, those mapped to its apps' `default` stage or its stages. DEVELOPER or ADMIN.",
+    deprecationReason: PROFILES_DEPRECATION,
+  })
   async deploymentProfiles(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
     const result = await ctx.loaders.page<DeploymentProfile>("org.deploymentProfiles", { entity: DeploymentProfile, ordering: byName }, null, org.id, page);
     return toConnection(result, page, () => ctx.loaders.count("org.deploymentProfiles", DeploymentProfile, null, org.id));
@@ -41,7 +45,11 @@ export class OrgProfilesResolver {
 
 @Resolver(() => AppType)
 export class AppProfilesResolver {
-  @FieldResolver(() => [AppStageProfileType], { description: "The app's legacy stage → deployment profile mappings, `default` first.", deprecationReason: PROFILES_DEPRECATION })
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [AppStageProfileType], {
+    description: "The app's legacy stage → deployment profile mappings, `default` first; for a scoped key, `default` and its stages. DEVELOPER or ADMIN.",
+    deprecationReason: PROFILES_DEPRECATION,
+  })
   stageProfiles(@Root() app: App, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.stageProfiles(app.id);
   }

@@ -1,6 +1,7 @@
-import { Authorized, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Authorized, FieldResolver, ID, Resolver, Root, UseMiddleware } from "type-graphql";
 import { Role, type Provider } from "../../entities/index.js";
 import { toGlobalId } from "../global-id.js";
+import { unscopedOnly } from "../middleware.js";
 import { credentialsSummary } from "../present.js";
 import { ProviderCredentials, ProviderObject } from "../types/objects.js";
 
@@ -12,7 +13,10 @@ export class ProviderResolver {
   }
 
   @Authorized(Role.DEVELOPER)
-  @FieldResolver(() => ProviderCredentials, { description: "What the provider holds, without its secrets. DEVELOPER or ADMIN." })
+  @UseMiddleware(unscopedOnly("reading what a provider holds (role ARN, external id, key id)"))
+  @FieldResolver(() => ProviderCredentials, {
+    description: "What the provider holds, without its secrets. DEVELOPER or ADMIN, with an unscoped key: a scoped key sees providers by name, type and kind only.",
+  })
   credentials(@Root() provider: Provider) {
     return credentialsSummary(provider);
   }

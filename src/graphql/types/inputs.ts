@@ -124,7 +124,17 @@ export class DeploymentCredentialsInput {
 export class AccessKeyScopeInput {
   @Field(() => [String], { nullable: true, description: "App names." }) @IsOptional() @ArrayMaxSize(100) apps?: string[] | null;
   @Field(() => [String], { nullable: true, description: "Service names." }) @IsOptional() @ArrayMaxSize(100) services?: string[] | null;
-  @Field(() => [String], { nullable: true, description: "Stage patterns such as `prod` or `feature-*`." }) @IsOptional() @ArrayMaxSize(100) stages?: string[] | null;
+  @Field(() => [String], { nullable: true, description: "Stage patterns such as `prod` or `feature-*`: at most 3 `*`, each any run of characters." })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  stages?: string[] | null;
+  @Field(() => [ID], {
+    nullable: true,
+    description: "Providers the key may link to (and unlink from) instances inside its scope. Leave out: it links none. A scoped key never changes a service's links or the org's defaults.",
+  })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  linkableProviderIds?: string[] | null;
 }
 
 @InputType({ description: "An org key (give `role`, usually DEPLOYER for CI) or a personal key for a member (give `userId`, no role)." })

@@ -153,6 +153,8 @@ export class AccessKeyScope {
   @Field(() => [String], { nullable: true, description: "App names." }) apps!: string[] | null;
   @Field(() => [String], { nullable: true, description: "Service names." }) services!: string[] | null;
   @Field(() => [String], { nullable: true, description: "Stage patterns; `*` matches any characters, e.g. `feature-*`." }) stages!: string[] | null;
+  @Field(() => [ProviderObject], { nullable: true, description: "The providers the key may link to instances inside its scope (null: none)." })
+  linkableProviders!: unknown[] | null;
 }
 
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })

@@ -1,5 +1,6 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType, UseMiddleware } from "type-graphql";
 import { IsOptional, MaxLength } from "class-validator";
+import { unscopedOnly } from "../middleware.js";
 import { Node } from "./common.js";
 import { Connection } from "./connection.js";
 import { AppType } from "./objects.js";
@@ -34,7 +35,9 @@ registerEnumType(ProfileSkipReason, { name: "DeploymentProfileSkipReason", descr
 })
 export class DeploymentProfileType extends Node {
   @Field() name!: string;
-  @Field(() => String, { nullable: true, description: "Profiles without one are skipped by the migration." }) roleArn!: string | null;
+  @Field(() => String, { nullable: true, description: "Profiles without one are skipped by the migration. Unscoped keys only, like a provider's credentials." })
+  @UseMiddleware(unscopedOnly("reading a deployment profile's role ARN"))
+  roleArn!: string | null;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "When the migration handled this profile; null while it is pending." })
   migratedAt!: Date | null;
