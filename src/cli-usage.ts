@@ -19,8 +19,9 @@ Commands:
                                  eval in a POSIX shell); the same client settings as credentials
   rotate-master-key              re-seal every provider and parameter secret with the current master key. With
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
-                                 old one in PROVIDERS_PREVIOUS_MASTER_KEYS first. Embedded: a new
-                                 key is generated in the data folder (stop the server first).
+                                 old one in PROVIDERS_PREVIOUS_MASTER_KEYS on every server first.
+                                 Embedded: a new key is generated in the data folder, and a running
+                                 server takes it up.
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;

@@ -1,9 +1,11 @@
 import "reflect-metadata";
+import type { EntityManager } from "typeorm";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { finishRotation, loadMasterKeyFiles, rotationKey } from "./crypto/master-key-file.js";
 import { keyIdOf } from "./crypto/secret-box.js";
 import { leaveSignalsToCaller } from "./db/embedded.js";
+import { liveServers, Presence, PRESENCE_INTERVAL_MS, PRESENCE_TIMEOUT_MS } from "./db/presence.js";
 import { bootstrapOrg } from "./domain/bootstrap.js";
 import { RequestContext, serverActor } from "./domain/context.js";
 import { Org } from "./entities/index.js";
@@ -12,6 +14,18 @@ import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
 import { assertPortAvailable, openApplication, startServer } from "./server.js";
 import { UsageError } from "./cli-usage.js";
+
+/*
+ * TypeORM's start-up schema check runs its queries side by side on one pg client, which pg 8 warns
+ * about on every start. An operator can do nothing about it, and it would push a command's one-line
+ * error off its own line; every other warning is printed as Node prints it.
+ */
+const printWarning = process.listeners("warning");
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name === "DeprecationWarning" && warning.message.includes("client is already executing a query")) return;
+  for (const listener of printWarning) listener(warning);
+});
 
 /*
  * The commands that run the server or work on its database. `cli.ts` loads this module only for
@@ -27,22 +41,42 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     throw error;
   });
   await application.embedded?.announce(server.url);
+  const secretBox = application.services.secretBox;
+  const presence = await Presence.announce(application.dataSource, {
+    url: server.url,
+    keyIds: () => secretBox.keyIds(),
+    // Embedded: a rotation writes its new key into the data folder first; take it up before saying which keys this server holds.
+    beforeBeat: config.masterKey
+      ? undefined
+      : async () => {
+          const files = await loadMasterKeyFiles(config.dataDir);
+          const before = secretBox.keyIds();
+          secretBox.adopt(files.current, [...files.previous, ...config.previousMasterKeys]);
+          const added = secretBox.keyIds().filter((id) => !before.includes(id));
+          if (added.length > 0) logger.info({ keyIds: added, currentKeyId: secretBox.currentKeyId }, "took up master keys a rotation wrote into the data folder");
+        },
+    onError: (error) => logger.warn({ err: error }, "could not announce this server's presence"),
+  });
   logger.info({ url: `${server.url}/graphql` }, "providers-api is listening");
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "draining in-flight requests, then closing the database");
-    server.stop().then(
-      () => {
-        logger.info("stopped cleanly");
-        process.exit(0);
-      },
-      (error) => {
-        logger.error({ err: error }, "error while stopping");
-        process.exit(1);
-      },
-    );
+    presence
+      .withdraw()
+      .catch((error) => logger.warn({ err: error }, "could not withdraw this server's presence"))
+      .then(() => server.stop())
+      .then(
+        () => {
+          logger.info("stopped cleanly");
+          process.exit(0);
+        },
+        (error) => {
+          logger.error({ err: error }, "error while stopping");
+          process.exit(1);
+        },
+      );
   };
   // Every signal that ends the process stops the embedded PostgreSQL with it.
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
@@ -81,6 +115,30 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
+/**
+ * Re-sealing with a key a live server does not hold would fail that server's every deployment that opens
+ * a secret. Embedded servers take up the key from the data folder within a beat, so this waits for them;
+ * servers given their keys in the environment cannot, so this refuses at once, naming them.
+ */
+async function untilServersHold(em: EntityManager, keyId: string, embedded: boolean): Promise<void> {
+  const deadline = Date.now() + (embedded ? 2 * PRESENCE_INTERVAL_MS + 1000 : 0);
+  for (;;) {
+    const missing = (await liveServers(em)).filter((server) => !server.keyIds.includes(keyId));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      const list = missing.map((s) => `pid ${s.pid} on ${s.hostname}${s.url ? ` (${s.url})` : ""}, seen ${s.secondsAgo} s ago`).join("; ");
+      throw new Error(
+        `rotate-master-key refused, nothing was re-sealed: ${missing.length} live server(s) do not hold the new master key id ${keyId}: ${list}. ` +
+          (embedded
+            ? "They did not take it up from the data folder in time; check they can read it, or stop them, then run this again."
+            : "Restart each with the new key in PROVIDERS_MASTER_KEY and the old one in PROVIDERS_PREVIOUS_MASTER_KEYS, then run this again.") +
+          ` A server stopped without saying so drops out after ${PRESENCE_TIMEOUT_MS / 1000} s.`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
   const embedded = !config.masterKey;
   const effective = embedded
@@ -93,6 +151,7 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
   const application = await openApplication(effective, logger, { command: "rotate-master-key" });
   let count: { providers: number; parameters: number };
   try {
+    await untilServersHold(application.dataSource.manager, keyIdOf(effective.masterKey!), embedded);
     count = await application.services.resealSecrets(application.dataSource.manager);
   } finally {
     await application.close();

@@ -74,6 +74,12 @@ const specs = {
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
+  DATABASE_POOL_TIMEOUT_MS: num({ default: 5_000, desc: "the longest a request waits for a free database connection before it is answered SERVICE_UNAVAILABLE" }),
+  DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30_000, desc: "the longest one SQL statement may run (PostgreSQL's statement_timeout)" }),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: num({
+    default: 15_000,
+    desc: "the longest a connection may sit idle inside a transaction before PostgreSQL ends it (idle_in_transaction_session_timeout)",
+  }),
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
   STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
@@ -101,6 +107,9 @@ export interface Config {
   logLevel: string;
   shutdownGraceMs: number;
   databasePoolSize: number;
+  databasePoolTimeoutMs: number;
+  databaseStatementTimeoutMs: number;
+  databaseIdleInTransactionTimeoutMs: number;
   awsRegion: string;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
@@ -127,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
     if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
+    for (const name of ["DATABASE_POOL_TIMEOUT_MS", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS"] as const) {
+      if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole, positive number of milliseconds`);
+    }
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
     for (const name of LIMIT_SETTINGS) if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole number, at least 1`);
@@ -156,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     databasePoolSize: clean.DATABASE_POOL_SIZE,
+    databasePoolTimeoutMs: clean.DATABASE_POOL_TIMEOUT_MS,
+    databaseStatementTimeoutMs: clean.DATABASE_STATEMENT_TIMEOUT_MS,
+    databaseIdleInTransactionTimeoutMs: clean.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     awsRegion: clean.AWS_REGION,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,

@@ -55,7 +55,15 @@ export async function openApplication(
 ): Promise<Application> {
   const masterKeys = await masterKeysFor(config);
   const { url, embedded } = await openDatabase(config, logger, options.command);
-  const dataSource = createDataSource(url, { logger: options.statementCounter, poolSize: config.databasePoolSize });
+  const dataSource = createDataSource(url, {
+    logger: options.statementCounter,
+    poolSize: config.databasePoolSize,
+    timeouts: {
+      poolTimeoutMs: config.databasePoolTimeoutMs,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+      idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+    },
+  });
   try {
     await dataSource.initialize().catch((error: unknown) => {
       throw (config.databaseUrl && databaseUrlProblem(error, config.databaseUrl)) || error;

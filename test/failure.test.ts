@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import pg from "pg";
 import { newOrg, ok } from "./client.js";
 import { createKey, createProvider, ROLE_ARN } from "./fixtures.js";
 import { startHarness, type Harness } from "./harness.js";
@@ -200,6 +201,80 @@ describe("under failure", () => {
         [50, "authorization.role", "DENIED"],
       ]);
       expect(logged[0].err.message).to.contain("audit store unavailable");
+    });
+  });
+
+  describe("the database", () => {
+    it("gives every connection a statement timeout and an idle-in-transaction timeout", async () => {
+      const [statement] = await harness().application.dataSource.query("SHOW statement_timeout");
+      const [idle] = await harness().application.dataSource.query("SHOW idle_in_transaction_session_timeout");
+      expect([statement.statement_timeout, idle.idle_in_transaction_session_timeout]).to.deep.equal(["30s", "15s"]);
+    });
+
+    it("with every pool connection taken, answers SERVICE_UNAVAILABLE (503) once the pool timeout passes, and /readyz says not ready; then recovers", async function () {
+      this.timeout(60_000);
+      const tiny = await startHarness(harness().databaseUrl, { databasePoolSize: 2, databasePoolTimeoutMs: 300 });
+      const held = [tiny.application.dataSource.createQueryRunner(), tiny.application.dataSource.createQueryRunner()];
+      try {
+        for (const runner of held) await runner.connect();
+        const viewer = await post(tiny.url, key, `{ viewer { orgs { slug } } }`);
+        expect(viewer.status).to.equal(503);
+        expect(viewer.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+        expect(viewer.errors?.[0].message).to.match(/database connections are busy.*Try again/);
+        const ready = await fetch(`${tiny.url}/readyz`);
+        expect(ready.status).to.equal(503);
+        expect(((await ready.json()) as { status: string }).status).to.equal("unavailable");
+        expect((await fetch(`${tiny.url}/healthz`)).status, "alive, only not ready").to.equal(200);
+      } finally {
+        for (const runner of held) await runner.release();
+      }
+      try {
+        expect((await post(tiny.url, key, `{ viewer { orgs { slug } } }`)).data.viewer.orgs[0].slug).to.equal("acme");
+        expect((await fetch(`${tiny.url}/readyz`)).status).to.equal(200);
+      } finally {
+        await tiny.server.stop();
+      }
+    });
+
+    it("recovers without a restart when its connections are cut, and when the database refuses connections for a while", async function () {
+      this.timeout(60_000);
+      await defaultRole(key, orgId);
+      const name = new URL(harness().databaseUrl).pathname.slice(1);
+      // On the server's maintenance database: a database cannot refuse connections to itself.
+      const maintenance = new URL(harness().databaseUrl);
+      maintenance.pathname = "/postgres";
+      const admin = new pg.Client({ connectionString: maintenance.toString(), application_name: "failure-test-admin" });
+      await admin.connect();
+      const serverBackends = async () =>
+        (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'providers-api'", [name])).rows[0].n as number;
+      const cutEveryConnection = async () => {
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'providers-api'", [name]);
+        await until(async () => (await serverBackends()) === 0, "the server's connections are gone");
+      };
+      try {
+        // Warm the pool, then cut every connection it holds.
+        await Promise.all(Array.from({ length: 5 }, () => post(harness().url, key, DEPLOY, target())));
+        await cutEveryConnection();
+        for (let i = 0; i < 3; i++) expect((await post(harness().url, key, DEPLOY, target())).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+
+        // The database refuses every new connection: answers are 503 with a plain sentence, never the driver's words.
+        await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
+        await cutEveryConnection();
+        const down = await post(harness().url, key, `{ viewer { orgs { slug } } }`);
+        expect(down.status).to.equal(503);
+        expect(down.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+        expect(down.errors?.[0].message).to.equal(
+          "The server cannot reach its database right now, or all its database connections are busy; nothing was changed. Try again in a moment.",
+        );
+        const ready = await fetch(`${harness().url}/readyz`);
+        expect([ready.status, await ready.json()]).to.deep.equal([503, { status: "unavailable", reason: "the database is not reachable" }]);
+      } finally {
+        await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`);
+        await admin.end();
+      }
+      expect((await fetch(`${harness().url}/readyz`)).status).to.equal(200);
+      expect((await post(harness().url, key, DEPLOY, target())).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      expect(harness().logs.join("")).to.not.match(/INSERT|SELECT/);
     });
   });
 });

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { runCli, startServing, type CliResult } from "./cli-process.js";
+import { postGraphQL, runCli, startServing, type CliResult } from "./cli-process.js";
+import { newOrg } from "./client.js";
 import { freePort } from "./harness.js";
 import { harness } from "./setup.js";
 
@@ -172,6 +173,96 @@ describe("operator failures", function () {
       expect((await stat(path.join(clone, ".data", "master.key"))).mode & 0o777).to.equal(0o600);
       server.child.kill("SIGTERM");
       expect(await server.exited).to.equal(0);
+    });
+  });
+
+  describe("rotate-master-key while a server serves", () => {
+    const STRIPE = "sk_live_rotationWhileServing0001";
+    const DEPLOY = `mutation { deploymentCredentials(input: { org: "acme", app: "shop", service: "api", stage: "prod", type: STRIPE }) {
+      credentials { ... on StripeDeploymentCredentials { secretKey } } } }`;
+    const stripeProvider = async (port: number, key: string, orgId: string, name: string, secretKey: string) => {
+      const created = await postGraphQL(port, key, `mutation($org: ID!, $name: String!, $secret: String!) {
+        createProvider(input: { orgId: $org, name: $name, stripe: { secretKey: $secret } }) { provider { id } } }`, { org: orgId, name, secret: secretKey });
+      return created.data.createProvider.provider.id as string;
+    };
+    const setDefault = (port: number, key: string, id: string) =>
+      postGraphQL(port, key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id });
+    let dataDir: string;
+    const running: Array<{ kill(signal: NodeJS.Signals): boolean }> = [];
+
+    beforeEach(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), "providers-api-rotate-"));
+    });
+
+    afterEach(async () => {
+      for (const child of running.splice(0)) child.kill("SIGTERM");
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("embedded: the serving server takes up the new key, and no deployment fails, rotation after rotation", async () => {
+      const env = { PROVIDERS_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: "info" };
+      const port = await freePort();
+      const server = await startServing({ ...env, PORT: String(port) });
+      running.push(server.child);
+      expect(server.output()).to.include("providers-api is listening");
+      const boot = await runCli(["bootstrap", "--org", "acme"], env);
+      const key = boot.stdout.trim().split("\n").at(-1)!;
+      const orgId = (await postGraphQL(port, key, `{ org(slug: "acme") { id } }`)).data.org.id;
+      await setDefault(port, key, await stripeProvider(port, key, orgId, "stripe", STRIPE));
+      expect((await postGraphQL(port, key, DEPLOY)).data.deploymentCredentials.credentials).to.deep.equal({ secretKey: STRIPE });
+
+      const first = await runCli(["rotate-master-key"], env);
+      expect(first.status, first.stderr).to.equal(0);
+      expect(first.stderr).to.match(/Re-sealed 1 provider secret\(s\)/);
+      expect(await postGraphQL(port, key, DEPLOY)).to.deep.equal({ data: { deploymentCredentials: { credentials: { secretKey: STRIPE } } } });
+      expect(server.output()).to.include("took up master keys a rotation wrote into the data folder");
+
+      // A secret written after the rotation, and a second rotation: still nothing fails, here or after a restart.
+      await setDefault(port, key, await stripeProvider(port, key, orgId, "stripe-2", `${STRIPE}2`));
+      const second = await runCli(["rotate-master-key"], env);
+      expect(second.status, second.stderr).to.equal(0);
+      expect(await postGraphQL(port, key, DEPLOY)).to.deep.equal({ data: { deploymentCredentials: { credentials: { secretKey: `${STRIPE}2` } } } });
+      server.child.kill("SIGTERM");
+      expect(await server.exited).to.equal(0);
+      const restarted = await startServing({ ...env, PORT: String(port) });
+      running.push(restarted.child);
+      expect(restarted.output()).to.include("providers-api is listening");
+      expect(await postGraphQL(port, key, DEPLOY)).to.deep.equal({ data: { deploymentCredentials: { credentials: { secretKey: `${STRIPE}2` } } } });
+    });
+
+    it("DATABASE_URL: refused, naming the server, while a live server lacks the new key; done once it has it", async () => {
+      const { key, orgId } = await newOrg("acme");
+      const oldKey = harness().masterKey.toString("base64");
+      const newKey = randomBytes(32).toString("base64");
+      const port = await freePort();
+      const env = { DATABASE_URL: harness().databaseUrl, PORT: String(port), LOG_LEVEL: "info" };
+      const server = await startServing({ ...env, PROVIDERS_MASTER_KEY: oldKey });
+      running.push(server.child);
+      expect(server.output()).to.include("providers-api is listening");
+      await setDefault(port, key, await stripeProvider(port, key, orgId, "stripe", STRIPE));
+
+      const rotate = { DATABASE_URL: harness().databaseUrl, PROVIDERS_MASTER_KEY: newKey, PROVIDERS_PREVIOUS_MASTER_KEYS: oldKey };
+      const refused = await runCli(["rotate-master-key"], rotate);
+      expectOneLine(
+        refused,
+        new RegExp(
+          `^providers-api: rotate-master-key refused, nothing was re-sealed: 1 live server\\(s\\) do not hold the new master key id [0-9a-f]{16}: ` +
+            `pid ${server.child.pid} on ${os.hostname()} \\(http://127\\.0\\.0\\.1:${port}\\), seen \\d+ s ago\\. Restart each with the new key in PROVIDERS_MASTER_KEY`,
+        ),
+      );
+      const [{ secret_key_id: before }] = await harness().application.dataSource.query("SELECT secret_key_id FROM providers WHERE name = 'stripe'");
+      expect(await postGraphQL(port, key, DEPLOY)).to.deep.equal({ data: { deploymentCredentials: { credentials: { secretKey: STRIPE } } } });
+
+      // The documented order: restart with both keys, then rotate.
+      server.child.kill("SIGTERM");
+      expect(await server.exited).to.equal(0);
+      const restarted = await startServing({ ...env, PROVIDERS_MASTER_KEY: newKey, PROVIDERS_PREVIOUS_MASTER_KEYS: oldKey });
+      running.push(restarted.child);
+      const done = await runCli(["rotate-master-key"], rotate);
+      expect(done.status, done.stderr).to.equal(0);
+      const [{ secret_key_id: after }] = await harness().application.dataSource.query("SELECT secret_key_id FROM providers WHERE name = 'stripe'");
+      expect(after).not.to.equal(before);
+      expect(await postGraphQL(port, key, DEPLOY)).to.deep.equal({ data: { deploymentCredentials: { credentials: { secretKey: STRIPE } } } });
     });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { harness } from "./setup.js";
 
 const TREE = `query($slug: String!) {
@@ -128,5 +128,53 @@ describe("statements per request on the hot paths", () => {
     const data = await ok(key, DASHBOARD, { slug: "acme" });
     const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
     expect(sources).to.deep.equal(["SERVICE", "SERVICE", null, null, "SERVICE", "SERVICE", null, null]);
+  });
+});
+
+/**
+ * An org where each of `members` admins acts with a personal key of their own: creates an app and a CI
+ * key. So each audit event and each key has its own actor key, user and creator to load.
+ */
+async function orgWithActivity(slug: string, members: number): Promise<string> {
+  const { key, orgId } = await newOrg(slug);
+  for (let m = 0; m < members; m++) {
+    const member = await memberWithKey(key, orgId, `admin${m}@${slug}.example.com`, "ADMIN");
+    await createApp(member.token, orgId, `app${m}`);
+    await createKey(member.token, orgId, { name: `ci ${m}`, role: "DEPLOYER" });
+  }
+  return key;
+}
+
+const AUDIT_EVENTS = `query($slug: String!) { org(slug: $slug) { auditEvents(first: 100) { totalCount nodes {
+  action actorKey { name role user { email } createdBy { name } } actorUser { email } } } } }`;
+
+const ACCESS_KEYS = `query($slug: String!) { org(slug: $slug) { accessKeys(first: 100) { totalCount nodes {
+  name kind role user { email } createdBy { name user { email } } } } } }`;
+
+describe("batched loading of the admin lists", () => {
+  it("the statements for Org.auditEvents with each event's actor key and user do not grow with the page", async () => {
+    const smallKey = await orgWithActivity("small", 1);
+    const largeKey = await orgWithActivity("large", 6);
+    const small = await statementsOf(() => ok(smallKey, AUDIT_EVENTS, { slug: "small" }));
+    const large = await statementsOf(() => ok(largeKey, AUDIT_EVENTS, { slug: "large" }));
+    const events = (await ok(largeKey, AUDIT_EVENTS, { slug: "large" })).org.auditEvents.nodes;
+    // addMember, createAccessKey (personal), createApp, createAccessKey (CI) per member.
+    expect(events).to.have.length(6 * 4);
+    expect(new Set(events.map((e: any) => e.actorUser?.email).filter(Boolean)).size).to.equal(6);
+    expect(large, `small page: ${small} statements, large page: ${large}`).to.equal(small);
+  });
+
+  it("the statements for Org.accessKeys with each key's role, user and creator do not grow with the page", async () => {
+    const smallKey = await orgWithActivity("small", 1);
+    const largeKey = await orgWithActivity("large", 6);
+    const small = await statementsOf(() => ok(smallKey, ACCESS_KEYS, { slug: "small" }));
+    const large = await statementsOf(() => ok(largeKey, ACCESS_KEYS, { slug: "large" }));
+    const keys = (await ok(largeKey, ACCESS_KEYS, { slug: "large" })).org.accessKeys.nodes;
+    // The bootstrap key, and a personal and a CI key per member; each CI key was made by its member's personal key.
+    expect(keys).to.have.length(1 + 6 * 2);
+    const ci = keys.filter((k: any) => k.kind === "ORG" && k.name.startsWith("ci "));
+    expect(ci.map((k: any) => k.createdBy.user.email).sort()).to.deep.equal([0, 1, 2, 3, 4, 5].map((m) => `admin${m}@large.example.com`));
+    expect(keys.filter((k: any) => k.kind === "PERSONAL").every((k: any) => k.role === "ADMIN" && k.user.email)).to.equal(true);
+    expect(large, `small page: ${small} statements, large page: ${large}`).to.equal(small);
   });
 });

@@ -23,26 +23,46 @@ export function keyIdOf(key: Buffer): string {
  */
 export class SecretBox {
   private readonly keys = new Map<string, Buffer>();
-  readonly currentKeyId: string;
+  private current: string;
 
   constructor(currentKey: Buffer, previousKeys: Buffer[] = []) {
     if (currentKey.length !== 32) throw new SecretBoxError("the master key must be 32 bytes");
-    this.currentKeyId = keyIdOf(currentKey);
-    this.keys.set(this.currentKeyId, currentKey);
+    this.current = keyIdOf(currentKey);
+    this.keys.set(this.current, currentKey);
     for (const key of previousKeys) this.keys.set(keyIdOf(key), key);
+  }
+
+  /** The key new secrets are sealed with. */
+  get currentKeyId(): string {
+    return this.current;
   }
 
   knows(keyId: string): boolean {
     return this.keys.has(keyId);
   }
 
+  /** Ids of every key this box can open with (never the keys). */
+  keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /**
+   * Takes up keys a rotation wrote while this process runs: `current` seals from now on, and every key
+   * known before stays known, so nothing sealed earlier becomes unreadable here.
+   */
+  adopt(current: Buffer, others: Buffer[]): void {
+    if (current.length !== 32) throw new SecretBoxError("the master key must be 32 bytes");
+    for (const key of [current, ...others]) this.keys.set(keyIdOf(key), key);
+    this.current = keyIdOf(current);
+  }
+
   seal(plaintext: string, associatedData: string): SealedSecret {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.keys.get(this.currentKeyId)!, iv);
+    const cipher = createCipheriv("aes-256-gcm", this.keys.get(this.current)!, iv);
     cipher.setAAD(Buffer.from(associatedData, "utf8"));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return {
-      keyId: this.currentKeyId,
+      keyId: this.current,
       ciphertext: Buffer.concat([Buffer.from([FORMAT_VERSION]), iv, cipher.getAuthTag(), body]),
     };
   }

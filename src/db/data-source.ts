@@ -18,7 +18,16 @@ export class StatementCounter implements TypeOrmLogger {
 
 const migrationsGlob = path.join(__dirname, "..", "..", "migrations", "*.js");
 
-export function createDataSource(url: string, options: { logger?: TypeOrmLogger; poolSize?: number } = {}): DataSource {
+/** How long things may wait on the database; unset, PostgreSQL's and pg's defaults (no limit) apply. */
+export interface DatabaseTimeouts {
+  /** Waiting for a free pool connection (or a new one to open); past it the query fails, see `isDatabaseUnavailable`. */
+  poolTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
+}
+
+export function createDataSource(url: string, options: { logger?: TypeOrmLogger; poolSize?: number; timeouts?: DatabaseTimeouts } = {}): DataSource {
+  const timeouts = options.timeouts ?? {};
   return new DataSource({
     type: "postgres",
     url,
@@ -33,6 +42,15 @@ export function createDataSource(url: string, options: { logger?: TypeOrmLogger;
     logger: options.logger,
     poolSize: options.poolSize ?? 10,
     applicationName: "providers-api",
+    // A request never waits for a connection for ever, and no statement or forgotten transaction
+    // keeps one for ever: each becomes an error the API answers as SERVICE_UNAVAILABLE.
+    connectTimeoutMS: timeouts.poolTimeoutMs,
+    extra: {
+      statement_timeout: timeouts.statementTimeoutMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+      // Notices a peer that vanished without closing the connection.
+      keepAlive: true,
+    },
   });
 }
 

@@ -57,9 +57,6 @@ export class ForbiddenError extends CodedError {
  * simply be sent again. HTTP 503 where the transport allows.
  */
 export class ServiceUnavailableError extends CodedError {
-  /** Read by graphql-js and Apollo: the `http` part sets the response status, the rest is dropped by formatError. */
-  readonly extensions = { code: "SERVICE_UNAVAILABLE", http: { status: 503 } };
-
   constructor(message: string) {
     super("SERVICE_UNAVAILABLE", message, { retryable: true });
   }

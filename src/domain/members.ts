@@ -1,3 +1,4 @@
+import { In } from "typeorm";
 import { Membership, Org, Role, User } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
@@ -23,6 +24,26 @@ export class MemberService {
     const user = membership ? await ctx.em.findOneBy(User, { id: userId }) : null;
     if (!membership || !user) throw new NotFoundError("The member");
     return { user, membership };
+  }
+
+  /** The org's members, by email. */
+  async list(ctx: RequestContext): Promise<MemberView[]> {
+    const memberships = await ctx.em.findBy(Membership, { orgId: ctx.orgId });
+    const users = memberships.length ? await ctx.em.findBy(User, { id: In(memberships.map((m) => m.userId)) }) : [];
+    const byId = new Map(users.map((u) => [u.id, u]));
+    return memberships.map((membership) => ({ membership, user: byId.get(membership.userId)! })).sort((a, b) => a.user.email.localeCompare(b.user.email));
+  }
+
+  /**
+   * The orgs the caller acts in, with its role in each, by slug: a personal key's user's every
+   * membership; an org key's one org and role.
+   */
+  async orgsOfCaller(ctx: RequestContext): Promise<Array<{ org: Org; role: Role }>> {
+    const { actor } = ctx;
+    if (!actor.userId) return [{ org: await ctx.em.findOneByOrFail(Org, { id: actor.orgId }), role: actor.role }];
+    const rows = await ctx.em.findBy(Membership, { userId: actor.userId });
+    const orgs = new Map((await ctx.em.findBy(Org, rows.map((m) => ({ id: m.orgId })))).map((o) => [o.id, o]));
+    return rows.map((m) => ({ org: orgs.get(m.orgId)!, role: m.role })).sort((a, b) => a.org.slug.localeCompare(b.org.slug));
   }
 
   /** Adds the person with that email (creating the user on first sight) to the caller's org. */

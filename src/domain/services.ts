@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
+import { AuditTrailService } from "./audit-trail.js";
 import { StsAdapter } from "../aws/sts.js";
 import { CatalogService } from "./catalog.js";
 import { DeploymentCredentialsService } from "./deployment-credentials.js";
@@ -17,6 +18,7 @@ import { ProviderService } from "./providers.js";
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
+  readonly auditTrail = new AuditTrailService();
   readonly catalog = new CatalogService(this.audit);
   readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;

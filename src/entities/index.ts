@@ -6,12 +6,13 @@ import { Instance } from "./instance.entity.js";
 import { Org } from "./org.entity.js";
 import { InstanceProviderLink, ServiceProviderLink } from "./provider-link.entity.js";
 import { Provider } from "./provider.entity.js";
+import { ServerPresence } from "./server-presence.entity.js";
 import { Service } from "./service.entity.js";
 import { Membership } from "./membership.entity.js";
 import { Parameter } from "./parameter.entity.js";
 import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, Provider, Service, ServiceProviderLink, User };
+export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, Provider, ServerPresence, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
@@ -29,5 +30,6 @@ export const entities = [
   Membership,
   DeploymentProfile,
   AppStageProfile,
+  ServerPresence,
   Parameter,
 ];

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
-import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import { App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Org, Provider, ProviderType, Service, ServiceProviderLink } from "../entities/index.js";
+import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from "typeorm";
+import { AccessKey, App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ProviderType, Service, ServiceProviderLink, User } from "../entities/index.js";
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
 import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
@@ -93,6 +93,27 @@ export class Loaders {
   instance = (id: string) => this.byId(Instance, "instance").load(id);
   provider = (id: string) => this.byId(Provider, "provider").load(id);
   deploymentProfile = (id: string) => this.byId(DeploymentProfile, "deploymentProfile").load(id);
+  accessKey = (id: string) => this.byId(AccessKey, "accessKey").load(id);
+
+  /**
+   * A user by id. Users belong to no org, so this is reached only through ids read from the org's own
+   * rows (a key's user, an event's actor, a membership), never from an id a caller sent.
+   */
+  user(id: string): Promise<User | null> {
+    return this.get<string, User | null>("user", async (ids) => {
+      const users = new Map((await this.em().findBy(User, { id: In([...ids]) })).map((u) => [u.id, u]));
+      return ids.map((id) => users.get(id) ?? null);
+    }).load(id);
+  }
+
+  /** A user's membership in this org; null for a user who is not (or no longer) a member. */
+  membership(userId: string): Promise<Membership | null> {
+    return this.get<string, Membership | null>("membership", async (userIds) => {
+      const rows = await this.em().findBy(Membership, { orgId: this.orgId, userId: In([...userIds]) });
+      const byUser = new Map(rows.map((m) => [m.userId, m]));
+      return userIds.map((id) => byUser.get(id) ?? null);
+    }).load(userId);
+  }
 
   /** An app's legacy stage → profile mappings, the `default` stage first; a scoped key's stages and `default`. */
   stageProfiles(appId: string): Promise<AppStageProfile[]> {

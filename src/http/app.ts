@@ -11,7 +11,8 @@ import type { DataSource } from "typeorm";
 import { hashToken } from "../domain/access-key-tokens.js";
 import { authenticate } from "../domain/authentication.js";
 import type { TrustProxy } from "../config.js";
-import { CodedError, UnauthenticatedError } from "../domain/errors.js";
+import { CodedError, ServiceUnavailableError, UnauthenticatedError } from "../domain/errors.js";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/availability.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
@@ -46,6 +47,9 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
   }
+  if (isDatabaseUnavailable(original)) {
+    return { message: DATABASE_UNAVAILABLE_MESSAGE, path: formatted.path, locations: formatted.locations, extensions: { code: "SERVICE_UNAVAILABLE", retryable: true } };
+  }
   const code = formatted.extensions?.code;
   if (original instanceof GraphQLError || (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR")) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
@@ -59,6 +63,21 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   };
 }
 
+const isServiceUnavailable = (error: unknown) => error instanceof ServiceUnavailableError || isDatabaseUnavailable(error);
+
+/** A request that failed because the server cannot work now answers HTTP 503, so clients and proxies retry. */
+function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ errors, response }) {
+          if (errors?.some((error) => isServiceUnavailable(unwrapResolverError(error)))) response.http.status = 503;
+        },
+      };
+    },
+  };
+}
+
 function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
@@ -67,6 +86,12 @@ function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
           for (const error of errors) {
             const original = unwrapResolverError(error);
             if (original instanceof CodedError || original instanceof GraphQLError) continue;
+            if (isDatabaseUnavailable(original)) {
+              // The driver's code and words, never the statement or its parameters.
+              const { code, message } = original as { code?: string; message?: string };
+              logger.warn({ requestId: contextValue?.requestId, path: error.path, code, reason: message }, "the database could not serve a GraphQL operation");
+              continue;
+            }
             // The message and stack of an unexpected error; never variables or headers.
             logger.error({ requestId: contextValue?.requestId, path: error.path, err: original }, "unexpected error in a GraphQL operation");
           }
@@ -74,6 +99,44 @@ function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
       };
     },
   };
+}
+
+/** /readyz answers within a second in every state: a probe must never wait on a stuck pool. */
+const READINESS_BUDGET_MS = 900;
+
+interface PgPoolState {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+  options: { max: number };
+}
+
+/**
+ * Why the server cannot serve requests now, or null when it can: every pool connection busy with
+ * requests queued for one, the database not answering (in time), or migrations pending.
+ */
+async function unreadiness(dataSource: DataSource, migrated: () => boolean, markMigrated: () => void): Promise<string | null> {
+  // TypeORM keeps pg's pool as the driver's `master`; its counters tell a saturated pool without queueing on it.
+  const pool = (dataSource.driver as unknown as { master?: PgPoolState }).master;
+  if (pool && pool.waitingCount > 0 && pool.idleCount === 0 && pool.totalCount >= pool.options.max) {
+    return `all ${pool.options.max} database connections are busy and ${pool.waitingCount} requests are waiting for one`;
+  }
+  const check = async (): Promise<string | null> => {
+    await dataSource.query("SELECT 1");
+    if (migrated()) return null;
+    if (await dataSource.showMigrations()) return "database migrations are pending; run `providers-api migrate`";
+    markMigrated();
+    return null;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`the database did not answer within ${READINESS_BUDGET_MS} ms`), READINESS_BUDGET_MS);
+  });
+  try {
+    return await Promise.race([check().catch(() => "the database is not reachable"), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface HttpServer {
@@ -107,6 +170,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
       // run a hook on every field of every response.
       ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
+      serviceUnavailablePlugin(),
     ],
   });
   await apollo.start();
@@ -125,17 +189,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     res.json({ status: "ok" });
   });
 
+  let migrationsApplied = false;
   app.get("/readyz", async (_req, res) => {
-    try {
-      await deps.dataSource.query("SELECT 1");
-      if (await deps.dataSource.showMigrations()) {
-        res.status(503).json({ status: "unavailable", reason: "database migrations are pending; run `providers-api migrate`" });
-        return;
-      }
-      res.json({ status: "ready" });
-    } catch {
-      res.status(503).json({ status: "unavailable", reason: "the database is not reachable" });
-    }
+    const reason = await unreadiness(deps.dataSource, () => migrationsApplied, () => (migrationsApplied = true));
+    if (reason) res.status(503).json({ status: "unavailable", reason });
+    else res.json({ status: "ready" });
   });
 
   app.use(graphiqlRouter());
@@ -192,6 +250,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
               );
             }
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
+          }
+          if (isDatabaseUnavailable(error)) {
+            deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");
+            throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
           }
           throw error;
         }

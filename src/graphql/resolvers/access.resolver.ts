@@ -1,15 +1,12 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
-import { AccessKey, AuditEvent, Membership, Role, User } from "../../entities/index.js";
+import { AccessKey, AuditEvent, Role, User } from "../../entities/index.js";
 import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
 import type { AccessScope } from "../../domain/context.js";
 import type { MemberView } from "../../domain/members.js";
-import { countByParent, listPages } from "../../domain/pagination.js";
 import type { GraphQLContext } from "../context.js";
-import { fromGlobalId, idOf, toGlobalId } from "../global-id.js";
+import { idOf, toGlobalId } from "../global-id.js";
 import { mutate } from "../middleware.js";
-import { ConnectionArgs } from "../types/common.js";
-import { toConnection } from "../types/connection.js";
-import { AddMemberInput, AuditEventFilter, CreateAccessKeyInput, RemoveMemberInput, RevokeAccessKeyInput, UpdateMemberRoleInput } from "../types/inputs.js";
+import { AddMemberInput, CreateAccessKeyInput, RemoveMemberInput, RevokeAccessKeyInput, UpdateMemberRoleInput } from "../types/inputs.js";
 import { AccessKeyScope, AccessKeyType, AuditEventType, ProviderObject, UserType } from "../types/objects.js";
 import {
   AddMemberPayload,
@@ -99,18 +96,17 @@ export class AccessKeyResolver {
   @FieldResolver(() => Role, { nullable: true, description: "What the key may do: an org key's own role, or a personal key's member's current role (null once they left)." })
   async role(@Root() key: AccessKey, @Ctx() ctx: GraphQLContext) {
     if (key.role) return key.role;
-    const membership = await ctx.em.findOneBy(Membership, { orgId: key.orgId, userId: key.userId! });
-    return membership?.role ?? null;
+    return (await ctx.loaders.membership(key.userId!))?.role ?? null;
   }
 
   @FieldResolver(() => UserType, { nullable: true, description: "The user a personal key acts as." })
   user(@Root() key: AccessKey, @Ctx() ctx: GraphQLContext) {
-    return key.userId ? ctx.em.findOneBy(User, { id: key.userId }) : null;
+    return key.userId ? ctx.loaders.user(key.userId) : null;
   }
 
   @FieldResolver(() => AccessKeyType, { nullable: true, description: "The key that created this one; null for keys made with the CLI." })
   createdBy(@Root() key: AccessKey, @Ctx() ctx: GraphQLContext) {
-    return key.createdByKeyId ? ctx.em.findOneBy(AccessKey, { id: key.createdByKeyId, orgId: key.orgId }) : null;
+    return key.createdByKeyId ? ctx.loaders.accessKey(key.createdByKeyId) : null;
   }
 
   @FieldResolver(() => AccessKeyScope, { nullable: true, description: "Null: the key is not limited to some apps, services or stages." })
@@ -147,12 +143,12 @@ export class AuditEventResolver {
 
   @FieldResolver(() => AccessKeyType, { nullable: true, description: "The key that acted (null for the server itself, or a key since deleted with its org)." })
   actorKey(@Root() event: AuditEvent, @Ctx() ctx: GraphQLContext) {
-    return event.actorKeyId ? ctx.em.findOneBy(AccessKey, { id: event.actorKeyId, orgId: ctx.orgId }) : null;
+    return event.actorKeyId ? ctx.loaders.accessKey(event.actorKeyId) : null;
   }
 
   @FieldResolver(() => UserType, { nullable: true, description: "The user behind a personal key." })
   actorUser(@Root() event: AuditEvent, @Ctx() ctx: GraphQLContext) {
-    return event.actorUserId ? ctx.em.findOneBy(User, { id: event.actorUserId }) : null;
+    return event.actorUserId ? ctx.loaders.user(event.actorUserId) : null;
   }
 
   @FieldResolver(() => ID, { nullable: true, description: "The global id of the object acted on." })
@@ -160,47 +156,4 @@ export class AuditEventResolver {
     const type = event.targetType as Parameters<typeof toGlobalId>[0] | null;
     return type && event.targetId ? toGlobalId(type, event.targetId) : null;
   }
-}
-
-/** Newest first: the ordering key counts down from the far future, to the millisecond JS dates keep. */
-const FAR_FUTURE_MS = 9_999_999_999_999;
-const newestFirst = {
-  sql: `lpad((${FAR_FUTURE_MS} - floor(extract(epoch from t.occurred_at) * 1000))::bigint::text, 13, '0')`,
-};
-
-/** The SQL for an audit filter; an actor or target id that names nothing matches nothing. */
-function auditFilter(filter: AuditEventFilter | null | undefined) {
-  const conditions: Array<(n: number) => string> = [];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    const index = conditions.length;
-    conditions.push((n) => sql(`$${n + index}`));
-  };
-  if (filter?.action) {
-    if (filter.action.endsWith(".")) add((p) => `starts_with(t.action, ${p})`, filter.action);
-    else add((p) => `t.action = ${p}`, filter.action);
-  }
-  if (filter?.actor) {
-    const actor = fromGlobalId(filter.actor);
-    const column = actor?.type === "AccessKey" ? "actor_key_id" : actor?.type === "User" ? "actor_user_id" : null;
-    if (column) add((p) => `t.${column} = ${p}::uuid`, actor!.id);
-    else add((p) => `${p}::boolean`, false);
-  }
-  if (filter?.target) {
-    const target = fromGlobalId(filter.target);
-    if (target) add((p) => `t.target_id = ${p}::uuid`, target.id);
-    else add((p) => `${p}::boolean`, false);
-  }
-  if (filter?.from) add((p) => `t.occurred_at >= ${p}`, filter.from);
-  if (filter?.to) add((p) => `t.occurred_at < ${p}`, filter.to);
-  if (conditions.length === 0) return undefined;
-  return { sql: (n: number) => conditions.map((c) => c(n)).join(" AND "), params };
-}
-
-/** The audit trail as the org's admins read it. */
-export async function auditEventsOf(ctx: GraphQLContext, orgId: string, filter: AuditEventFilter | null | undefined, page: ConnectionArgs) {
-  const sqlFilter = auditFilter(filter);
-  const pages = await listPages<AuditEvent>(ctx.em, { entity: AuditEvent, orgId, ordering: newestFirst, filter: sqlFilter, page });
-  return toConnection(pages.get("")!, page, async () => (await countByParent(ctx.em, AuditEvent, orgId, null, sqlFilter)).get("")!);
 }

@@ -1,16 +1,30 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root, UseMiddleware } from "type-graphql";
-import { In } from "typeorm";
-import { AccessKey, App, Membership, Org, Provider, ProviderType, Role, User } from "../../entities/index.js";
+import { AccessKey, App, Org, Provider, ProviderType, Role } from "../../entities/index.js";
+import type { AuditFilter } from "../../domain/audit-trail.js";
 import { AuditEventFilter } from "../types/inputs.js";
-import { auditEventsOf, presentMember } from "./access.resolver.js";
+import { presentMember } from "./access.resolver.js";
 import type { GraphQLContext } from "../context.js";
-import { toGlobalId } from "../global-id.js";
+import { fromGlobalId, toGlobalId } from "../global-id.js";
 import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberType, OrgType, ProviderConnection, ProviderObject } from "../types/objects.js";
 
 const byName = { sql: "t.name" };
+
+/** The API's audit filter in the domain's terms: global ids become the key, user or object they name. */
+function auditFilterOf(filter: AuditEventFilter | null | undefined): AuditFilter | null {
+  if (!filter) return null;
+  const actor = filter.actor ? fromGlobalId(filter.actor) : null;
+  const target = filter.target ? fromGlobalId(filter.target) : null;
+  return {
+    action: filter.action,
+    actor: !filter.actor ? null : actor?.type === "AccessKey" ? { accessKeyId: actor.id } : actor?.type === "User" ? { userId: actor.id } : "unknown",
+    target: !filter.target ? null : target ? { id: target.id } : "unknown",
+    from: filter.from,
+    to: filter.to,
+  };
+}
 
 @Resolver(() => OrgType)
 export class OrgResolver {
@@ -61,24 +75,20 @@ export class OrgResolver {
   @UseMiddleware(unscopedOnly("listing the org's members"))
   @FieldResolver(() => [MemberType], { description: "The org's members and their roles, by email. ADMIN, unscoped key." })
   async members(@Root() org: Org, @Ctx() ctx: GraphQLContext) {
-    const memberships = await ctx.em.findBy(Membership, { orgId: org.id });
-    const users = memberships.length ? await ctx.em.findBy(User, { id: In(memberships.map((m) => m.userId)) }) : [];
-    const byId = new Map(users.map((u) => [u.id, u]));
-    return memberships
-      .map((membership) => presentMember({ membership, user: byId.get(membership.userId)! }))
-      .sort((a, b) => a.user.email.localeCompare(b.user.email));
+    return (await ctx.services.members.list(ctx)).map(presentMember);
   }
 
   @Authorized(Role.ADMIN)
   @UseMiddleware(unscopedOnly("reading the org's whole audit trail"))
   @FieldResolver(() => AuditEventConnection, { description: "The org's audit trail, newest first. ADMIN, unscoped key." })
-  auditEvents(
+  async auditEvents(
     @Root() org: Org,
     @Ctx() ctx: GraphQLContext,
     @Args() page: ConnectionArgs,
     @Arg("filter", () => AuditEventFilter, { nullable: true }) filter?: AuditEventFilter | null,
   ) {
-    return auditEventsOf(ctx, org.id, filter, page);
+    const { page: result, totalCount } = await ctx.services.auditTrail.list(ctx, auditFilterOf(filter), page);
+    return toConnection(result, page, totalCount);
   }
 }
 

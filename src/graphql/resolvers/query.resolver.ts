@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
-import { AccessKey, Membership, Org, Role, User } from "../../entities/index.js";
+import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId } from "../global-id.js";
 import { NotFoundError } from "../../domain/errors.js";
@@ -46,13 +46,12 @@ export class QueryResolver {
       DeploymentProfile: async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null),
       Parameter: async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null),
       AccessKey: async () => {
-        const key = await ctx.em.findOneBy(AccessKey, { id: parsed.id, orgId: ctx.orgId });
+        const key = await loaders.accessKey(parsed.id);
         return key && (hasRole(actor.role, Role.ADMIN) || key.id === actor.accessKeyId || (key.userId && key.userId === actor.userId)) ? key : null;
       },
       User: async () => {
         if (!hasRole(actor.role, Role.DEVELOPER) && parsed.id !== actor.userId) return null;
-        const member = await ctx.em.existsBy(Membership, { orgId: ctx.orgId, userId: parsed.id });
-        return member ? ctx.em.findOneBy(User, { id: parsed.id }) : null;
+        return (await loaders.membership(parsed.id)) ? loaders.user(parsed.id) : null;
       },
     }[parsed.type as string];
     return load ? load() : null;
@@ -64,24 +63,21 @@ export class ViewerResolver {
   @FieldResolver(() => AccessKeyType)
   accessKey(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
     // HTTP callers always carry a key; only server-side (CLI) contexts have none.
-    return actor.accessKeyId ? ctx.em.findOneByOrFail(AccessKey, { id: actor.accessKeyId }) : null;
+    return actor.accessKeyId ? ctx.loaders.accessKey(actor.accessKeyId) : null;
   }
 
   @FieldResolver(() => UserType, { nullable: true })
   user(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    return actor.userId ? ctx.em.findOneBy(User, { id: actor.userId }) : null;
+    return actor.userId ? ctx.loaders.user(actor.userId) : null;
   }
 
   @FieldResolver(() => [OrgType])
   async orgs(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    return [await ctx.em.findOneByOrFail(Org, { id: actor.orgId })];
+    return [await ctx.loaders.org(actor.orgId)];
   }
 
   @FieldResolver(() => [ViewerMembership])
-  async memberships(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    if (!actor.userId) return [{ org: await ctx.em.findOneByOrFail(Org, { id: actor.orgId }), role: actor.role }];
-    const rows = await ctx.em.findBy(Membership, { userId: actor.userId });
-    const orgs = new Map((await ctx.em.findBy(Org, rows.map((m) => ({ id: m.orgId })))).map((o) => [o.id, o]));
-    return rows.map((m) => ({ org: orgs.get(m.orgId)!, role: m.role })).sort((a, b) => a.org.slug.localeCompare(b.org.slug));
+  memberships(@Ctx() ctx: GraphQLContext) {
+    return ctx.services.members.orgsOfCaller(ctx);
   }
 }
