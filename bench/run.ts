@@ -35,6 +35,8 @@ async function main() {
     children.push(child);
     return child;
   };
+  // CPU time per request is far steadier than throughput on a machine shared with other work.
+  const cpuOf = (url: string) => children.find((c) => c.url === url)?.call<number>("cpu");
   const database = await createTestDatabase();
   const dataSource = createDataSource(database.url);
   try {
@@ -87,7 +89,10 @@ async function main() {
         return (await api.call<number>("statements")) - before;
       },
       async load(url, options, urlPath = "/graphql") {
+        const cpuBefore = await cpuOf(url);
         const result = await load({ ...options, url: `${url}${urlPath}` });
+        const cpuAfter = await cpuOf(url);
+        if (cpuBefore !== undefined && cpuAfter !== undefined && result.total > 0) result.cpuMs = (cpuAfter - cpuBefore) / 1000 / result.total;
         if (result.errors > 0) console.log(`  warning: ${result.errors} failed requests loading ${url}${urlPath}`);
         await settle();
         return result;
@@ -113,7 +118,7 @@ async function main() {
       for (const section of loaded) {
         const r = await section.round!(env, round);
         results.set(section.name, [...(results.get(section.name) ?? []), r]);
-        console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)}`).join(", ")} req/s`);
+        console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}`);
       }
       const { rss, heapUsed, heapTotal } = await api.rss();
       afterRounds.push(rss);
@@ -130,6 +135,8 @@ async function main() {
           p50: median(all.map((r) => r.p50)),
           p99: median(all.map((r) => r.p99)),
           errors: all.reduce((n, r) => n + r.errors, 0),
+          total: all.reduce((n, r) => n + r.total, 0),
+          cpuMs: median(all.map((r) => r.cpuMs ?? NaN)),
         };
       }
       rows.push(...(await section.report(env, medians)));

@@ -169,15 +169,20 @@ describe("under failure", () => {
       const ci = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
       const star = await post(harness().url, ci, DEPLOY, target({ stage: "*" }));
       expect(star.data.deploymentCredentials.userErrors.map((e: { code: string }) => e.code)).to.deep.equal(["INVALID_STAGE"]);
-      const nul = await post(harness().url, ci, DEPLOY, target({ stage: "prod\u0000", app: "no spaces" }));
-      expect(nul.data.deploymentCredentials.userErrors.map((e: { code: string }) => e.code)).to.deep.equal(["INVALID_NAME", "INVALID_STAGE"]);
+      const spaces = await post(harness().url, ci, DEPLOY, target({ stage: "prod", app: "no spaces", service: "and-this one" }));
+      expect(spaces.data.deploymentCredentials.userErrors.map((e: { code: string }) => e.code)).to.deep.equal(["INVALID_NAME", "INVALID_NAME"]);
       const events = await harness().application.dataSource.query("SELECT outcome, details FROM audit_events WHERE action = 'credentials.issue' ORDER BY occurred_at");
       expect(events.map((e: { outcome: string; details: Record<string, unknown> }) => [e.outcome, e.details.errorCode, e.details.errorCodes])).to.deep.equal([
         ["DENIED", "INVALID_STAGE", ["INVALID_STAGE"]],
-        ["DENIED", "INVALID_NAME", ["INVALID_NAME", "INVALID_STAGE"]],
+        ["DENIED", "INVALID_NAME", ["INVALID_NAME", "INVALID_NAME"]],
       ]);
-      // The refused value is kept as sent, its NUL written out (jsonb cannot hold one).
-      expect(events[1].details.stage).to.equal("prod\\u0000");
+      // A control character is refused before any work, for every argument of every operation, and
+      // audited without the value (test/hostile-input.test.ts has the rest).
+      const nul = await post(harness().url, ci, DEPLOY, target({ stage: "prod\u0000" }));
+      expect(nul.data.deploymentCredentials.userErrors.map((e: { code: string; field: string[] }) => [e.code, e.field])).to.deep.equal([["INVALID_INPUT", ["input", "stage"]]]);
+      const [rejected] = await harness().application.dataSource.query("SELECT outcome, details FROM audit_events WHERE action = 'input.rejected'");
+      expect(rejected).to.deep.include({ outcome: "DENIED" });
+      expect(rejected.details).to.deep.include({ operation: "Mutation.deploymentCredentials", fields: ["input.stage"], errorCode: "INVALID_INPUT" });
     });
 
     it("when the audit store refuses a refusal's record, the caller still gets the original error and the failure is logged at error level", async () => {

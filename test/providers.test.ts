@@ -58,7 +58,7 @@ describe("providers", () => {
       [{ name: "keys", aws: { accessKey: { accessKeyId: "nope", secretAccessKey: SECRET_ACCESS_KEY } } }, "INVALID_ACCESS_KEY_ID", ["input", "aws", "accessKey", "accessKeyId"]],
       [{ name: "two", stripe: { secretKey: STRIPE_KEY }, twilio: { accountSid: "AC" + "a".repeat(32), authToken: TWILIO_TOKEN } }, "INVALID_CREDENTIALS", ["input"]],
       [{ name: "none" }, "INVALID_CREDENTIALS", ["input"]],
-      [{ name: "x".repeat(300), stripe: { secretKey: STRIPE_KEY } }, "INVALID_INPUT", ["input", "name"]],
+      [{ name: "x".repeat(300), stripe: { secretKey: STRIPE_KEY } }, "INVALID_NAME", ["input", "name"]],
     ];
     for (const [input, code, field] of cases) {
       const result = await gql(key, CREATE, { input: { orgId, ...input } });

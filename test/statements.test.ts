@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
 import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
-import { harness } from "./setup.js";
+import { harness, sts } from "./setup.js";
 
 const TREE = `query($slug: String!) {
   org(slug: $slug) {
@@ -116,18 +116,44 @@ describe("statements per request on the hot paths", () => {
   it("the dashboard page is six statements: key, org, apps, services, instances, providers", async () => {
     const { key, orgId } = await newOrg("acme");
     const dev = await createRoleProvider(key, orgId, "dev", ROLE_ARN("111111111111", "deploy"));
+    const prod = await createRoleProvider(key, orgId, "prod", ROLE_ARN("222222222222", "deploy"));
     for (let a = 0; a < 2; a++) {
       const appId = await createApp(key, orgId, `app${a}`);
       for (let s = 0; s < 2; s++) {
         const serviceId = await createService(key, appId, `service${s}`);
         if (s === 0) await linkToService(key, dev, serviceId);
-        for (let i = 0; i < 2; i++) await createInstance(key, serviceId, `stage${i}`, "us-east-1");
+        for (let i = 0; i < 2; i++) {
+          const instanceId = await createInstance(key, serviceId, `stage${i}`, "us-east-1");
+          if (i === 0) await linkToInstance(key, prod, instanceId);
+        }
       }
     }
     expect(await statementsOf(() => ok(key, DASHBOARD, { slug: "acme" }))).to.equal(6);
     const data = await ok(key, DASHBOARD, { slug: "acme" });
     const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
-    expect(sources).to.deep.equal(["SERVICE", "SERVICE", null, null, "SERVICE", "SERVICE", null, null]);
+    expect(sources).to.deep.equal(["INSTANCE", "SERVICE", "INSTANCE", null, "INSTANCE", "SERVICE", "INSTANCE", null]);
+  });
+});
+
+describe("statements per deployment", () => {
+  const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "acme", app: "shop", service: "api", stage: $stage, region: "us-east-1" }) {
+    credentials { ... on AwsDeploymentCredentials { accessKeyId } } userErrors { code } } }`;
+
+  it("a deployment is nine statements, none of them held across the STS call", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const roleArn = ROLE_ARN("222222222222", "deploy");
+    const providerId = await createRoleProvider(key, orgId, "prod", roleArn);
+    const { node } = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
+    sts().addRole(roleArn, { externalId: node.credentials.externalId });
+    await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
+    // key; org; pending profile migration; service by name; resolution with its provider; then, after
+    // STS, one transaction: BEGIN, the app/service/instance upsert, the audit event, COMMIT.
+    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(9);
+    // The first deployment of a stage creates its instance in that same statement.
+    const before = harness().statements.count;
+    const first = await ok(key, DEPLOY, { stage: "new-stage" });
+    expect(first.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+    expect(harness().statements.count - before).to.equal(9);
   });
 });
 

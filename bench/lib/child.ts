@@ -32,6 +32,11 @@ export function serveChild(url: string, handlers: Record<string, Handler> = {}):
       peak = Math.max(peak, rss);
       return { rss, peak, heapUsed, heapTotal };
     },
+    /** CPU time this process has used, in microseconds (user + system). */
+    cpu: () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
     resetPeak: () => {
       peak = process.memoryUsage.rss();
       return peak;

@@ -48,7 +48,7 @@ export interface Section {
 }
 
 export const fmt = {
-  rps: (r: LoadResult) => `${r.rps.toFixed(r.rps < 100 ? 1 : 0)} req/s`,
+  rps: (r: LoadResult) => `${r.rps.toFixed(r.rps < 100 ? 1 : 0)} req/s${r.cpuMs === undefined || Number.isNaN(r.cpuMs) ? "" : ` (${r.cpuMs.toFixed(2)} ms CPU each)`}`,
   lat: (r: LoadResult) => `p50 ${r.p50} ms, p99 ${r.p99} ms`,
   mb: (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`,
 };

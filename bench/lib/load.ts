@@ -5,6 +5,10 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests answered in the run. */
+  total: number;
+  /** The server process's CPU time per answered request, in ms (its database's not included). */
+  cpuMs?: number;
 }
 
 export interface LoadOptions {
@@ -37,6 +41,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
   };
 }
 

@@ -1,3 +1,4 @@
+import { entityFromRow, selectColumns } from "../db/rows.js";
 import { App, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
@@ -13,24 +14,26 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * The id of the row with these values, inserted when missing. An existing row is only read: an
- * upsert that rewrote it would hold its lock until the deployment's transaction ends (after the STS
- * call), and every deployment of one app would queue behind the others.
+ * One statement that finds or creates the app and the service, and creates the instance or stamps its
+ * last_deployed_at. An existing app or service is only read, never rewritten (a rewrite would lock it
+ * until the transaction ends, and deployments of one app would queue behind each other). $1 org,
+ * $2 app, $3 service, $4 stage, $5 region.
  */
-async function findOrInsert(ctx: RequestContext, table: "apps" | "services", values: Record<string, string>): Promise<string> {
-  const columns = Object.keys(values);
-  const params = Object.values(values);
-  const where = columns.map((c, i) => `${c} = $${i + 1}`).join(" AND ");
-  const find = async () => ((await ctx.em.query(`SELECT id FROM ${table} WHERE ${where}`, params)) as Array<{ id: string }>)[0]?.id;
-  const existing = await find();
-  if (existing) return existing;
-  const [inserted]: Array<{ id: string }> = await ctx.em.query(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(", ")}) ON CONFLICT DO NOTHING RETURNING id`,
-    params,
-  );
-  // Nothing inserted: a concurrent deployment created it and has committed; a new statement sees it.
-  return inserted?.id ?? (await find())!;
-}
+const recordDeploymentSql = (conflict: string, returning: string) => `
+WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
+     new_app AS (INSERT INTO apps (org_id, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM found_app)
+                 ON CONFLICT DO NOTHING RETURNING id),
+     app AS (SELECT id FROM found_app UNION ALL SELECT id FROM new_app),
+     found_service AS (SELECT s.id FROM services s JOIN app ON s.app_id = app.id WHERE s.org_id = $1 AND s.name = $3),
+     new_service AS (INSERT INTO services (org_id, app_id, name) SELECT $1, app.id, $3 FROM app WHERE NOT EXISTS (SELECT 1 FROM found_service)
+                     ON CONFLICT DO NOTHING RETURNING id),
+     service AS (SELECT id FROM found_service UNION ALL SELECT id FROM new_service)
+INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, service.id, $4, $5, now() FROM service
+ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at
+RETURNING ${returning}`;
+
+/** A statement sees what had committed when it began; a concurrent first deployment may need one more. */
+const RECORD_ATTEMPTS = 3;
 
 /** Where a deployment goes, by name. */
 export interface DeploymentPlace {
@@ -158,21 +161,22 @@ export class CatalogService {
 
   /**
    * Records a deployment of app/service to stage (and region): creates the app, service and instance
-   * the first time a deployment names them, and stamps the instance's last_deployed_at. Each step is
-   * one INSERT ... ON CONFLICT, so concurrent first deployments end with exactly one of each. Meant
-   * for a short transaction: the instance's row stays locked until it commits.
+   * the first time a deployment names them, and stamps the instance's last_deployed_at, in one
+   * statement of INSERT ... ON CONFLICT steps, so concurrent first deployments end with exactly one of
+   * each. Meant for a short transaction: the instance's row stays locked until it commits.
    */
   async recordDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<Instance> {
     this.checkDeploymentTarget(target);
-    const appId = await findOrInsert(ctx, "apps", { org_id: ctx.orgId, name: target.app });
-    const serviceId = await findOrInsert(ctx, "services", { org_id: ctx.orgId, app_id: appId, name: target.service });
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
-    const [row]: Array<{ id: string }> = await ctx.em.query(
-      `INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at RETURNING id`,
-      [ctx.orgId, serviceId, target.stage, target.region],
-    );
-    return ctx.em.findOneByOrFail(Instance, { id: row.id, orgId: ctx.orgId });
+    const metadata = ctx.em.connection.getMetadata(Instance);
+    const sql = recordDeploymentSql(conflict, selectColumns(metadata, "instances"));
+    for (let attempt = 1; ; attempt++) {
+      const [row]: Array<Record<string, unknown>> = await ctx.em.query(sql, [ctx.orgId, target.app, target.service, target.stage, target.region]);
+      if (row) return entityFromRow<Instance>(metadata, row);
+      // Nothing: a concurrent deployment created the app or service after this statement began (its
+      // insert did nothing and the snapshot could not see the row). The next statement sees it.
+      if (attempt === RECORD_ATTEMPTS) throw new Error("the deployment's app and service could not be found or created");
+    }
   }
 
   findInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance | null> {

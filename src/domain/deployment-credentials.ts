@@ -69,8 +69,9 @@ export class DeploymentCredentialsService {
     const where = { app: request.app, service: request.service, stage: request.stage, region: request.region, type: request.type };
     let provider: Provider | null = null;
     try {
-      const org = await this.assertMayDeploy(ctx, request);
+      // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
+      const org = await this.assertMayDeploy(ctx, request);
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
       // work the deployment only triggers: it stays even if the STS call below fails.

@@ -1,6 +1,7 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import { entityFromRow, selectColumns } from "../db/rows.js";
 import { CodedError } from "./errors.js";
+import { UUID } from "./validation.js";
 
 export interface PageArgs {
   first: number;
@@ -35,10 +36,19 @@ export interface ListSpec<T> {
 
 export const encodeCursor = (sortValue: string, id: string) => Buffer.from(JSON.stringify([sortValue, id])).toString("base64url");
 
+/** Sort values are names, stages and regions, and padded numbers: short, printable. */
+const SORT_VALUE = /^[^\p{Cc}]{0,300}$/u;
+
+/**
+ * A cursor is a client's string: it is checked to be what this server issues (a sort value and a
+ * uuid) before either reaches SQL, where a forged id would fail the uuid cast as an internal error.
+ */
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) return value as [string, string];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && SORT_VALUE.test(value[0]) && typeof value[1] === "string" && UUID.test(value[1])) {
+      return value as [string, string];
+    }
   } catch {
     // fall through to the error below
   }

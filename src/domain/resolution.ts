@@ -51,15 +51,19 @@ export async function resolveProviders(
                      WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
                      WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
                 CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
-                (il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
+                (t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
            FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
-           LEFT JOIN instances i
-                  ON i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage
-                 AND (i.region = t.region OR (i.region IS NULL AND t.region IS NULL))
-           LEFT JOIN instance_provider_links il ON il.instance_id = i.id AND il.provider_type = $5
-           LEFT JOIN instances si
-                  ON t.region IS NOT NULL AND si.org_id = $1 AND si.service_id = t.service_id AND si.stage = t.stage AND si.region IS NULL
-           LEFT JOIN instance_provider_links sl ON sl.instance_id = si.id AND sl.provider_type = $5
+           -- The regional instance's link (a stage-only target has none) and the stage-only instance's:
+           -- equalities each unique index answers, and no OR, which would make the planner read every
+           -- instance of the org.
+           LEFT JOIN LATERAL (
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $5
+              WHERE t.region IS NOT NULL AND i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
+           ) il ON true
+           LEFT JOIN LATERAL (
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $5
+              WHERE i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
+           ) sl ON true
            LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $5 AND svl.org_id = $1
            LEFT JOIN providers d ON d.org_id = $1 AND d.type = $5 AND d.is_default
        ) r

@@ -83,4 +83,7 @@ export function ensureAll(...checks: Array<UserError | null>): void {
   if (failed.length > 0) throw new UserErrors(failed);
 }
 
+/** A row id as PostgreSQL prints a uuid: what global ids and cursors must carry before they reach SQL. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const SESSION_DURATION = { min: 900, max: 43_200, default: 3600 } as const;

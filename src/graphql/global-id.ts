@@ -1,22 +1,27 @@
 import { NotFoundError } from "../domain/errors.js";
+import { UUID } from "../domain/validation.js";
 
 /** The object types that have global IDs. */
 export type NodeTypeName = "Org" | "App" | "Service" | "Instance" | "Provider" | "AccessKey" | "User" | "AuditEvent" | "DeploymentProfile" | "Parameter";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const NODE_TYPE_NAMES: ReadonlySet<string> = new Set<NodeTypeName>(["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "AuditEvent", "DeploymentProfile"]);
 
 /** Opaque to clients: base64url of "Type:uuid". */
 export function toGlobalId(type: NodeTypeName, id: string): string {
   return Buffer.from(`${type}:${id}`, "utf8").toString("base64url");
 }
 
-/** Decodes a global ID; a malformed one is simply not found. */
+/**
+ * Decodes a global ID; a malformed one is simply not found. The type must be one of ours, so that
+ * `constructor` or `toString` never reach a lookup keyed by type.
+ */
 export function fromGlobalId(globalId: string): { type: NodeTypeName; id: string } | null {
   const decoded = Buffer.from(globalId, "base64url").toString("utf8");
   const separator = decoded.indexOf(":");
-  const type = decoded.slice(0, separator) as NodeTypeName;
+  const type = decoded.slice(0, separator);
   const id = decoded.slice(separator + 1);
-  return separator > 0 && UUID.test(id) ? { type, id } : null;
+  return separator > 0 && NODE_TYPE_NAMES.has(type) && UUID.test(id) ? { type: type as NodeTypeName, id } : null;
 }
 
 /** The uuid behind a global ID of the expected type, or NOT_FOUND naming what was asked for. */

@@ -1,10 +1,10 @@
 import type { ValidationError } from "class-validator";
-import type { GraphQLFieldResolver } from "graphql";
+import { getNullableType, GraphQLID, GraphQLList, isInputObjectType, type GraphQLField, type GraphQLFieldResolver, type GraphQLInputType } from "graphql";
 import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
-import { UserError, UserErrors } from "../domain/errors.js";
+import { CodedError, UserError, UserErrors } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -47,35 +47,87 @@ export interface UserErrorValue {
 
 const toValue = (error: UserError): UserErrorValue => ({ code: error.code, field: error.field, message: error.message });
 
+/** A constraint that carries a rule's code (see `follows`) answers with that code and the rule's sentence. */
 function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   return errors.flatMap((error) => {
     const field = [...path, error.property];
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      code: "INVALID_INPUT",
-      field,
-      message: `${field.slice(1).join(".") || field.join(".")}: ${message}.`,
-    }));
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
+      const code = (error.contexts?.[constraint] as { code?: string } | undefined)?.code;
+      return code ? { code, field, message } : { code: "INVALID_INPUT", field, message: `${field.slice(1).join(".") || field.join(".")}: ${message}.` };
+    });
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 
+/** No argument of this API holds control characters (a NUL reaches PostgreSQL as an error), nor is this long. */
+const MAX_STRING = 4096;
+const MAX_ID = 256;
+const CONTROL = /\p{Cc}/u;
+
 /**
- * Wraps a mutation's resolver: an argument that fails its input class's constraints (type-graphql
- * validates them inside the resolver) answers with userErrors, like any bad value.
+ * Every string in the arguments, by the argument's GraphQL type, that no field of this API accepts:
+ * control characters anywhere, a string longer than MAX_STRING or an ID longer than MAX_ID.
  */
-export function withInputValidationAsUserErrors<TSource, TArgs extends Record<string, unknown>>(
+function hostileValues(type: GraphQLInputType, value: unknown, field: string[], out: UserErrorValue[]): void {
+  if (value === null || value === undefined) return;
+  const named = getNullableType(type);
+  if (named instanceof GraphQLList) {
+    if (Array.isArray(value)) value.forEach((item, i) => hostileValues(named.ofType, item, [...field, String(i)], out));
+  } else if (isInputObjectType(named)) {
+    for (const [name, inner] of Object.entries(named.getFields())) hostileValues(inner.type, (value as Record<string, unknown>)[name], [...field, name], out);
+  } else if (typeof value === "string") {
+    const max = named === GraphQLID ? MAX_ID : MAX_STRING;
+    if (CONTROL.test(value) || value.length > max) {
+      out.push({
+        code: "INVALID_INPUT",
+        field,
+        message: `${field.join(".")}: holds a control character or is longer than ${max} characters; no value of this API does. Send plain text.`,
+      });
+    }
+  }
+}
+
+const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === "function";
+
+/**
+ * Wraps the resolver of a field that takes arguments, so that its input is checked before any other
+ * work: hostile strings (see hostileValues) are refused and audited as `input.rejected`; then
+ * type-graphql validates the input classes (inside the resolver). A mutation answers a bad value
+ * with userErrors, like any bad value; any other field with a BAD_USER_INPUT error naming the
+ * argument. Only fields with arguments are wrapped: a global middleware would cost a call per field.
+ */
+export function withCheckedArguments<TSource, TArgs extends Record<string, unknown>>(
+  field: GraphQLField<TSource, GraphQLContext, TArgs>,
   resolve: GraphQLFieldResolver<TSource, GraphQLContext, TArgs>,
+  isMutation: boolean,
 ): GraphQLFieldResolver<TSource, GraphQLContext, TArgs> {
-  return async (source, args, context, info) => {
+  const refuse = (errors: UserErrorValue[]) => {
+    if (isMutation) return { userErrors: errors };
+    throw new CodedError("BAD_USER_INPUT", errors.map((e) => e.message).join(" "), { field: errors[0].field });
+  };
+  const onError = (error: unknown, args: TArgs) => {
+    if (!(error instanceof ArgumentValidationError)) throw error;
+    // Mutations take one argument, `input`: paths start with it, as the domain's do.
+    const argumentNames = Object.keys(args);
+    return refuse(flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []));
+  };
+  return (source, args, context, info) => {
+    const hostile: UserErrorValue[] = [];
+    for (const arg of field.args) hostileValues(arg.type, args[arg.name], [arg.name], hostile);
+    if (hostile.length > 0) {
+      const operation = `${info.parentType.name}.${info.fieldName}`;
+      return context.services.audit
+        .recordRefusal(context, "input.rejected", new UserErrors(hostile.map((e) => new UserError(e.code, e.field, e.message))), {
+          operation,
+          fields: hostile.map((e) => e.field!.join(".")),
+        })
+        .then(() => refuse(hostile));
+    }
     try {
-      return await resolve(source, args, context, info);
+      const result = resolve(source, args, context, info);
+      return isPromise(result) ? result.catch((error) => onError(error, args)) : result;
     } catch (error) {
-      if (error instanceof ArgumentValidationError) {
-        // Mutations take one argument, `input`: paths start with it, as the domain's do.
-        const argumentNames = Object.keys(args);
-        return { userErrors: flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []) };
-      }
-      throw error;
+      return onError(error, args);
     }
   };
 }

@@ -57,7 +57,10 @@ export function presentResolution(ctx: GraphQLContext, resolution: Resolution | 
   return {
     provider,
     source,
-    instance: instanceId ? ctx.loaders.instance(instanceId) : null,
+    // A getter: the instance is loaded only for a query that selects it.
+    get instance() {
+      return instanceId ? ctx.loaders.instance(instanceId) : null;
+    },
     explanation,
   };
 }

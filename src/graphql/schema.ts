@@ -1,7 +1,7 @@
 import path from "node:path";
-import type { GraphQLSchema } from "graphql";
+import { isObjectType, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { authChecker, withInputValidationAsUserErrors } from "./middleware.js";
+import { authChecker, withCheckedArguments } from "./middleware.js";
 import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
 import { CredentialsMutations } from "./resolvers/credentials.resolver.js";
 import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
@@ -66,8 +66,8 @@ export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "sch
 /**
  * Builds the schema; `emit` writes schema/schema.graphql, which is committed and reviewed. No global
  * middleware: type-graphql would wrap every field of every response in it (an async call per field,
- * thousands on a dashboard page), so the one thing that needs it, mutation argument validation, wraps
- * the mutations' resolvers alone.
+ * thousands on a dashboard page), so the one thing that needs it, argument checking, wraps the
+ * resolvers of the fields that take arguments alone.
  */
 export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
@@ -77,8 +77,11 @@ export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<
     authMode: "error",
     emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: true } : false,
   });
-  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
-    if (field.resolve) field.resolve = withInputValidationAsUserErrors(field.resolve);
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (field.args.length > 0 && field.resolve) field.resolve = withCheckedArguments(field, field.resolve, type === schema.getMutationType());
+    }
   }
   return schema;
 }

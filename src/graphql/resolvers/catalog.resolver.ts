@@ -7,6 +7,7 @@ import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
+import { ResolveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
 import { AppType, InstanceConnection, InstanceType, OrgType, ProviderObject, ProviderResolution, ServiceConnection, ServiceType } from "../types/objects.js";
 import { byName } from "./org.resolver.js";
@@ -70,9 +71,7 @@ export class ServiceResolver {
   async resolveProvider(
     @Root() service: Service,
     @Ctx() ctx: GraphQLContext,
-    @Arg("stage") stage: string,
-    @Arg("region", () => String, { nullable: true }) region: string | null,
-    @Arg("type", () => ProviderType, { defaultValue: ProviderType.AWS }) type: ProviderType,
+    @Args() { stage, region, type }: ResolveProviderArgs,
   ) {
     if (ctx.actor.scope) {
       const app = await loaded(ctx.loaders.app(service.appId), "The app");

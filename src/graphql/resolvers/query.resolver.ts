@@ -1,10 +1,11 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
-import { fromGlobalId } from "../global-id.js";
+import { fromGlobalId, type NodeTypeName } from "../global-id.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { hasRole } from "../middleware.js";
 import { Node } from "../types/common.js";
+import { OrgArgs } from "../types/inputs.js";
 import type { Actor } from "../../domain/context.js";
 import { AccessKeyType, OrgType, UserType, Viewer, ViewerMembership } from "../types/objects.js";
 
@@ -24,7 +25,7 @@ export class QueryResolver {
 
   @Authorized()
   @Query(() => OrgType, { nullable: true, description: "An org the caller belongs to, by slug; null for any other." })
-  org(@Ctx() ctx: GraphQLContext, @Arg("slug") slug: string) {
+  org(@Ctx() ctx: GraphQLContext, @Args() { slug }: OrgArgs) {
     return ctx.services.catalog.orgBySlug(ctx, slug);
   }
 
@@ -37,23 +38,31 @@ export class QueryResolver {
     const parsed = fromGlobalId(id);
     if (!parsed) return null;
     const { loaders, actor } = ctx;
-    const load = {
-      Org: () => loaders.org(parsed.id),
-      App: () => loaders.app(parsed.id),
-      Service: () => loaders.service(parsed.id),
-      Instance: () => loaders.instance(parsed.id),
-      Provider: async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.provider(parsed.id) : null),
-      DeploymentProfile: async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null),
-      Parameter: async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null),
-      AccessKey: async () => {
-        const key = await loaders.accessKey(parsed.id);
-        return key && (hasRole(actor.role, Role.ADMIN) || key.id === actor.accessKeyId || (key.userId && key.userId === actor.userId)) ? key : null;
-      },
-      User: async () => {
-        if (!hasRole(actor.role, Role.DEVELOPER) && parsed.id !== actor.userId) return null;
-        return (await loaders.membership(parsed.id)) ? loaders.user(parsed.id) : null;
-      },
-    }[parsed.type as string];
+    // A Map, not an object literal: only the types listed here are looked up, never a prototype's member.
+    const loadByType = new Map<NodeTypeName, () => Promise<unknown>>([
+      ["Org", () => loaders.org(parsed.id)],
+      ["App", () => loaders.app(parsed.id)],
+      ["Service", () => loaders.service(parsed.id)],
+      ["Instance", () => loaders.instance(parsed.id)],
+      ["Provider", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.provider(parsed.id) : null)],
+      ["DeploymentProfile", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null)],
+      ["Parameter", async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null)],
+      [
+        "AccessKey",
+        async () => {
+          const key = await loaders.accessKey(parsed.id);
+          return key && (hasRole(actor.role, Role.ADMIN) || key.id === actor.accessKeyId || (key.userId && key.userId === actor.userId)) ? key : null;
+        },
+      ],
+      [
+        "User",
+        async () => {
+          if (!hasRole(actor.role, Role.DEVELOPER) && parsed.id !== actor.userId) return null;
+          return (await loaders.membership(parsed.id)) ? loaders.user(parsed.id) : null;
+        },
+      ],
+    ]);
+    const load = loadByType.get(parsed.type);
     return load ? load() : null;
   }
 }

@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
-import { Max, Min } from "class-validator";
+import { Matches, Max, MaxLength, Min, type ValidationOptions } from "class-validator";
+import type { Rule } from "../../domain/validation.js";
 import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
 import { ProviderSource } from "../../domain/resolution.js";
 
@@ -37,6 +38,12 @@ export abstract class Node {
   id!: string;
 }
 
+/**
+ * An input field that must follow one of the domain's rules (src/domain/validation.ts), checked by
+ * type-graphql before the resolver runs, answering with the rule's code and sentence.
+ */
+export const Follows = (rule: Rule, options: ValidationOptions = {}) => Matches(rule.pattern, { message: rule.message, context: { code: rule.code }, ...options });
+
 @ObjectType({ description: "Relay page information." })
 export class PageInfo {
   @Field() hasNextPage!: boolean;
@@ -53,6 +60,8 @@ export class ConnectionArgs {
   first!: number;
 
   @Field(() => String, { nullable: true, description: "The `endCursor` of the previous page." })
+  @MaxLength(1024)
+  @Matches(/^[A-Za-z0-9_-]*$/, { message: "is not a cursor this server issued; pass an `endCursor` from a previous page" })
   after?: string | null;
 }
 

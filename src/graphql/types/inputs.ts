@@ -1,31 +1,35 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int } from "type-graphql";
-import { ArrayMaxSize, IsOptional, MaxLength, ValidateNested } from "class-validator";
+import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int } from "type-graphql";
+import { ArrayMaxSize, IsOptional, Matches, MaxLength, ValidateNested } from "class-validator";
 import { ProviderType, Role } from "../../entities/index.js";
+import { rules } from "../../domain/validation.js";
+import { Follows } from "./common.js";
 
 /*
- * Inputs carry shapes; the domain's rules (src/domain/validation.ts) check values and answer with
- * userErrors. The length caps here only stop oversized requests before they reach the domain.
+ * Inputs carry shapes, and the values whose form the domain fixes follow its rules
+ * (src/domain/validation.ts, through `Follows`): type-graphql checks them before any resolver runs,
+ * with the rule's code and sentence. deploymentCredentials keeps only length caps: the domain checks
+ * its names itself, first, so that a refused deployment is audited with the code it got.
  */
 
 @InputType()
 export class CreateAppInput {
   @Field(() => ID) orgId!: string;
-  @Field() @MaxLength(256) name!: string;
+  @Field() @Follows(rules.appOrServiceName) name!: string;
 }
 
 @InputType()
 export class CreateServiceInput {
   @Field(() => ID) appId!: string;
-  @Field() @MaxLength(256) name!: string;
+  @Field() @Follows(rules.appOrServiceName) name!: string;
 }
 
 @InputType()
 export class CreateInstanceInput {
   @Field(() => ID) serviceId!: string;
-  @Field() @MaxLength(256) stage!: string;
+  @Field() @Follows(rules.stage) stage!: string;
   @Field(() => String, { nullable: true, description: "Omit for a stage-only (component) instance." })
   @IsOptional()
-  @MaxLength(64)
+  @Follows(rules.region)
   region?: string | null;
 }
 
@@ -73,13 +77,13 @@ export class CredentialsInputFields {
 @InputType({ description: "A name and exactly one kind of credentials: aws.role, aws.accessKey, stripe or twilio." })
 export class CreateProviderInput extends CredentialsInputFields {
   @Field(() => ID) orgId!: string;
-  @Field() @MaxLength(256) name!: string;
+  @Field() @Follows(rules.name) name!: string;
 }
 
 @InputType({ description: "Rename a provider and/or replace its credentials (with credentials of the same type)." })
 export class UpdateProviderInput extends CredentialsInputFields {
   @Field(() => ID) providerId!: string;
-  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(256) name?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.name) name?: string | null;
 }
 
 @InputType()
@@ -140,7 +144,7 @@ export class AccessKeyScopeInput {
 @InputType({ description: "An org key (give `role`, usually DEPLOYER for CI) or a personal key for a member (give `userId`, no role)." })
 export class CreateAccessKeyInput {
   @Field(() => ID) orgId!: string;
-  @Field() @MaxLength(256) name!: string;
+  @Field() @Follows(rules.name) name!: string;
   @Field(() => ID, { nullable: true, description: "A member: the key acts as them, with their role. Omit for an org key." })
   userId?: string | null;
   @Field(() => Role, { nullable: true, description: "An org key's role. Omit for a personal key." }) role?: Role | null;
@@ -177,10 +181,22 @@ export class RemoveMemberInput {
 export class AuditEventFilter {
   @Field(() => String, { nullable: true, description: "An action such as provider.create, or a prefix ending in a dot such as `provider.`." })
   @IsOptional()
-  @MaxLength(128)
+  @Matches(/^[a-z][A-Za-z_.]{0,127}$/, { message: "is an action such as provider.create, or a prefix ending in a dot such as provider." })
   action?: string | null;
   @Field(() => ID, { nullable: true, description: "An AccessKey or User id: what that key, or that user with any of their keys, did." }) actor?: string | null;
   @Field(() => ID, { nullable: true, description: "The id of the object acted on (a Provider, Service, Instance, User, AccessKey…)." }) target?: string | null;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "From this time, inclusive." }) from?: Date | null;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "Before this time." }) to?: Date | null;
+}
+
+@ArgsType()
+export class OrgArgs {
+  @Field({ description: "The org's slug." }) @Follows(rules.orgSlug) slug!: string;
+}
+
+@ArgsType()
+export class ResolveProviderArgs {
+  @Field() @Follows(rules.stage) stage!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
+  @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;
 }

@@ -1,7 +1,8 @@
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType, UseMiddleware } from "type-graphql";
 import { IsOptional, MaxLength } from "class-validator";
 import { unscopedOnly } from "../middleware.js";
-import { Node } from "./common.js";
+import { rules } from "../../domain/validation.js";
+import { Follows, Node } from "./common.js";
 import { Connection } from "./connection.js";
 import { AppType } from "./objects.js";
 import { Payload } from "./payloads.js";
@@ -89,7 +90,7 @@ export class DeploymentProfileMigrationReport {
 @InputType()
 export class CreateDeploymentProfileInput {
   @Field(() => ID) orgId!: string;
-  @Field() @MaxLength(256) name!: string;
+  @Field() @Follows(rules.name) name!: string;
   @Field(() => String, { nullable: true, description: "The AWS Access Role ARN; a profile without one is skipped by the migration." })
   @IsOptional()
   @MaxLength(2048)
@@ -104,14 +105,14 @@ export class DeploymentProfileIdInput {
 @InputType()
 export class SetAppStageProfileInput {
   @Field(() => ID) appId!: string;
-  @Field({ description: "A stage, or `default` for the app's default stage." }) @MaxLength(256) stage!: string;
+  @Field({ description: "A stage, or `default` for the app's default stage." }) @Follows(rules.stage) stage!: string;
   @Field(() => ID) deploymentProfileId!: string;
 }
 
 @InputType()
 export class RemoveAppStageProfileInput {
   @Field(() => ID) appId!: string;
-  @Field() @MaxLength(256) stage!: string;
+  @Field() @Follows(rules.stage) stage!: string;
 }
 
 @InputType()
