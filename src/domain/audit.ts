@@ -35,7 +35,7 @@ function printable(value: unknown): unknown {
 
 /** Bad input and authorization are refusals (DENIED); a dependency or the server failing is a FAILURE. */
 const refusalOutcome = (error: unknown) =>
-  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
+  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED", "EXTERNAL_ID_NOT_ENFORCED"].includes(error.code))
     ? AuditOutcome.DENIED
     : AuditOutcome.FAILURE;
 

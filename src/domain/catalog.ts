@@ -3,7 +3,7 @@ import { App, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
-import { assertInScope, isInScope } from "./scope.js";
+import { assertInScope, assertUnscoped, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
 
@@ -67,6 +67,22 @@ export class CatalogService {
   async org(ctx: RequestContext, orgId: string): Promise<Org> {
     const org = orgId === ctx.orgId ? await ctx.em.findOneBy(Org, { id: orgId }) : null;
     if (!org) throw new NotFoundError("The org");
+    return org;
+  }
+
+  /** Changes the org's settings (each one left out stays), audited with what it was and what it is. */
+  async updateSettings(ctx: RequestContext, orgId: string, changes: { refuseUnenforcedExternalId?: boolean | null }): Promise<Org> {
+    await assertUnscoped(ctx, "updateOrgSettings", "changing the org's settings (they apply to every app and stage)");
+    const org = await this.org(ctx, orgId);
+    const before = { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId };
+    if (changes.refuseUnenforcedExternalId != null) org.refuseUnenforcedExternalId = changes.refuseUnenforcedExternalId;
+    await ctx.em.update(Org, { id: org.id }, { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId });
+    await this.audit.record(ctx, {
+      action: "org.updateSettings",
+      targetType: "Org",
+      targetId: org.id,
+      details: { before, after: { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId } },
+    });
     return org;
   }
 

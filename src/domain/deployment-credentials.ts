@@ -41,6 +41,20 @@ export interface IssuedDeployment {
 }
 
 /**
+ * An org that asked for it gets no credentials from a role whose last verification found that it can
+ * be assumed without the external id: whoever else the role trusts could act as this org's deployments.
+ */
+function assertTrusted(org: Org, provider: Provider): void {
+  if (!org.refuseUnenforcedExternalId || provider.externalIdEnforced !== false) return;
+  throw new CodedError(
+    "EXTERNAL_ID_NOT_ENFORCED",
+    `The org refuses credentials from roles that do not require their external id, and the provider "${provider.name}" was last verified${
+      provider.verifiedAt ? ` (${provider.verifiedAt.toISOString()})` : ""
+    } as assumable without it. An admin must add the condition "StringEquals": { "sts:ExternalId": "<the provider's external id>" } to the role's trust policy and run verifyProvider again.`,
+  );
+}
+
+/**
  * Hands a deployment its credentials in three steps, so that nothing is held while STS answers (a
  * slow STS must not become a stopped server, nor queue deployments of one instance behind each other):
  *   1. short reads: authorize, check the names, find the service and resolve the provider;
@@ -95,6 +109,7 @@ export class DeploymentCredentialsService {
         return { instance, resolution: null, credentials: null };
       }
       provider = resolution.provider;
+      assertTrusted(org, provider);
       const { credentials, details } = await this.mint(org, request, provider);
       const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.issue", {
         ...where,
