@@ -61,3 +61,10 @@ export class ServiceUnavailableError extends CodedError {
     super("SERVICE_UNAVAILABLE", message, { retryable: true });
   }
 }
+
+/** Why the work left after the client went away was not started (nobody reads it). */
+export class ClientGoneError extends CodedError {
+  constructor() {
+    super("CLIENT_DISCONNECTED", "The client disconnected; the rest of the operation was not run.");
+  }
+}
