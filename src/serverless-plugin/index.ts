@@ -20,7 +20,7 @@
  */
 
 import path from "node:path";
-import { isLoopbackHost } from "../client/credential-process.js";
+import { isLoopbackHost } from "../client/api.js";
 
 const PREFIX = "/sls/v1";
 const DOMAINS_FILE = ["@serverless", "platform-client", "src", "domains.json"];
