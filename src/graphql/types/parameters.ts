@@ -1,8 +1,10 @@
-import { Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Extensions, Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { IsOptional, MaxLength } from "class-validator";
 import { MAX_DESCRIPTION_LENGTH, MAX_VALUE_BYTES } from "../../domain/parameters.js";
 import { ParameterSource } from "../../domain/parameter-resolution.js";
-import { Node } from "./common.js";
+import { rules } from "../../domain/validation.js";
+import type { FreeText } from "../middleware.js";
+import { Follows, Node } from "./common.js";
 import { Connection } from "./connection.js";
 import { InstanceType, ServiceType } from "./objects.js";
 import { Payload } from "./payloads.js";
@@ -54,22 +56,26 @@ export class DeploymentParameter {
   @Field(() => ParameterSource) source!: ParameterSource;
 }
 
+// Values and descriptions may span lines (PEM keys, JSON); the domain checks their size and characters.
+const VALUE_TEXT: FreeText = { maxLength: MAX_VALUE_BYTES };
+const DESCRIPTION_TEXT: FreeText = { maxLength: MAX_DESCRIPTION_LENGTH };
+
 @InputType({ description: "A parameter to set on an org (ADMIN only), a service or an instance." })
 export class CreateParameterInput {
   @Field(() => ID, { description: "The org, service or instance the parameter is set on." }) ownerId!: string;
-  @Field({ description: "Letters, digits, `_`, `-`, `.` and `/`, at most 128." }) @MaxLength(256) name!: string;
+  @Field({ description: "Letters, digits, `_`, `-`, `.` and `/`, at most 128." }) @Follows(rules.parameterName) name!: string;
   @Field({ description: `At most ${MAX_VALUE_BYTES} bytes (UTF-8); no control characters other than tab and line breaks.` })
-  @MaxLength(MAX_VALUE_BYTES)
+  @Extensions({ freeText: VALUE_TEXT })
   value!: string;
-  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(MAX_DESCRIPTION_LENGTH) description?: string | null;
+  @Field(() => String, { nullable: true }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
   @Field({ defaultValue: false, description: "Seal the value: it is then shown only as a hint, and handed only to deployments." }) secret!: boolean;
 }
 
 @InputType({ description: "Replace a parameter's value, description, or secrecy. A secret becomes plain only with a new value." })
 export class UpdateParameterInput {
   @Field(() => ID) parameterId!: string;
-  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(MAX_VALUE_BYTES) value?: string | null;
-  @Field(() => String, { nullable: true, description: "An empty string removes it." }) @IsOptional() @MaxLength(MAX_DESCRIPTION_LENGTH) description?: string | null;
+  @Field(() => String, { nullable: true }) @Extensions({ freeText: VALUE_TEXT }) value?: string | null;
+  @Field(() => String, { nullable: true, description: "An empty string removes it." }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
   @Field(() => Boolean, { nullable: true }) secret?: boolean | null;
 }
 
