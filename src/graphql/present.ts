@@ -1,6 +1,8 @@
+import { ParameterSource, type EffectiveParameter } from "../domain/parameter-resolution.js";
 import { ProviderType, type Provider } from "../entities/index.js";
 import { ProviderSource, type Resolution } from "../domain/resolution.js";
-import { UserError } from "../domain/errors.js";
+import { NotFoundError, UserError } from "../domain/errors.js";
+import type { MemberView } from "../domain/members.js";
 import { credentialKind, CREDENTIAL_KINDS, type CredentialsInput } from "../domain/credential-kinds/index.js";
 import type { CredentialsInputFields } from "./types/inputs.js";
 import type { GraphQLContext } from "./context.js";
@@ -67,5 +69,35 @@ export function presentResolution(ctx: GraphQLContext, resolution: Resolution | 
       return instanceId ? ctx.loaders.instance(instanceId) : null;
     },
     explanation: explanation + warning,
+  };
+}
+
+/** Lists by name: matches the (org or parent, name, id) indexes, so each page is read off one. */
+export const byName = { sql: "t.name" };
+
+/** A parent that must exist (a field whose type is non-null), or NOT_FOUND. */
+export async function loaded<T>(value: Promise<T | null>, what: string): Promise<T> {
+  const found = await value;
+  if (!found) throw new NotFoundError(what);
+  return found;
+}
+
+/** A membership as the API shows a member. */
+export const presentMember = (view: MemberView) => ({ user: view.user, role: view.membership.role, joinedAt: view.membership.createdAt });
+
+/** An effective parameter as the API shows it: where it is set, and a sentence saying why it applies. */
+export function presentEffectiveParameter(ctx: GraphQLContext, { parameter, source, stageWide }: EffectiveParameter) {
+  const explanation = {
+    [ParameterSource.INSTANCE]: stageWide ? "Set on the stage-wide instance of this stage, which covers every region." : "Set on this instance.",
+    [ParameterSource.SERVICE]: "Not set on the instance, so it inherits the service's value.",
+    [ParameterSource.ORG]: "Not set on the instance or the service, so the org's value applies.",
+  }[source];
+  return {
+    name: parameter.name,
+    parameter,
+    source,
+    instance: parameter.instanceId ? ctx.loaders.instance(parameter.instanceId) : null,
+    service: source === ParameterSource.SERVICE ? ctx.loaders.service(parameter.serviceId!) : null,
+    explanation,
   };
 }

@@ -1,4 +1,4 @@
-import { Extensions, Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { ArgsType, Extensions, Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { IsOptional, MaxLength } from "class-validator";
 import { MAX_DESCRIPTION_LENGTH, MAX_VALUE_BYTES } from "../../domain/parameters.js";
 import { ParameterSource } from "../../domain/parameter-resolution.js";
@@ -113,4 +113,10 @@ export class DeleteParameterPayload extends Payload {
 export class DeploymentParametersPayload extends Payload {
   @Field(() => [DeploymentParameter], { nullable: true, description: "The effective parameters, by name, secret values included." })
   parameters?: DeploymentParameter[];
+}
+
+@ArgsType()
+export class ResolveParametersArgs {
+  @Field() @Follows(rules.stage) stage!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
 }
