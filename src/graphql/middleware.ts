@@ -4,7 +4,7 @@ import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "ty
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
-import { CodedError, UserError, UserErrors } from "../domain/errors.js";
+import { CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -40,7 +40,7 @@ export const unscopedOnly =
   };
 
 export interface UserErrorValue {
-  code: string;
+  code: ErrorCode;
   field: string[] | null;
   message: string;
 }
@@ -52,8 +52,8 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   return errors.flatMap((error) => {
     const field = [...path, error.property];
     const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
-      const code = (error.contexts?.[constraint] as { code?: string } | undefined)?.code;
-      return code ? { code, field, message } : { code: "INVALID_INPUT", field, message: `${field.slice(1).join(".") || field.join(".")}: ${message}.` };
+      const code = (error.contexts?.[constraint] as { code?: ErrorCode } | undefined)?.code;
+      return code ? { code, field, message } : { code: "INVALID_INPUT" as const, field, message: `${field.slice(1).join(".") || field.join(".")}: ${message}.` };
     });
     return [...own, ...flatten(error.children ?? [], field)];
   });
@@ -79,7 +79,7 @@ function hostileValues(type: GraphQLInputType, value: unknown, field: string[], 
     const max = named === GraphQLID ? MAX_ID : MAX_STRING;
     if (CONTROL.test(value) || value.length > max) {
       out.push({
-        code: "INVALID_INPUT",
+        code: "INVALID_INPUT" as const,
         field,
         message: `${field.join(".")}: holds a control character or is longer than ${max} characters; no value of this API does. Send plain text.`,
       });
