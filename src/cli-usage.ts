@@ -3,7 +3,9 @@ export const USAGE = `Usage: providers-api <command> [options]
 
 Commands:
   serve                          start the API server (the default)
-  migrate                        apply pending database migrations and exit
+  migrate [--server-role <role>] apply pending database migrations and exit; with --server-role, then
+                                 grant that database role what the server needs and no more (run it
+                                 as the owner; serve as the role with DATABASE_MIGRATIONS=check)
   bootstrap --org <slug> [--name <name>]
                                  create the org (if needed) and an admin access key;
                                  the key is printed alone on the last line of stdout
@@ -18,6 +20,8 @@ Commands:
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS on every server first.
                                  Embedded: a new key is generated in the data folder, and a running
                                  server takes it up.
+  audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
+                                 broken link; exits with status 3 when a chain is broken
   emit-schema                    write schema/schema.graphql
 
 Configuration comes from the environment; see the README.`;

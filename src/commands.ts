@@ -12,7 +12,9 @@ import { Org } from "./entities/index.js";
 import { rules } from "./domain/validation.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
-import { assertPortAvailable, openApplication, startServer } from "./server.js";
+import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
+import { grantServerRole } from "./db/data-source.js";
+import { verifyAuditChain } from "./domain/audit-chain.js";
 import { UsageError } from "./cli-usage.js";
 
 /*
@@ -115,6 +117,70 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   }
 }
 
+async function migrate(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "server-role": { type: "string" } } });
+  const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger, { command: "migrate" });
+  try {
+    if (values["server-role"] !== undefined) await grantServerRole(application.dataSource, values["server-role"]);
+  } finally {
+    await application.close();
+  }
+  process.stderr.write(
+    values["server-role"] !== undefined
+      ? `The database is migrated, and the role "${values["server-role"]}" may use it (INSERT and SELECT only on the audit trail).\n`
+      : "The database is migrated.\n",
+  );
+}
+
+/** `audit <subcommand>`: one entry per subcommand. */
+const AUDIT_COMMANDS: Record<string, (config: Config, logger: Logger, args: string[]) => Promise<void>> = {
+  verify: auditVerify,
+};
+
+async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  const run = subcommand !== undefined && Object.hasOwn(AUDIT_COMMANDS, subcommand) ? AUDIT_COMMANDS[subcommand] : undefined;
+  if (!run) {
+    throw new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`);
+  }
+  return run(config, logger, rest);
+}
+
+/** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
+const CHAIN_BROKEN = 3;
+
+async function auditVerify(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
+  if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const database = await openDatabaseOnly(config, logger, "audit verify");
+  try {
+    const orgs: Array<{ id: string; slug: string }> = await database.dataSource.query(
+      `SELECT id, slug FROM orgs ${values.org === undefined ? "" : "WHERE slug = $1"} ORDER BY slug`,
+      values.org === undefined ? [] : [values.org],
+    );
+    if (values.org !== undefined && orgs.length === 0) throw new Error(`there is no org "${values.org}"; check the slug.`);
+    let brokenCount = 0;
+    for (const org of orgs) {
+      const report = await verifyAuditChain(database.dataSource.manager, org.id);
+      if (report.broken) {
+        brokenCount++;
+        const { seq, eventId, action, occurredAt, reason } = report.broken;
+        const found = eventId ? ` (event ${eventId}, ${action} at ${occurredAt})` : "";
+        process.stdout.write(`${org.slug}: BROKEN at #${seq}${found}: ${reason}\n`);
+      } else {
+        const head = report.head ? `; head #${report.head.seq} ${report.head.hash}` : "";
+        process.stdout.write(`${org.slug}: intact, ${report.events} event(s)${head}\n`);
+      }
+    }
+    if (brokenCount > 0) {
+      process.stderr.write(`${brokenCount} audit chain(s) broken: the audit trail was tampered with outside the server.\n`);
+      process.exitCode = CHAIN_BROKEN;
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 /**
  * Re-sealing with a key a live server does not hold would fail that server's every deployment that opens
  * a secret. Embedded servers take up the key from the data folder within a beat, so this waits for them;
@@ -178,12 +244,10 @@ export async function runServerCommand(command: string, rest: string[]): Promise
   switch (command) {
     case "serve":
       return serve(config, logger);
-    case "migrate": {
-      const application = await openApplication(config, logger, { command: "migrate" });
-      await application.close();
-      process.stderr.write("The database is migrated.\n");
-      return;
-    }
+    case "migrate":
+      return migrate(config, logger, rest);
+    case "audit":
+      return audit(config, logger, rest);
     case "rotate-master-key":
       return rotateMasterKey(config, logger);
     case "bootstrap":

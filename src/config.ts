@@ -2,6 +2,7 @@ import path from "node:path";
 import type { QueryLimits } from "./http/limits.js";
 import { cleanEnv, makeValidator, num, port, str, EnvError, EnvMissingError } from "envalid";
 import ipaddr from "ipaddr.js";
+import { rules } from "./domain/validation.js";
 
 /** A configuration problem, reported as one line a person can act on. */
 export class ConfigError extends Error {
@@ -73,6 +74,7 @@ const specs = {
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
   LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
   SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  DATABASE_MIGRATIONS: str({ default: "apply", choices: ["apply", "check"], desc: "apply pending migrations at start-up, or only check that none is pending" }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
   DATABASE_POOL_TIMEOUT_MS: num({ default: 5_000, desc: "the longest a request waits for a free database connection before it is answered SERVICE_UNAVAILABLE" }),
   DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30_000, desc: "the longest one SQL statement may run (PostgreSQL's statement_timeout)" }),
@@ -82,6 +84,8 @@ const specs = {
   }),
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
   STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
+  AWS_EXTRA_REGIONS: str({ default: "", desc: "comma-separated regions to accept besides the AWS SDK's list, e.g. one AWS opened after this release" }),
+  MAX_INSTANCES_PER_ORG: num({ default: 5_000, desc: "the most instances (service, stage, region) one org may have" }),
   STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
   MAX_QUERY_DEPTH: num({ default: 20, desc: "deepest nesting of fields one operation may have" }),
   MAX_QUERY_ALIASES: num({ default: 30, desc: "aliases one operation may use" }),
@@ -107,10 +111,14 @@ export interface Config {
   logLevel: string;
   shutdownGraceMs: number;
   databasePoolSize: number;
+  /** "check": the server's role may not change the schema; the owner runs `providers-api migrate`. */
+  databaseMigrations: "apply" | "check";
   databasePoolTimeoutMs: number;
   databaseStatementTimeoutMs: number;
   databaseIdleInTransactionTimeoutMs: number;
   awsRegion: string;
+  extraAwsRegions: string[];
+  maxInstancesPerOrg: number;
   stsTimeoutMs: number;
   stsMaxAttempts: number;
   limits: QueryLimits;
@@ -130,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
     },
   });
+  const extraAwsRegions = (clean.AWS_EXTRA_REGIONS ?? "").split(",").map((r) => r.trim()).filter(Boolean);
   if (problems.length === 0) {
     if (clean.EMBEDDED_POSTGRES_PORT === 5432 && !clean.DATABASE_URL) {
       problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
@@ -138,6 +147,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
     for (const name of ["DATABASE_POOL_TIMEOUT_MS", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS"] as const) {
       if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole, positive number of milliseconds`);
+    }
+    if (!Number.isInteger(clean.MAX_INSTANCES_PER_ORG) || clean.MAX_INSTANCES_PER_ORG < 1) problems.push("MAX_INSTANCES_PER_ORG must be a whole number, at least 1");
+    if (extraAwsRegions.some((region) => !rules.region.pattern.test(region))) {
+      problems.push("AWS_EXTRA_REGIONS must be a comma-separated list of region codes such as ap-southeast-7");
     }
     if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
     if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
@@ -168,10 +181,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: clean.LOG_LEVEL,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     databasePoolSize: clean.DATABASE_POOL_SIZE,
+    databaseMigrations: clean.DATABASE_MIGRATIONS as "apply" | "check",
     databasePoolTimeoutMs: clean.DATABASE_POOL_TIMEOUT_MS,
     databaseStatementTimeoutMs: clean.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseIdleInTransactionTimeoutMs: clean.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     awsRegion: clean.AWS_REGION,
+    extraAwsRegions,
+    maxInstancesPerOrg: clean.MAX_INSTANCES_PER_ORG,
     stsTimeoutMs: clean.STS_TIMEOUT_MS,
     stsMaxAttempts: clean.STS_MAX_ATTEMPTS,
     limits: {

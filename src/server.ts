@@ -7,7 +7,7 @@ import { loadMasterKeyFiles, type MasterKeys } from "./crypto/master-key-file.js
 import { StsAdapter } from "./aws/sts.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { databaseUrlProblem } from "./db/connection-problem.js";
-import { createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
+import { assertMigrated, createDataSource, migrate, type StatementCounter } from "./db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { ProviderSecrets } from "./domain/provider-secrets.js";
 import { Services } from "./domain/services.js";
@@ -68,7 +68,11 @@ export async function openApplication(
     await dataSource.initialize().catch((error: unknown) => {
       throw (config.databaseUrl && databaseUrlProblem(error, config.databaseUrl)) || error;
     });
-    if (options.migrate !== false) {
+    if (options.migrate === false) {
+      // The caller migrates (or knows better).
+    } else if (config.databaseMigrations === "check") {
+      await assertMigrated(dataSource);
+    } else {
       const applied = await migrate(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied }, "applied database migrations");
     }
@@ -76,7 +80,11 @@ export async function openApplication(
     await ProviderSecrets.assertKeysAvailable(dataSource.manager, secretBox);
     return {
       dataSource,
-      services: new Services(secretBox, new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts })),
+      services: new Services(
+        secretBox,
+        new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts }),
+        { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg },
+      ),
       embedded,
       async close() {
         await dataSource.destroy();
@@ -88,6 +96,32 @@ export async function openApplication(
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * The database alone, for commands that read it and need no master key (`audit verify`). Refuses
+ * to go on while migrations are pending, and changes nothing.
+ */
+export async function openDatabaseOnly(config: Config, logger: Logger, command: string): Promise<{ dataSource: DataSource; close(): Promise<void> }> {
+  const { url, embedded } = await openDatabase(config, logger, command);
+  const dataSource = createDataSource(url, { poolSize: 2 });
+  try {
+    await dataSource.initialize().catch((error: unknown) => {
+      throw (config.databaseUrl && databaseUrlProblem(error, config.databaseUrl)) || error;
+    });
+    await assertMigrated(dataSource);
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    dataSource,
+    async close() {
+      await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
 }
 
 /** Why PORT/HOST cannot be listened on, as one line naming the variable and the fix; null for anything else. */

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import pg from "pg";
 import { newOrg, ok } from "./client.js";
-import { createKey, createProvider, ROLE_ARN } from "./fixtures.js";
+import { createApp, createKey, createProvider, createService, ROLE_ARN } from "./fixtures.js";
+import { StsAdapter } from "../src/aws/sts.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import { startHarness, type Harness } from "./harness.js";
 import { harness, sts } from "./setup.js";
 
@@ -280,6 +282,89 @@ describe("under failure", () => {
       expect((await fetch(`${harness().url}/readyz`)).status).to.equal(200);
       expect((await post(harness().url, key, DEPLOY, target())).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
       expect(harness().logs.join("")).to.not.match(/INSERT|SELECT/);
+    });
+  });
+
+  describe("growth from input is bounded", () => {
+    let limited: Harness;
+
+    before(async function () {
+      this.timeout(60_000);
+      limited = await startHarness(harness().databaseUrl, { extraAwsRegions: ["zz-lab-1"], maxInstancesPerOrg: 3 });
+    });
+
+    after(async function () {
+      this.timeout(30_000);
+      await limited?.server.stop();
+    });
+
+    it("takes regions from the AWS SDK's list, plus those the operator allows; anything else is INVALID_REGION before any work", async () => {
+      await defaultRole(key, orgId);
+      for (const region of ["zz-1234x-1", "us-east-99", "eu-moon-1"]) {
+        const refused = (await post(harness().url, key, DEPLOY, target({ region }))).data.deploymentCredentials;
+        expect(refused.userErrors.map((e: { code: string; field: string[] }) => [e.code, e.field.join(".")]), region).to.deep.equal([["INVALID_REGION", "input.region"]]);
+      }
+      expect((await post(harness().url, key, DEPLOY, target({ region: "us-east-99" }))).data.deploymentCredentials.userErrors[0].message).to.match(/not an AWS region this server knows.*AWS_EXTRA_REGIONS/);
+      expect(sts().calls, "STS is never asked for a refused region").to.have.length(0);
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM instances");
+      expect(count).to.equal(0);
+      // An extra region only where the operator allowed it, and real regions of several partitions.
+      expect((await post(harness().url, key, DEPLOY, target({ region: "zz-lab-1" }))).data.deploymentCredentials.userErrors[0].code).to.equal("INVALID_REGION");
+      expect((await post(limited.url, key, DEPLOY, target({ region: "zz-lab-1" }))).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      for (const region of ["eu-central-2", "us-gov-west-1", "cn-north-1"]) {
+        expect((await post(harness().url, key, DEPLOY, target({ region }))).data.deploymentCredentials.credentials.accessKeyId, region).to.match(/^ASIA/);
+      }
+      const serviceId = await createService(key, await createApp(key, orgId, "web"), "site");
+      const created = await post(harness().url, key, `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } userErrors { code } } }`, {
+        input: { serviceId, stage: "dev", region: "zz-1234x-1" },
+      });
+      expect(created.data.createInstance.userErrors).to.deep.equal([{ code: "INVALID_REGION" }]);
+    });
+
+    it("refuses a new instance past MAX_INSTANCES_PER_ORG, before calling STS and exactly at the limit under concurrency; existing ones still deploy", async () => {
+      await defaultRole(key, orgId);
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => post(limited.url, key, DEPLOY, target({ stage: `pr-${i}` }))));
+      const issued = results.filter((r) => r.data.deploymentCredentials.credentials);
+      const refused = results.filter((r) => !r.data.deploymentCredentials.credentials).map((r) => r.data.deploymentCredentials.userErrors[0]);
+      expect(issued).to.have.length(3);
+      expect(refused).to.have.length(9);
+      for (const error of refused) {
+        expect(error.code).to.equal("INSTANCE_LIMIT_REACHED");
+        expect(error.message).to.match(/MAX_INSTANCES_PER_ORG = 3/);
+      }
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM instances");
+      expect(count).to.equal(3);
+      expect(await countAudits()).to.deep.include({ "credentials.issue SUCCESS": 3, "credentials.issue DENIED INSTANCE_LIMIT_REACHED": 9 });
+
+      sts().calls.length = 0;
+      expect((await post(limited.url, key, DEPLOY, target({ stage: "another" }))).data.deploymentCredentials.userErrors[0].code).to.equal("INSTANCE_LIMIT_REACHED");
+      expect(sts().calls, "a refused new instance never reaches STS").to.have.length(0);
+      const [{ stage }] = await harness().application.dataSource.query("SELECT stage FROM instances LIMIT 1");
+      expect((await post(limited.url, key, DEPLOY, target({ stage }))).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      const serviceId = (await harness().application.dataSource.query("SELECT id FROM services LIMIT 1"))[0].id;
+      const created = await post(limited.url, key, `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } userErrors { code } } }`, {
+        input: { serviceId: Buffer.from(`Service:${serviceId}`).toString("base64url"), stage: "qa", region: "us-east-1" },
+      });
+      expect(created.data.createInstance.userErrors).to.deep.equal([{ code: "INSTANCE_LIMIT_REACHED" }]);
+    });
+
+    it("keeps at most the configured number of regional STS clients, and an evicted region still works", async () => {
+      const roleArn = ROLE_ARN("555555555555", "deploy");
+      sts().addRole(roleArn);
+      const adapter = new StsAdapter({ region: "us-east-1", timeoutMs: 4000, maxAttempts: 1, regionClients: 2 });
+      const assume = (region: string) => adapter.assumeRole({ roleArn, externalId: null, sessionName: "lru", durationSeconds: 900, tags: [], region });
+      for (const region of ["us-east-1", "eu-west-1", "ap-south-1", "us-east-1"]) await assume(region);
+      expect(adapter.cachedRegions()).to.deep.equal(["us-east-1", "ap-south-1"]);
+      expect(sts().callsOf("AssumeRole").map((c) => c.signingRegion)).to.deep.equal(["us-east-1", "eu-west-1", "ap-south-1", "us-east-1"]);
+    });
+
+    it("reads AWS_EXTRA_REGIONS and MAX_INSTANCES_PER_ORG, refusing values that are not region codes or whole numbers", () => {
+      expect(loadConfig({ AWS_EXTRA_REGIONS: " ap-future-1, eu-later-2 ", MAX_INSTANCES_PER_ORG: "100" })).to.deep.include({
+        extraAwsRegions: ["ap-future-1", "eu-later-2"],
+        maxInstancesPerOrg: 100,
+      });
+      expect(() => loadConfig({ AWS_EXTRA_REGIONS: "us-east-1,not a region" })).to.throw(ConfigError, /AWS_EXTRA_REGIONS must be a comma-separated list of region codes/);
+      expect(() => loadConfig({ MAX_INSTANCES_PER_ORG: "0" })).to.throw(ConfigError, /MAX_INSTANCES_PER_ORG must be a whole number/);
     });
   });
 });

@@ -83,10 +83,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: "debug",
     shutdownGraceMs: 2000,
     databasePoolSize: 10,
+    databaseMigrations: "apply",
     databasePoolTimeoutMs: 5_000,
     databaseStatementTimeoutMs: 30_000,
     databaseIdleInTransactionTimeoutMs: 15_000,
     awsRegion: "us-east-1",
+    extraAwsRegions: [],
+    maxInstancesPerOrg: 5_000,
     // Short enough that the "STS never answers" test ends quickly, long enough for throttling backoff.
     stsTimeoutMs: 4000,
     stsMaxAttempts: 3,

@@ -140,9 +140,10 @@ async function snapshot(orgIds: string[], userIds: string[]): Promise<string[]> 
   );
   const rows: string[] = [];
   for (const { table_name } of tables) {
-    // last_used_at moves whenever a key is used; audit events are appended by the refusals themselves.
+    // last_used_at moves whenever a key is used; audit events (and their chain's head) are appended by the refusals themselves.
+    const appended = table_name === "audit_events" || table_name === "audit_chain_heads";
     const result: Array<{ row: string }> = await db.query(
-      `SELECT (to_jsonb(t) - 'last_used_at')::text AS row FROM "${table_name}" t WHERE org_id = ANY($1::uuid[]) ${table_name === "audit_events" ? "AND false" : ""} ORDER BY 1`,
+      `SELECT (to_jsonb(t) - 'last_used_at')::text AS row FROM "${table_name}" t WHERE org_id = ANY($1::uuid[]) ${appended ? "AND false" : ""} ORDER BY 1`,
       [orgIds],
     );
     rows.push(...result.map((r) => `${table_name}: ${r.row}`));

@@ -151,6 +151,14 @@ describe("bounded work per request", function () {
     }
   });
 
+  it("refuses a fragment bomb (each fragment spreading the next twice) by cost, before pricing runs away", async () => {
+    const fragments = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Org { slug ${i < 29 ? `...F${i + 1} ...F${i + 1}` : ""} }`).join(" ");
+    let result!: GraphQLResponse;
+    const extra = await statementsBeyondAuthentication(async () => (result = await gql(key, `{ viewer { orgs { ...F0 } } } ${fragments}`)));
+    expectRefused(result, "MAX_QUERY_COST");
+    expect(extra).to.equal(0);
+  });
+
   it("caps the answer's size with a clear error", async () => {
     const server = await serverWith({ maxResponseBytes: 300 });
     try {

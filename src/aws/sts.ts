@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 
 /*
@@ -11,7 +12,12 @@ export interface StsOptions {
   region: string;
   timeoutMs: number;
   maxAttempts: number;
+  /** How many regions' clients are kept (least recently used go first); default REGION_CLIENTS. */
+  regionClients?: number;
 }
+
+/** More than the regions of every AWS partition together: in practice nothing is ever evicted. */
+const REGION_CLIENTS = 64;
 
 export interface AwsKeyPair {
   accessKeyId: string;
@@ -90,9 +96,18 @@ function toStsFailure(error: unknown): StsFailure {
 
 export class StsAdapter {
   /** One client per region for the server's own identity: STS is called at the deployment's regional endpoint. */
-  private readonly serverClients = new Map<string, STSClient>();
+  private readonly serverClients: LRUCache<string, STSClient>;
 
-  constructor(readonly options: StsOptions = { region: "us-east-1", timeoutMs: 10_000, maxAttempts: 3 }) {}
+  constructor(readonly options: StsOptions = { region: "us-east-1", timeoutMs: 10_000, maxAttempts: 3 }) {
+    // Bounded whatever regions callers name. An evicted client is not destroyed: a call may still be
+    // using it, and its idle sockets close by themselves.
+    this.serverClients = new LRUCache({ max: options.regionClients ?? REGION_CLIENTS });
+  }
+
+  /** The regions whose clients are kept now, most recently used first. */
+  cachedRegions(): string[] {
+    return [...this.serverClients.keys()];
+  }
 
   /** sts:AssumeRole with the server's own identity. */
   async assumeRole(request: AssumeRoleRequest): Promise<{ session: AwsSession; assumedRoleArn: string; requestId: string | null }> {

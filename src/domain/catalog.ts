@@ -5,6 +5,7 @@ import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
 import { assertInScope, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
+import { isKnownAwsRegion } from "../aws/regions.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -43,12 +44,25 @@ export interface DeploymentPlace {
   region: string | null;
 }
 
+/** What the catalog accepts beyond the shape of a name: operator settings. */
+export interface CatalogLimits {
+  /** Regions to accept besides the AWS SDK's list (AWS_EXTRA_REGIONS). */
+  extraRegions: readonly string[];
+  /** The most instances one org may have (MAX_INSTANCES_PER_ORG): a deployment creates one per new stage and region. */
+  maxInstancesPerOrg: number;
+}
+
+export const DEFAULT_CATALOG_LIMITS: CatalogLimits = { extraRegions: [], maxInstancesPerOrg: 5_000 };
+
 /**
  * Orgs, apps, services and instances: the things providers are linked to. Lookups apply the caller's
  * key scope: what lies outside it is not found, the same as what does not exist.
  */
 export class CatalogService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly limits: CatalogLimits = DEFAULT_CATALOG_LIMITS,
+  ) {}
 
   async org(ctx: RequestContext, orgId: string): Promise<Org> {
     const org = orgId === ctx.orgId ? await ctx.em.findOneBy(Org, { id: orgId }) : null;
@@ -116,10 +130,7 @@ export class CatalogService {
 
   async createInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance> {
     const service = await this.service(ctx, serviceId);
-    ensureAll(
-      check(rules.stage, stage, ["input", "stage"]),
-      region === null ? null : check(rules.region, region, ["input", "region"]),
-    );
+    ensureAll(check(rules.stage, stage, ["input", "stage"]), this.checkRegion(region, ["input", "region"]));
     if (ctx.actor.scope) {
       const app = await this.app(ctx, service.appId);
       await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
@@ -128,6 +139,7 @@ export class CatalogService {
       const where = region ? `stage "${stage}" in ${region}` : `stage "${stage}"`;
       throw new UserError("INSTANCE_EXISTS", ["input", "stage"], `The service already has an instance for ${where}.`);
     }
+    await this.assertRoomForInstance(ctx, { lock: true });
     const instance = await ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
     await this.audit.record(ctx, { action: "instance.create", targetType: "Instance", targetId: instance.id, details: { service: service.name, stage, region } });
     return instance;
@@ -139,8 +151,37 @@ export class CatalogService {
       check(rules.appOrServiceName, target.app, ["input", "app"]),
       check(rules.appOrServiceName, target.service, ["input", "service"]),
       check(rules.stage, target.stage, ["input", "stage"]),
-      target.region === null ? null : check(rules.region, target.region, ["input", "region"]),
+      this.checkRegion(target.region, ["input", "region"]),
     );
+  }
+
+  /** A region must be a real AWS region (the SDK's list) or one the operator allowed; null is no region. */
+  private checkRegion(region: string | null, field: string[]): UserError | null {
+    if (region === null) return null;
+    const shape = check(rules.region, region, field);
+    if (shape || isKnownAwsRegion(region) || this.limits.extraRegions.includes(region)) return shape;
+    return new UserError(
+      "INVALID_REGION",
+      field,
+      `"${region}" is not an AWS region this server knows, such as us-east-1 or eu-central-2. A region newer than the server's AWS SDK can be allowed by its operator with AWS_EXTRA_REGIONS.`,
+    );
+  }
+
+  /**
+   * Refuses a new instance when the org has as many as the server allows. With `lock`, inside a
+   * transaction, concurrent creations in the org wait for each other so that none overshoots; without
+   * it, a cheap early check (a deployment makes it before calling STS).
+   */
+  async assertRoomForInstance(ctx: RequestContext, options: { lock: boolean }): Promise<void> {
+    if (options.lock) await ctx.em.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/instances/' || $1))", [ctx.orgId]);
+    const [{ count }]: Array<{ count: number }> = await ctx.em.query("SELECT count(*)::int AS count FROM instances WHERE org_id = $1", [ctx.orgId]);
+    if (count >= this.limits.maxInstancesPerOrg) {
+      throw new UserError(
+        "INSTANCE_LIMIT_REACHED",
+        ["input", "stage"],
+        `The org has ${count} instances, the most this server allows (MAX_INSTANCES_PER_ORG = ${this.limits.maxInstancesPerOrg}); a new stage or region cannot be added. Deploy to an existing one, or ask the server's operator to raise the limit.`,
+      );
+    }
   }
 
   /**
@@ -164,9 +205,12 @@ export class CatalogService {
    * the first time a deployment names them, and stamps the instance's last_deployed_at, in one
    * statement of INSERT ... ON CONFLICT steps, so concurrent first deployments end with exactly one of
    * each. Meant for a short transaction: the instance's row stays locked until it commits.
+   * `mayCreate`: the caller found no instance, so this may add one, and the org's instance limit is
+   * checked under the org's lock first (three statements a redeployment does not pay).
    */
-  async recordDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<Instance> {
+  async recordDeployment(ctx: RequestContext, target: DeploymentPlace, mayCreate = true): Promise<Instance> {
     this.checkDeploymentTarget(target);
+    if (mayCreate) await this.assertRoomForInstance(ctx, { lock: true });
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
     const metadata = ctx.em.connection.getMetadata(Instance);
     const sql = recordDeploymentSql(conflict, selectColumns(metadata, "instances"));

@@ -25,6 +25,11 @@ export interface DeploymentTarget {
 export interface DeploymentRequest extends DeploymentTarget {
   type: ProviderType;
   durationSeconds: number | null;
+  /**
+   * With no durationSeconds: the longest session the provider allows instead of the default hour,
+   * for a client that never refreshes its credentials (the Serverless Framework's dashboard client).
+   */
+  longestSession?: boolean;
 }
 
 /** What a deployment gets: its instance, the provider that applies and why, and the credentials. */
@@ -81,15 +86,17 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const { serviceId } = await this.catalog.lookUpDeployment(ctx, request);
+      const { serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+      // A new stage or region past the org's limit is refused before STS is asked for anything.
+      if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
-        const instance = await this.recordIssued(ctx, request, "credentials.local", { ...where, useLocalCredentials: true });
+        const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         return { instance, resolution: null, credentials: null };
       }
       provider = resolution.provider;
       const { credentials, details } = await this.mint(org, request, provider);
-      const instance = await this.recordIssued(ctx, request, "credentials.issue", {
+      const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.issue", {
         ...where,
         providerId: provider.id,
         providerName: provider.name,
@@ -109,10 +116,10 @@ export class DeploymentCredentialsService {
    * transaction. Nothing is handed out unless it commits; a write that fails for any reason but the
    * caller's input becomes a retryable error, and the cause is logged.
    */
-  private async recordIssued(ctx: RequestContext, request: DeploymentRequest, action: string, details: Record<string, unknown>): Promise<Instance> {
+  private async recordIssued(ctx: RequestContext, request: DeploymentRequest, newInstance: boolean, action: string, details: Record<string, unknown>): Promise<Instance> {
     try {
       return await inTransaction(ctx, async () => {
-        const instance = await this.catalog.recordDeployment(ctx, request);
+        const instance = await this.catalog.recordDeployment(ctx, request, newInstance);
         await this.audit.record(ctx, { action, targetType: "Instance", targetId: instance.id, details });
         return instance;
       });
@@ -132,6 +139,7 @@ export class DeploymentCredentialsService {
       stage: request.stage,
       region: request.region,
       durationSeconds: request.durationSeconds,
+      longestSession: request.longestSession ?? false,
     });
   }
 }

@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   INVALID_EMAIL: { place: "userError", meaning: "Not an email address." },
   NAME_TAKEN: { place: "userError", meaning: "The org (or app) already has one by that name." },
   INSTANCE_EXISTS: { place: "userError", meaning: "The service already has an instance for that stage and region." },
+  INSTANCE_LIMIT_REACHED: { place: "userError", meaning: "The org has as many instances as the server allows (MAX_INSTANCES_PER_ORG): deploy to an existing stage and region, or ask the operator." },
   NOT_LINKED: { place: "userError", meaning: "The provider is not linked there; nothing was removed." },
   NOT_MAPPED: { place: "userError", meaning: "The app has no deployment profile for that stage; nothing was removed." },
   NOT_A_ROLE_PROVIDER: { place: "userError", meaning: "Only AWS role providers have an external id to rotate." },
@@ -66,6 +67,8 @@ export const ERROR_CODES = {
   ROLE_NOT_ALLOWED: { place: "userError", meaning: "A personal key takes its member's role; give none." },
   ALREADY_REVOKED: { place: "userError", meaning: "The key was already revoked." },
   ALREADY_MEMBER: { place: "userError", meaning: "The person is already a member; change their role instead." },
+  INVALID_ORG_UID: { place: "userError", meaning: "Serverless Framework routes: the org uid is not one this server gave out (GET /core/tenants/{org})." },
+  INVALID_PROVIDER_UID: { place: "userError", meaning: "Serverless Framework routes: send a providerUid from GET /orgs/{orgUid}/providers." },
   LAST_ADMIN: { place: "userError", meaning: "The org's last admin cannot be demoted or removed; make another member an admin first." },
 } as const satisfies Record<string, { place: ErrorPlace; http?: number; meaning: string }>;
 

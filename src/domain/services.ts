@@ -3,7 +3,7 @@ import { AccessKeyService } from "./access-keys.js";
 import { AuditService } from "./audit.js";
 import { AuditTrailService } from "./audit-trail.js";
 import { StsAdapter } from "../aws/sts.js";
-import { CatalogService } from "./catalog.js";
+import { CatalogService, DEFAULT_CATALOG_LIMITS, type CatalogLimits } from "./catalog.js";
 import { DeploymentCredentialsService } from "./deployment-credentials.js";
 import { ProviderVerificationService } from "./provider-verification.js";
 import { LinkService } from "./links.js";
@@ -12,12 +12,13 @@ import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
 import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
+import { ServerlessFrameworkService } from "./serverless-framework.js";
 
 /** The domain services, made once per process. */
 export class Services {
   readonly audit = new AuditService();
   readonly auditTrail = new AuditTrailService();
-  readonly catalog = new CatalogService(this.audit);
+  readonly catalog: CatalogService;
   readonly secrets: ProviderSecrets;
   readonly providers: ProviderService;
   readonly links: LinkService;
@@ -25,13 +26,16 @@ export class Services {
   readonly profileMigration: ProfileMigrationService;
   readonly credentials: DeploymentCredentialsService;
   readonly verification: ProviderVerificationService;
+  readonly serverless: ServerlessFrameworkService;
   readonly members = new MemberService(this.audit);
   readonly accessKeys = new AccessKeyService(this.audit);
 
   constructor(
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
+    limits: CatalogLimits = DEFAULT_CATALOG_LIMITS,
   ) {
+    this.catalog = new CatalogService(this.audit, limits);
     this.secrets = new ProviderSecrets(secretBox);
     this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
@@ -39,5 +43,6 @@ export class Services {
     this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
+    this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
   }
 }

@@ -31,8 +31,9 @@ export const rules = {
     code: "INVALID_STAGE",
     message: "A stage is 1–64 letters, digits and hyphens, like the Serverless Framework's.",
   },
+  /** The shape only: whether the region exists is CatalogService's question (the SDK's region list). */
   region: {
-    pattern: /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+    pattern: /^[a-z]{2,4}(?:-[a-z]+){1,3}-\d{1,2}$/,
     code: "INVALID_REGION",
     message: "A region is an AWS region code such as us-east-1 or eu-central-2.",
   },

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 
 export enum AuditOutcome {
   SUCCESS = "SUCCESS",
@@ -7,11 +7,17 @@ export enum AuditOutcome {
 }
 
 /**
- * An append-only record of who did what. The database refuses UPDATE and DELETE on this table
- * (a trigger in the migration); it holds identifiers and labels, never a secret or a key.
+ * An append-only record of who did what. The database refuses UPDATE, DELETE and TRUNCATE on this
+ * table (triggers in the migrations); it holds identifiers and labels, never a secret or a key.
+ *
+ * Each org's events form a hash chain: when the inserting transaction commits, a database trigger
+ * gives the event the org's next `seq` and `hash = sha256(previous hash || encoding of the event)`
+ * (see src/domain/audit-chain.ts), so a removed, reordered or edited row is detectable. A column
+ * added here must be added to that encoding (and to the sealing check in the append-only trigger).
  */
 @Entity("audit_events")
 @Index(["orgId", "occurredAt"])
+@Index("UQ_audit_events_org_seq", ["orgId", "seq"], { unique: true })
 export class AuditEvent {
   @PrimaryGeneratedColumn("uuid") id!: string;
   @Column("uuid") orgId!: string;
@@ -28,4 +34,19 @@ export class AuditEvent {
   @Column({ type: "uuid", nullable: true }) targetId!: string | null;
   @Column({ type: "enum", enum: AuditOutcome, enumName: "audit_outcome" }) outcome!: AuditOutcome;
   @Column({ type: "jsonb" }) details!: Record<string, unknown>;
+  /** The event's place in its org's chain (1, 2, …); null until its transaction commits. */
+  @Column({ type: "bigint", nullable: true }) seq!: string | null;
+  /** sha256(previous event's hash, or 32 zero bytes for the first || the event's encoding). */
+  @Column({ type: "bytea", nullable: true }) hash!: Buffer | null;
+}
+
+/**
+ * The last link of an org's audit chain, updated by the chain trigger with each event: its row lock
+ * orders concurrent commits of one org, and it shows when events were cut off the chain's end.
+ */
+@Entity("audit_chain_heads")
+export class AuditChainHead {
+  @PrimaryColumn("uuid") orgId!: string;
+  @Column("bigint") seq!: string;
+  @Column("bytea") hash!: Buffer;
 }

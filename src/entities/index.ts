@@ -1,6 +1,6 @@
 import { AccessKey } from "./access-key.entity.js";
 import { App } from "./app.entity.js";
-import { AuditEvent, AuditOutcome } from "./audit-event.entity.js";
+import { AuditChainHead, AuditEvent, AuditOutcome } from "./audit-event.entity.js";
 import { AppStageProfile, DeploymentProfile } from "./deployment-profile.entity.js";
 import { Instance } from "./instance.entity.js";
 import { Org } from "./org.entity.js";
@@ -11,7 +11,7 @@ import { Service } from "./service.entity.js";
 import { Membership } from "./membership.entity.js";
 import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ServerPresence, Service, ServiceProviderLink, User };
+export { AccessKey, App, AppStageProfile, AuditChainHead, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ServerPresence, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
@@ -25,6 +25,7 @@ export const entities = [
   InstanceProviderLink,
   AccessKey,
   AuditEvent,
+  AuditChainHead,
   User,
   Membership,
   DeploymentProfile,

@@ -4,13 +4,12 @@ import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "ty
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
+import { hasRole, ROLE_RANK } from "../domain/roles.js";
 import { CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
-const RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
-
-export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= RANK[needed];
+export { hasRole };
 
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
@@ -19,8 +18,8 @@ export const hasRole = (actual: Role, needed: Role): boolean => RANK[actual] >= 
  */
 export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
-  const needed = Math.min(...roles.map((r) => RANK[r]));
-  if (RANK[context.actor.role] >= needed) return true;
+  const needed = Math.min(...roles.map((r) => ROLE_RANK[r]));
+  if (ROLE_RANK[context.actor.role] >= needed) return true;
   return deny(
     context,
     { action: "authorization.role", details: { operation: `${info.parentType.name}.${info.fieldName}`, requiredRoles: roles } },

@@ -8,17 +8,17 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { hashToken } from "../domain/access-key-tokens.js";
-import { authenticate } from "../domain/authentication.js";
 import type { TrustProxy } from "../config.js";
 import { CodedError, ServiceUnavailableError, UnauthenticatedError } from "../domain/errors.js";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/availability.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
-import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
+import type { AuthThrottleOptions } from "./auth-throttle.js";
+import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -155,7 +155,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
-  const throttle = new AuthThrottle(deps.authThrottle);
+  const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger);
   // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
   // with Node's 5 s, the server closes sockets a proxy is about to reuse, and that request fails
   // (a 502 behind the proxy). The drain plugin still closes them on stop.
@@ -203,6 +203,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     else res.json({ status: "ready" });
   });
 
+  app.use(SERVERLESS_PREFIX, serverlessRouter({ ...deps, authenticator }));
+
   app.use(graphiqlRouter());
   app.get("/graphql", (req, res, next) => {
     if (!wantsGraphiQL(req)) return next();
@@ -212,7 +214,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
 
   // An address that failed to authenticate too often is refused before its key is even looked up.
   app.use("/graphql", async (req, res, next) => {
-    const retryAfter = await throttle.retryAfterSeconds(clientOf(req.ip));
+    const retryAfter = await authenticator.retryAfterSeconds(req);
     if (retryAfter === 0) return next();
     res.setHeader("Retry-After", String(retryAfter));
     res.status(429).json({
@@ -230,11 +232,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const header = req.headers.authorization ?? "";
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
         try {
-          if (!match) throw new UnauthenticatedError();
-          const actor = await authenticate(deps.dataSource.manager, match[1]);
+          const actor = await authenticator.actorOf(req, res);
           // "close" before the answer is written means the client went away.
           const disconnected = new AbortController();
           res.once("close", () => {
@@ -245,17 +244,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
           return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
-            const client = clientOf(req.ip);
-            const failures = await throttle.recordFailure(client);
-            // Never the key: a prefix of its hash lets an admin match a revoked key's hash, nothing more.
-            const keyHashPrefix = match ? hashToken(match[1]).toString("hex").slice(0, 12) : null;
-            deps.logger.warn({ requestId: res.locals.requestId, client, keyHashPrefix, failures }, "authentication failed");
-            if (failures === deps.authThrottle.limit) {
-              deps.logger.warn(
-                { client, limit: deps.authThrottle.limit, windowSeconds: deps.authThrottle.windowSeconds },
-                "client address refused for the rest of its window after too many failed authentications",
-              );
-            }
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
           }
           if (isDatabaseUnavailable(error)) {
@@ -270,7 +258,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   );
 
   app.use((_req, res) => {
-    res.status(404).json({ error: { code: "NOT_FOUND", message: "No such route. The API is at /graphql; health at /healthz and /readyz." } });
+    res.status(404).json({ error: { code: "NOT_FOUND", message: `No such route. The API is at /graphql; health at /healthz and /readyz; the Serverless Framework routes under ${SERVERLESS_PREFIX}.` } });
   });
 
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {

@@ -113,6 +113,11 @@ export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerP
           try {
             cost = getComplexity({ schema, query: document, variables: request.variables, operationName: request.operationName ?? undefined, estimators });
           } catch (error) {
+            // Pricing stops at its own node budget: a document that expands past it (fragments spread
+            // over and over) is refused as too costly rather than run unpriced.
+            if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+              throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded: with its fragments spread, the query has more than 10000 fields, too many to price.`));
+            }
             // Variables that do not fit the operation: execution reports them with its own words.
             if (error instanceof GraphQLError) return;
             throw error;

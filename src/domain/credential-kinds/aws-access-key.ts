@@ -39,7 +39,11 @@ export const awsAccessKey: CredentialKindDefinition<CredentialKind.AWS_ACCESS_KE
         details: { issuedAccessKeyId: keys.accessKeyId, longLived: true },
       };
     }
-    const durationSeconds = durationWithin(request.durationSeconds, SESSION_TOKEN_DURATION, SESSION_DURATION.default);
+    const durationSeconds = durationWithin(
+      request.durationSeconds,
+      SESSION_TOKEN_DURATION,
+      request.longestSession ? SESSION_DURATION.max : SESSION_DURATION.default,
+    );
     try {
       const { session, requestId } = await sts.getSessionToken(keys, durationSeconds, request.region);
       return {

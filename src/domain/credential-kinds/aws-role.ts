@@ -73,7 +73,11 @@ export const awsRole: CredentialKindDefinition<CredentialKind.AWS_ROLE, AwsRoleI
   async mint({ provider, sts, stsError }, request) {
     const settings = provider.settings;
     const max = settings.maxSessionDurationSeconds ?? SESSION_DURATION.default;
-    const durationSeconds = durationWithin(request.durationSeconds, { min: SESSION_DURATION.min, max }, Math.min(SESSION_DURATION.default, max));
+    const durationSeconds = durationWithin(
+      request.durationSeconds,
+      { min: SESSION_DURATION.min, max },
+      request.longestSession ? max : Math.min(SESSION_DURATION.default, max),
+    );
     const sessionName = roleSessionName(request.orgSlug, request.service, request.stage);
     const tags = settings.sessionTags
       ? [

@@ -23,6 +23,8 @@ export interface MintRequest {
   region: string | null;
   /** What the deployment asked for; null for the kind's default. */
   durationSeconds: number | null;
+  /** With no durationSeconds: the longest session the kind allows rather than its default (for a client that never refreshes). */
+  longestSession: boolean;
 }
 
 /** What a kind gets to mint or verify with: its provider, its opened secret, and STS. */

@@ -1,0 +1,21 @@
+import { Role } from "../entities/index.js";
+import { deny } from "./audit.js";
+import type { RequestContext } from "./context.js";
+
+/** ADMIN ⊃ DEVELOPER ⊃ DEPLOYER. */
+export const ROLE_RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
+
+export const hasRole = (actual: Role, needed: Role): boolean => ROLE_RANK[actual] >= ROLE_RANK[needed];
+
+/**
+ * For callers outside GraphQL (where `@Authorized` does this): refuses a key whose role is below
+ * `needed` with the same DENIED `authorization.role` audit event and FORBIDDEN error.
+ */
+export async function requireRole(ctx: RequestContext, needed: Role, operation: string): Promise<void> {
+  if (hasRole(ctx.actor.role, needed)) return;
+  await deny(
+    ctx,
+    { action: "authorization.role", details: { operation, requiredRoles: [needed] } },
+    `This needs the ${needed} role (or higher); the access key has ${ctx.actor.role}.`,
+  );
+}
