@@ -2,6 +2,8 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { getIntrospectionQuery } from "graphql";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { fromGlobalId } from "../src/graphql/global-id.js";
+import { Loaders } from "../src/graphql/loaders.js";
 import { buildApiSchema } from "../src/graphql/schema.js";
 import { createHttpServer } from "../src/http/app.js";
 import type { QueryLimits } from "../src/http/limits.js";
@@ -184,6 +186,25 @@ describe("bounded work per request", function () {
     const results = await Promise.all([...hostile, ...hostile].map((query) => gql(key, query)));
     for (const result of results) expectRefused(result, "MAX_QUERY_TOKENS");
     expect(await ok(key, "{ viewer { orgs { slug } } }")).to.deep.equal({ viewer: { orgs: [{ slug: "acme" }] } });
+  });
+
+  it("a query whose client went away starts no more database batches", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const appId = await createApp(key, orgId, "shop");
+    const em = harness().application.dataSource.manager;
+    const org = fromGlobalId(orgId)!.id;
+    const client = new AbortController();
+    const loaders = new Loaders(() => em, org, null, client.signal);
+    expect((await loaders.app(fromGlobalId(appId)!.id))?.name).to.equal("shop");
+    client.abort();
+    const fresh = new Loaders(() => em, org, null, client.signal);
+    const before = harness().statements.count;
+    const gone = await fresh.app(fromGlobalId(appId)!.id).then(
+      () => null,
+      (error: { code?: string }) => error,
+    );
+    expect(gone?.code).to.equal("CLIENT_DISCONNECTED");
+    expect(harness().statements.count).to.equal(before);
   });
 
   it("stops resolving when the client disconnects: the rest of a mutation's fields never run", async () => {

@@ -292,6 +292,20 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
       expect(await auditEvents("credentials.issue")).to.have.length(n);
     });
 
+    it("more concurrent deployments than the pool has connections while STS throttles: every one a 503 the plugin shows, each audited", async function () {
+      this.timeout(60_000);
+      const role = await roleProvider(admin, orgId, "prod", "222222222222");
+      const serviceId = await createService(admin, await createApp(admin, orgId, "shop"), "api");
+      await linkToService(admin, role.id, serviceId);
+      sts().throttleNext = 10_000;
+      const n = harness().config.databasePoolSize + 5;
+      const answers = await Promise.all(Array.from({ length: n }, () => providersOf(deployer, orgUid, "dev")));
+      expect(answers.map((a) => [a.status, a.body.name])).to.deep.equal(Array(n).fill([503, "STS_THROTTLED"]));
+      expect((await auditEvents("credentials.issue")).map((e) => e.outcome)).to.deep.equal(Array(n).fill("FAILURE"));
+      sts().throttleNext = 0;
+      expect((await providersOf(deployer, orgUid, "dev")).status).to.equal(200);
+    });
+
     it("more concurrent refusals than the pool has connections are all refused and audited, and the server still answers", async function () {
       this.timeout(30_000);
       const { token: preview } = await createKey(admin, orgId, { role: "DEPLOYER", scope: { stages: ["feature-*"] }, name: "preview" });
@@ -314,7 +328,7 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
         await adminDb.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
         const answer = await get("/core/tenants/acme", deployer);
         expect(answer.status).to.equal(503);
-        expect(answer.body).to.include({ name: "DATABASE_UNAVAILABLE" });
+        expect(answer.body).to.include({ name: "SERVICE_UNAVAILABLE" });
       } finally {
         await adminDb.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
         await adminDb.end();

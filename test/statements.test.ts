@@ -99,22 +99,33 @@ describe("statements per deployment", () => {
   const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "acme", app: "shop", service: "api", stage: $stage, region: "us-east-1" }) {
     credentials { ... on AwsDeploymentCredentials { accessKeyId } } userErrors { code } } }`;
 
-  it("a deployment is nine statements, none of them held across the STS call", async () => {
+  it("a deployment is six statements, none of them held across the STS call", async () => {
     const { key, orgId } = await newOrg("acme");
     const roleArn = ROLE_ARN("222222222222", "deploy");
     const providerId = await createRoleProvider(key, orgId, "prod", roleArn);
     const { node } = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
     sts().addRole(roleArn, { externalId: node.credentials.externalId });
     await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
-    // key; org; pending profile migration; service by name; resolution with its provider; then, after
-    // STS, one transaction: BEGIN, the app/service/instance upsert, the audit event, COMMIT.
-    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(9);
-    // The first deployment of a stage creates its instance in that same statement, and pays three more
-    // for the org's instance limit: a count before STS is called, then the org's lock and the count again.
+    // key; org; pending profile migration; service and instance by name; resolution with its provider;
+    // then, after STS, one statement: the app/service/instance upsert with its audit event.
+    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(6);
+    // The first deployment of a stage creates its instance in that same statement, and pays four more
+    // for the org's instance limit: a count before STS is called, then a transaction (BEGIN, the org's
+    // lock, the count again, COMMIT) around the statement.
     const before = harness().statements.count;
     const first = await ok(key, DEPLOY, { stage: "new-stage" });
     expect(first.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
-    expect(harness().statements.count - before).to.equal(12);
+    expect(harness().statements.count - before).to.equal(11);
+    // Each issuance is recorded, against the instance that statement made or stamped.
+    const events = await harness().application.dataSource.query(
+      "SELECT e.action, e.outcome, i.stage, e.actor_label FROM audit_events e JOIN instances i ON i.id = e.target_id WHERE e.action = 'credentials.issue' ORDER BY e.occurred_at",
+    );
+    expect(events.map((e: any) => [e.action, e.outcome, e.stage])).to.deep.equal([
+      ["credentials.issue", "SUCCESS", "prod"],
+      ["credentials.issue", "SUCCESS", "prod"],
+      ["credentials.issue", "SUCCESS", "new-stage"],
+    ]);
+    expect(events[0].actor_label).to.include("bootstrap admin key");
   });
 });
 

@@ -32,6 +32,12 @@ export function serveChild(url: string, handlers: Record<string, Handler> = {}):
       peak = Math.max(peak, rss);
       return { rss, peak, heapUsed, heapTotal };
     },
+    /** Memory after a full garbage collection (the process runs with --expose-gc): what it retains. */
+    collected: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const { rss, heapUsed, heapTotal } = process.memoryUsage();
+      return { rss, peak, heapUsed, heapTotal };
+    },
     /** CPU time this process has used, in microseconds (user + system). */
     cpu: () => {
       const { user, system } = process.cpuUsage();

@@ -1,7 +1,7 @@
 import { FakeSts } from "../../test/sts/fake-sts-server.js";
 import { serveChild } from "../lib/child.js";
 
-/** The test suite's loopback STS, in its own process; the parent adds roles and sets its answer delay. */
+/** The test suite's loopback STS, in its own process; the parent adds roles, sets its answer delay, and makes it hang and release. */
 async function main() {
   const sts = new FakeSts();
   const url = await sts.start();
@@ -11,6 +11,11 @@ async function main() {
       sts.delayMs = ms;
     },
     calls: () => sts.calls.length,
+    hang: () => {
+      sts.hang = true;
+    },
+    release: () => sts.release(),
+    inFlight: () => sts.inFlight,
   });
 }
 

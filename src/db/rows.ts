@@ -17,3 +17,27 @@ export function entityFromRow<T>(metadata: EntityMetadata, row: Record<string, u
   for (const column of metadata.columns) entity[column.propertyName] = row[`${prefix}${column.propertyName}`];
   return entity as T;
 }
+
+/** The SQL type a parameter for the column is cast to, so `INSERT … SELECT $n` needs no inference. */
+function sqlTypeOf(column: EntityMetadata["columns"][number]): string {
+  if (column.type === "enum") return `"${column.enumName}"`;
+  if (typeof column.type !== "string") throw new Error(`no SQL type for ${column.propertyName}`);
+  return column.type;
+}
+
+/**
+ * For `INSERT INTO table (<columns>) SELECT <values> …`: the entity's given fields as column names and
+ * cast parameters, appended to `params`.
+ */
+export function insertValues(metadata: EntityMetadata, fields: Record<string, unknown>, params: unknown[]): { columns: string[]; values: string[] } {
+  const columns: string[] = [];
+  const values: string[] = [];
+  for (const column of metadata.columns) {
+    if (!(column.propertyName in fields)) continue;
+    const value = fields[column.propertyName];
+    params.push(column.type === "jsonb" ? JSON.stringify(value) : value);
+    columns.push(`"${column.databaseName}"`);
+    values.push(`$${params.length}::${sqlTypeOf(column)}`);
+  }
+  return { columns, values };
+}

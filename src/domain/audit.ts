@@ -35,7 +35,7 @@ function printable(value: unknown): unknown {
 
 /** Bad input and authorization are refusals (DENIED); a dependency or the server failing is a FAILURE. */
 const refusalOutcome = (error: unknown) =>
-  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED"].includes(error.code))
+  error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED", "EXTERNAL_ID_NOT_ENFORCED"].includes(error.code))
     ? AuditOutcome.DENIED
     : AuditOutcome.FAILURE;
 
@@ -119,21 +119,30 @@ export class AuditService {
   }
 
   static write(em: EntityManager, event: AuditEntry & AuditActor): Promise<AuditEvent> {
-    return em.save(
-      em.create(AuditEvent, {
-        orgId: event.orgId,
-        requestId: event.requestId ?? null,
-        actorKeyId: event.actorKeyId ?? null,
-        actorUserId: event.actorUserId ?? null,
-        actorLabel: event.actorLabel,
-        action: event.action,
-        targetType: event.targetType ?? null,
-        targetId: event.targetId ?? null,
-        outcome: event.outcome ?? AuditOutcome.SUCCESS,
-        details: printable(event.details ?? {}) as Record<string, unknown>,
-      }),
-    );
+    return em.save(em.create(AuditEvent, AuditService.fieldsOf(event)));
   }
+
+  /** The event's row, as the entity's properties: the one place an entry becomes what is stored. */
+  static fieldsOf(event: AuditEntry & AuditActor): Partial<AuditEvent> {
+    return {
+      orgId: event.orgId,
+      requestId: event.requestId ?? null,
+      actorKeyId: event.actorKeyId ?? null,
+      actorUserId: event.actorUserId ?? null,
+      actorLabel: event.actorLabel,
+      action: event.action,
+      targetType: event.targetType ?? null,
+      targetId: event.targetId ?? null,
+      outcome: event.outcome ?? AuditOutcome.SUCCESS,
+      details: printable(event.details ?? {}) as Record<string, unknown>,
+    };
+  }
+
+  /** The caller's event as stored, for a statement that writes it together with what it records. */
+  eventOf(ctx: RequestContext, entry: AuditEntry): Partial<AuditEvent> {
+    return AuditService.fieldsOf({ ...AuditService.actorOf(ctx), ...entry });
+  }
+
 }
 
 /**

@@ -1,9 +1,9 @@
-import { entityFromRow, selectColumns } from "../db/rows.js";
-import { App, Instance, Org, Service } from "../entities/index.js";
+import { entityFromRow, insertValues, selectColumns } from "../db/rows.js";
+import { App, AuditEvent, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
-import { assertInScope, isInScope } from "./scope.js";
+import { assertInScope, assertUnscoped, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
 
@@ -15,12 +15,12 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * One statement that finds or creates the app and the service, and creates the instance or stamps its
- * last_deployed_at. An existing app or service is only read, never rewritten (a rewrite would lock it
- * until the transaction ends, and deployments of one app would queue behind each other). $1 org,
- * $2 app, $3 service, $4 stage, $5 region.
+ * One statement that finds or creates the app and the service, creates the instance or stamps its
+ * last_deployed_at, and writes the audit event about it when one is given. An existing app or service
+ * is only read, never rewritten (a rewrite would lock it until the transaction ends, and deployments of
+ * one app would queue behind each other). $1 org, $2 app, $3 service, $4 stage, $5 region.
  */
-const recordDeploymentSql = (conflict: string, returning: string) => `
+const recordDeploymentSql = (conflict: string, audit: string | null, returning: string) => `
 WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
      new_app AS (INSERT INTO apps (org_id, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM found_app)
                  ON CONFLICT DO NOTHING RETURNING id),
@@ -28,10 +28,12 @@ WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
      found_service AS (SELECT s.id FROM services s JOIN app ON s.app_id = app.id WHERE s.org_id = $1 AND s.name = $3),
      new_service AS (INSERT INTO services (org_id, app_id, name) SELECT $1, app.id, $3 FROM app WHERE NOT EXISTS (SELECT 1 FROM found_service)
                      ON CONFLICT DO NOTHING RETURNING id),
-     service AS (SELECT id FROM found_service UNION ALL SELECT id FROM new_service)
-INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, service.id, $4, $5, now() FROM service
-ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at
-RETURNING ${returning}`;
+     service AS (SELECT id FROM found_service UNION ALL SELECT id FROM new_service),
+     instance AS (INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, service.id, $4, $5, now() FROM service
+                  ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at
+                  RETURNING *)${audit ? `,
+     audit AS (${audit})` : ""}
+SELECT ${returning} FROM instance`;
 
 /** A statement sees what had committed when it began; a concurrent first deployment may need one more. */
 const RECORD_ATTEMPTS = 3;
@@ -67,6 +69,22 @@ export class CatalogService {
   async org(ctx: RequestContext, orgId: string): Promise<Org> {
     const org = orgId === ctx.orgId ? await ctx.em.findOneBy(Org, { id: orgId }) : null;
     if (!org) throw new NotFoundError("The org");
+    return org;
+  }
+
+  /** Changes the org's settings (each one left out stays), audited with what it was and what it is. */
+  async updateSettings(ctx: RequestContext, orgId: string, changes: { refuseUnenforcedExternalId?: boolean | null }): Promise<Org> {
+    await assertUnscoped(ctx, "updateOrgSettings", "changing the org's settings (they apply to every app and stage)");
+    const org = await this.org(ctx, orgId);
+    const before = { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId };
+    if (changes.refuseUnenforcedExternalId != null) org.refuseUnenforcedExternalId = changes.refuseUnenforcedExternalId;
+    await ctx.em.update(Org, { id: org.id }, { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId });
+    await this.audit.record(ctx, {
+      action: "org.updateSettings",
+      targetType: "Org",
+      targetId: org.id,
+      details: { before, after: { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId } },
+    });
     return org;
   }
 
@@ -204,18 +222,27 @@ export class CatalogService {
    * Records a deployment of app/service to stage (and region): creates the app, service and instance
    * the first time a deployment names them, and stamps the instance's last_deployed_at, in one
    * statement of INSERT ... ON CONFLICT steps, so concurrent first deployments end with exactly one of
-   * each. Meant for a short transaction: the instance's row stays locked until it commits.
+   * each. Given an audit event, writes it about the instance in that same statement: both or neither.
+   * Inside a transaction, the instance's row stays locked until it commits.
    * `mayCreate`: the caller found no instance, so this may add one, and the org's instance limit is
-   * checked under the org's lock first (three statements a redeployment does not pay).
+   * checked under the org's lock first (statements a redeployment does not pay; call it in a transaction).
    */
-  async recordDeployment(ctx: RequestContext, target: DeploymentPlace, mayCreate = true): Promise<Instance> {
+  async recordDeployment(ctx: RequestContext, target: DeploymentPlace, mayCreate = true, audit?: Partial<AuditEvent>): Promise<Instance> {
     this.checkDeploymentTarget(target);
     if (mayCreate) await this.assertRoomForInstance(ctx, { lock: true });
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
     const metadata = ctx.em.connection.getMetadata(Instance);
-    const sql = recordDeploymentSql(conflict, selectColumns(metadata, "instances"));
+    const params: unknown[] = [ctx.orgId, target.app, target.service, target.stage, target.region];
+    let auditInsert: string | null = null;
+    if (audit) {
+      // The event is about the instance this statement records: its id is known only inside it.
+      const { targetId: _targetId, ...event } = audit;
+      const { columns, values } = insertValues(ctx.em.connection.getMetadata(AuditEvent), event, params);
+      auditInsert = `INSERT INTO audit_events (${columns.join(", ")}, target_id) SELECT ${values.join(", ")}, instance.id FROM instance`;
+    }
+    const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"));
     for (let attempt = 1; ; attempt++) {
-      const [row]: Array<Record<string, unknown>> = await ctx.em.query(sql, [ctx.orgId, target.app, target.service, target.stage, target.region]);
+      const [row]: Array<Record<string, unknown>> = await ctx.em.query(sql, params);
       if (row) return entityFromRow<Instance>(metadata, row);
       // Nothing: a concurrent deployment created the app or service after this statement began (its
       // insert did nothing and the snapshot could not see the row). The next statement sees it.

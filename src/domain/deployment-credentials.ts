@@ -41,11 +41,25 @@ export interface IssuedDeployment {
 }
 
 /**
+ * An org that asked for it gets no credentials from a role whose last verification found that it can
+ * be assumed without the external id: whoever else the role trusts could act as this org's deployments.
+ */
+function assertTrusted(org: Org, provider: Provider): void {
+  if (!org.refuseUnenforcedExternalId || provider.externalIdEnforced !== false) return;
+  throw new CodedError(
+    "EXTERNAL_ID_NOT_ENFORCED",
+    `The org refuses credentials from roles that do not require their external id, and the provider "${provider.name}" was last verified${
+      provider.verifiedAt ? ` (${provider.verifiedAt.toISOString()})` : ""
+    } as assumable without it. An admin must add the condition "StringEquals": { "sts:ExternalId": "<the provider's external id>" } to the role's trust policy and run verifyProvider again.`,
+  );
+}
+
+/**
  * Hands a deployment its credentials in three steps, so that nothing is held while STS answers (a
  * slow STS must not become a stopped server, nor queue deployments of one instance behind each other):
  *   1. short reads: authorize, check the names, find the service and resolve the provider;
  *   2. mint the credentials (the STS call) with no connection, transaction or lock held;
- *   3. one short transaction records the instance and the issuance's audit event.
+ *   3. one statement records the instance and the issuance's audit event (atomic, no transaction held open).
  * Fail-closed: credentials leave the server only once step 3 has committed; if it fails, the caller
  * gets a retryable error. A refusal or failure leaves nothing behind but its own audit event.
  */
@@ -95,6 +109,7 @@ export class DeploymentCredentialsService {
         return { instance, resolution: null, credentials: null };
       }
       provider = resolution.provider;
+      assertTrusted(org, provider);
       const { credentials, details } = await this.mint(org, request, provider);
       const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.issue", {
         ...where,
@@ -112,17 +127,18 @@ export class DeploymentCredentialsService {
   }
 
   /**
-   * Step 3: the deployment's instance (created on first use) and its audit event, in one short
-   * transaction. Nothing is handed out unless it commits; a write that fails for any reason but the
-   * caller's input becomes a retryable error, and the cause is logged.
+   * Step 3: the deployment's instance (created on first use) and its audit event, in one statement
+   * (in a short transaction with the instance limit's lock and count when the instance is new).
+   * Nothing is handed out unless it commits; a write that fails for any reason but the caller's input
+   * becomes a retryable error, and the cause is logged.
    */
   private async recordIssued(ctx: RequestContext, request: DeploymentRequest, newInstance: boolean, action: string, details: Record<string, unknown>): Promise<Instance> {
     try {
-      return await inTransaction(ctx, async () => {
-        const instance = await this.catalog.recordDeployment(ctx, request, newInstance);
-        await this.audit.record(ctx, { action, targetType: "Instance", targetId: instance.id, details });
-        return instance;
-      });
+      const event = this.audit.eventOf(ctx, { action, targetType: "Instance", details });
+      // One statement writes the instance and its event, so they commit together. Only a new instance
+      // needs a transaction around it: the org's lock and count that keep it within the instance limit.
+      const record = () => this.catalog.recordDeployment(ctx, request, newInstance, event);
+      return await (newInstance ? inTransaction(ctx, record) : record());
     } catch (error) {
       if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
       ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");

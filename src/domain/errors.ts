@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   SERVER_AWS_CREDENTIALS_MISSING: { place: "error", http: 200, meaning: "The server has no AWS identity to assume roles with: an operator gives it one." },
   PROVIDER_CREDENTIALS_REJECTED: { place: "error", http: 200, meaning: "STS rejected the provider's stored access key (deactivated or deleted): an admin updates the provider." },
   STS_ERROR: { place: "error", http: 200, meaning: "STS refused the request for another reason, named in the message." },
+  EXTERNAL_ID_NOT_ENFORCED: { place: "error", http: 200, meaning: "The org refuses credentials from roles assumable without their external id, and this provider's last verification found one: an admin fixes the trust policy and runs verifyProvider." },
   // A mutation's userErrors: nothing was changed
   INVALID_INPUT: { place: "userError", meaning: "A value has the wrong form, holds a control character or is too long; `field` names it." },
   INVALID_SLUG: { place: "userError", meaning: "An org slug is 1–39 lowercase letters, digits and hyphens." },
@@ -130,5 +131,12 @@ export class ForbiddenError extends CodedError {
 export class ServiceUnavailableError extends CodedError {
   constructor(message: string) {
     super("SERVICE_UNAVAILABLE", message, { retryable: true });
+  }
+}
+
+/** Why the work left after the client went away was not started (nobody reads it). */
+export class ClientGoneError extends CodedError {
+  constructor() {
+    super("CLIENT_DISCONNECTED", "The client disconnected; the rest of the operation was not run.");
   }
 }

@@ -1,5 +1,5 @@
 import type { StsAdapter } from "../aws/sts.js";
-import type { Provider } from "../entities/index.js";
+import { Provider } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
@@ -8,6 +8,7 @@ import { UserError } from "./errors.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
 import type { ProviderService } from "./providers.js";
 import { assertUnscoped } from "./scope.js";
+import { inTransaction } from "./transaction.js";
 
 export interface ProviderVerification extends Verified {
   provider: Provider;
@@ -29,12 +30,30 @@ export class ProviderVerificationService {
     const provider = await this.providers.provider(ctx, providerId);
     try {
       const verification = await this.check(ctx, provider);
-      await this.audit.record(ctx, {
-        action: "provider.verify",
-        targetType: "Provider",
-        targetId: provider.id,
-        details: { accountId: verification.accountId, arn: verification.arn, externalIdEnforced: verification.externalIdEnforced },
+      const verifiedAt = new Date();
+      await inTransaction(ctx, async () => {
+        // Kept on the provider only if its credentials are still the ones just tested: an update
+        // made while STS answered must not inherit this verdict.
+        await ctx.em
+          .createQueryBuilder()
+          .update(Provider)
+          .set({ verifiedAt, externalIdEnforced: verification.externalIdEnforced })
+          .where("id = :id AND org_id = :orgId AND kind = :kind AND settings = :settings", {
+            id: provider.id,
+            orgId: ctx.orgId,
+            kind: provider.kind,
+            settings: JSON.stringify(provider.settings),
+          })
+          .execute();
+        await this.audit.record(ctx, {
+          action: "provider.verify",
+          targetType: "Provider",
+          targetId: provider.id,
+          details: { accountId: verification.accountId, arn: verification.arn, externalIdEnforced: verification.externalIdEnforced },
+        });
       });
+      provider.verifiedAt = verifiedAt;
+      provider.externalIdEnforced = verification.externalIdEnforced;
       return verification;
     } catch (error) {
       await this.audit.recordRefusal(ctx, "provider.verify", error, { providerId: provider.id, providerName: provider.name }, provider.id);

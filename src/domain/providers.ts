@@ -154,6 +154,9 @@ export class ProviderService {
     provider.type = kind.type;
     provider.settings = settings;
     this.secrets.seal(provider, secret);
+    // A verification describes the credentials it tested: new ones are unverified until verified again.
+    provider.verifiedAt = null;
+    provider.externalIdEnforced = null;
   }
 
   private async ensureNameFree(ctx: RequestContext, name: string, exceptId: string | null): Promise<void> {

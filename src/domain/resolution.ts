@@ -41,6 +41,20 @@ export async function resolveProviders(
   targets: readonly ResolutionTarget[],
 ): Promise<Array<Resolution | null>> {
   if (targets.length === 0) return [];
+  return resolve(em, "unnest($3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY", [
+    orgId,
+    type,
+    targets.map((t) => t.serviceId),
+    targets.map((t) => t.stage),
+    targets.map((t) => t.region),
+  ]);
+}
+
+/**
+ * The precedence above, in one statement, for the targets `targets` yields as (service_id, stage,
+ * region, ord); $1 is the org and $2 the provider type.
+ */
+async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
   const provider = em.connection.getMetadata(Provider);
   const rows: Array<{ source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
     `SELECT r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
@@ -52,24 +66,24 @@ export async function resolveProviders(
                      WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
                 CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
                 (t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
-           FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(service_id, stage, region, ord)
+           FROM ${targets} AS t(service_id, stage, region, ord)
            -- The regional instance's link (a stage-only target has none) and the stage-only instance's:
            -- equalities each unique index answers, and no OR, which would make the planner read every
            -- instance of the org.
            LEFT JOIN LATERAL (
-             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $5
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $2
               WHERE t.region IS NOT NULL AND i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
            ) il ON true
            LEFT JOIN LATERAL (
-             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $5
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $2
               WHERE i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
            ) sl ON true
-           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $5 AND svl.org_id = $1
-           LEFT JOIN providers d ON d.org_id = $1 AND d.type = $5 AND d.is_default
+           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $2 AND svl.org_id = $1
+           LEFT JOIN providers d ON d.org_id = $1 AND d.type = $2 AND d.is_default
        ) r
        LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1
       ORDER BY r.ord`,
-    [orgId, targets.map((t) => t.serviceId), targets.map((t) => t.stage), targets.map((t) => t.region), type],
+    params,
   );
   // One Provider object per provider, however many targets it resolves for.
   const providers = new Map<string, Provider>();

@@ -6,5 +6,7 @@ export class Org {
   @PrimaryGeneratedColumn("uuid") id!: string;
   @Column({ type: "text", unique: true }) slug!: string;
   @Column("text") name!: string;
+  /** Refuse deployment credentials from a role provider whose last verification found the external id not enforced. */
+  @Column({ type: "boolean", default: false }) refuseUnenforcedExternalId!: boolean;
   @CreateDateColumn({ type: "timestamptz" }) createdAt!: Date;
 }

@@ -32,6 +32,10 @@ export class Provider {
   @Column({ type: "text", nullable: true }) secretKeyId!: string | null;
   @Column({ type: "bytea", nullable: true }) secretCiphertext!: Buffer | null;
   @Column({ type: "boolean", default: false }) isDefault!: boolean;
+  /** When `verifyProvider` last succeeded on these credentials; null until then, and again once they are replaced. */
+  @Column({ type: "timestamptz", nullable: true }) verifiedAt!: Date | null;
+  /** What that verification found for a role: false when the role could be assumed without the external id. Null for access keys or when unverified. */
+  @Column({ type: "boolean", nullable: true }) externalIdEnforced!: boolean | null;
   @CreateDateColumn({ type: "timestamptz" }) createdAt!: Date;
   @UpdateDateColumn({ type: "timestamptz" }) updatedAt!: Date;
 }

@@ -18,6 +18,6 @@ export class GraphQLContext extends RequestContext {
     logger?: Logger,
   ) {
     super(actor, dataSource.manager, requestId, logger);
-    this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope);
+    this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope, signal);
   }
 }

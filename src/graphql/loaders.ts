@@ -5,6 +5,7 @@ import { countByParent, listPages, type ListSpec, type Page, type PageArgs } fro
 import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 import type { AccessScope } from "../domain/context.js";
+import { ClientGoneError } from "../domain/errors.js";
 import { scopeCondition, scopeFilter, stageMatches, type ScopedKind } from "../domain/scope.js";
 
 const SCOPED_KIND = new Map<unknown, ScopedKind>([
@@ -38,6 +39,8 @@ export class Loaders {
     private readonly em: () => EntityManager,
     private readonly orgId: string,
     private readonly scope: AccessScope | null,
+    /** Aborted when the client goes away: no batch starts after that. */
+    private readonly signal: AbortSignal = new AbortController().signal,
   ) {}
 
   private scopeFilterOf(entity: unknown): Filter | undefined {
@@ -56,7 +59,9 @@ export class Loaders {
   ): DataLoader<K, V> {
     let loader = this.loaders.get(name) as DataLoader<K, V> | undefined;
     if (!loader) {
-      loader = new DataLoader<K, V, string | K>(batch, { maxBatchSize: MAX_BATCH, cacheKeyFn });
+      // A query's work is its batches: a client that went away starts no more of them.
+      const unlessGone = (keys: readonly K[]) => (this.signal.aborted ? Promise.reject(new ClientGoneError()) : batch(keys));
+      loader = new DataLoader<K, V, string | K>(unlessGone, { maxBatchSize: MAX_BATCH, cacheKeyFn });
       this.loaders.set(name, loader as DataLoader<unknown, unknown>);
     }
     return loader;

@@ -5,7 +5,7 @@ import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { hasRole, ROLE_RANK } from "../domain/roles.js";
-import { CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
+import { ClientGoneError, CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -111,6 +111,9 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
     return refuse(flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []));
   };
   return (source, args, context, info) => {
+    // A client that went away starts no more of its mutations (they run one after another, and each
+    // may call STS); a query stops at its next loader batch.
+    if (isMutation && context.signal.aborted) throw new ClientGoneError();
     const hostile: UserErrorValue[] = [];
     for (const arg of field.args) hostileValues(arg.type, args[arg.name], [arg.name], hostile);
     if (hostile.length > 0) {

@@ -54,13 +54,18 @@ export function presentResolution(ctx: GraphQLContext, resolution: Resolution | 
     [ProviderSource.SERVICE]: `Nothing is linked to the instance, so it inherits ${name} from the service.`,
     [ProviderSource.ORG_DEFAULT]: `Nothing is linked to the instance or the service, so the org's default ${typeNames[provider.type]} provider ${name} applies.`,
   }[source];
+  const warning =
+    provider.externalIdEnforced === false
+      ? ` Warning: when last verified (${provider.verifiedAt?.toISOString()}), its role could be assumed without the external id, so anyone the role trusts could use it; an admin should require sts:ExternalId in the role's trust policy and verify again.`
+      : "";
   return {
     provider,
     source,
+    externalIdEnforced: provider.externalIdEnforced,
     // A getter: the instance is loaded only for a query that selects it.
     get instance() {
       return instanceId ? ctx.loaders.instance(instanceId) : null;
     },
-    explanation,
+    explanation: explanation + warning,
   };
 }

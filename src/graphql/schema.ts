@@ -53,9 +53,9 @@ export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "sch
 
 /**
  * Builds the schema; `emit` writes schema/schema.graphql, which is committed and reviewed. No global
- * middleware: type-graphql would wrap every field of every response in it (an async call per field,
- * thousands on a dashboard page), so the one thing that needs it, argument checking, wraps the
- * resolvers of the fields that take arguments alone.
+ * middleware and no per-field plugin hook: either would wrap every field of every response (an async
+ * call per field, thousands on a dashboard page), so what needs it — argument checking, and a mutation
+ * not starting for a client that went away — wraps the resolvers of the fields that take arguments alone.
  */
 export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({

@@ -17,7 +17,7 @@ import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
-import { limitsPlugin, parseOptions, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
@@ -230,6 +230,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
+    responseSizeLimit(deps.limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         try {

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
+import type { RequestHandler } from "express";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
@@ -12,8 +13,8 @@ import type { Logger } from "../logger.js";
  * Every request's work is bounded before any resolver runs, by maintained libraries rather than rules
  * of our own: graphql-js's parser stops at a token count, GraphQL Armor's rules count depth, aliases and
  * directives, and graphql-query-complexity prices the operation with its variables, a connection's
- * `first` multiplying what is asked of each item. While it runs, a client that goes away stops it, and
- * an answer larger than the cap is replaced by an error.
+ * `first` multiplying what is asked of each item. While it runs, a client that goes away stops it (see
+ * graphql/middleware.ts and the loaders), and an answer larger than the cap is replaced by an error.
  */
 
 export interface QueryLimits {
@@ -43,13 +44,6 @@ export class QueryLimitError extends CodedError {
       `The request was refused before it ran: ${what} Ask for less in one request (fewer aliases, smaller \`first\`, less nesting), or have the operator raise ${setting}.`,
       { limit: setting },
     );
-  }
-}
-
-/** Why the fields left unresolved after the client went away were skipped (nobody reads it). */
-class ClientGoneError extends CodedError {
-  constructor() {
-    super("CLIENT_DISCONNECTED", "The client disconnected; the rest of the operation was not run.");
   }
 }
 
@@ -126,14 +120,6 @@ export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerP
             throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded, found ${cost} (each connection's \`first\` multiplies what its items ask for).`));
           }
         },
-        async executionDidStart() {
-          return {
-            willResolveField({ contextValue }) {
-              // The client is gone: resolve nothing more. Fields already running finish on their own.
-              if (contextValue.signal.aborted) throw new ClientGoneError();
-            },
-          };
-        },
         async willSendResponse({ response, contextValue }) {
           if (contextValue?.signal.aborted) {
             logger.info({ requestId: contextValue.requestId }, "the operation stopped after its client disconnected; the fields left were not run");
@@ -143,15 +129,31 @@ export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerP
           // A refused request gets the limit's error alone, not graphql-js's own "Validation aborted." after it.
           const refusal = response.body.singleResult.errors?.find((error) => error.extensions?.code === "QUERY_TOO_COMPLEX");
           if (refusal) response.body.singleResult.errors = [refusal];
-          const size = Buffer.byteLength(JSON.stringify(response.body.singleResult));
-          if (size <= limits.maxResponseBytes) return;
-          const message =
-            `The answer would be ${size} bytes, over the limit of ${limits.maxResponseBytes}, so it was not sent. ` +
-            `Ask for less in one request (a smaller \`first\`, fewer fields, then the next page), or have the operator raise ${SETTINGS.responseBytes}.`;
-          response.body.singleResult = { errors: [{ message, extensions: { code: "RESPONSE_TOO_LARGE", limit: SETTINGS.responseBytes } }] };
-          response.http.status = 400;
         },
       };
     },
+  };
+}
+
+/**
+ * An answer larger than the cap is replaced by an error. Checked on the JSON Apollo has already
+ * written (serialising the result a second time to measure it would cost every request as much again),
+ * and only counted in bytes when its length says it could be over.
+ */
+export function responseSizeLimit(limits: QueryLimits): RequestHandler {
+  return (_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      // UTF-8 takes at most 3 bytes for each UTF-16 unit of a string.
+      if (typeof body !== "string" || body.length * 3 <= limits.maxResponseBytes) return send(body);
+      const size = Buffer.byteLength(body);
+      if (size <= limits.maxResponseBytes) return send(body);
+      const message =
+        `The answer would be ${size} bytes, over the limit of ${limits.maxResponseBytes}, so it was not sent. ` +
+        `Ask for less in one request (a smaller \`first\`, fewer fields, then the next page), or have the operator raise ${SETTINGS.responseBytes}.`;
+      res.status(400);
+      return send(`${JSON.stringify({ errors: [{ message, extensions: { code: "RESPONSE_TOO_LARGE", limit: SETTINGS.responseBytes } }] })}\n`);
+    };
+    next();
   };
 }

@@ -16,10 +16,11 @@
  * whatever local AWS credentials it finds, so this plugin checks the server and the key at start-up
  * and stops the command with one clear line when the provider call failed.
  *
- * Plain CommonJS with no dependencies: it runs inside the user's framework process.
+ * CommonJS, and light: it runs inside the user's framework process and loads nothing of the server.
  */
 
 import path from "node:path";
+import { isLoopbackHost } from "../client/credential-process.js";
 
 const PREFIX = "/sls/v1";
 const DOMAINS_FILE = ["@serverless", "platform-client", "src", "domains.json"];
@@ -114,6 +115,13 @@ class ProvidersApiPlugin {
     if (!parsed || !["http:", "https:"].includes(parsed.protocol)) {
       fail(`the server URL "${configured}" is not an http(s) URL.`, "PROVIDERS_API_URL_INVALID");
     }
+    // The key goes out in a header and credentials and secrets come back: over plain http anyone on the path reads them.
+    if (parsed!.protocol === "http:" && !isLoopbackHost(parsed!.hostname) && configuration.custom?.providersApi?.insecure !== true) {
+      fail(
+        `refusing to send the access key over plain http to ${parsed!.host}: anyone on the network path could read it and the credentials. Use https://, or set custom.providersApi.insecure: true if that network is private and trusted.`,
+        "PROVIDERS_API_URL_INSECURE",
+      );
+    }
     this.url = parsed!.toString().replace(/\/+$/, "");
     this.repointDomains(this.url, fail);
     // The dashboard's monitoring, log collection and deployment records are not part of providers-api:
@@ -142,6 +150,8 @@ class ProvidersApiPlugin {
       response = await fetch(`${this.url}${PREFIX}/core/tenants/${encodeURIComponent(org)}`, {
         headers: { authorization: `Bearer ${this.key}` },
         signal: AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS),
+        // A redirect could lead the key somewhere the checks above never saw.
+        redirect: "manual",
       });
     } catch (error) {
       const reason = (error as Error).name === "TimeoutError" ? `no answer within ${PREFLIGHT_TIMEOUT_MS / 1000} s` : describe(error as Error);

@@ -117,7 +117,7 @@ describe("the Serverless Framework v3 CLI against providers-api", function () {
     expect(refusals.map((r: { outcome: string }) => r.outcome)).to.deep.equal(["DENIED"]);
   });
 
-  it("an unreachable server, an unknown key and a missing key each stop the command with one clear line", async () => {
+  it("an unreachable server, a revoked key, plain http to another host and a missing key each stop the command with one clear line", async () => {
     const dir = await serviceFolder(yml("http://127.0.0.1:9"));
     const unreachable = await serverless(dir, ["package", "--stage", "prod"], { SERVERLESS_ACCESS_KEY: deployer }, trap);
     expect(unreachable.code).to.not.equal(0);
@@ -129,6 +129,10 @@ describe("the Serverless Framework v3 CLI against providers-api", function () {
     const refused = await serverless(served, ["package", "--stage", "prod"], { SERVERLESS_ACCESS_KEY: revoked.token }, trap);
     expect(refused.code).to.not.equal(0);
     expect(refused.output).to.include(`providers-api: ${harness().url} refused the access key in SERVERLESS_ACCESS_KEY: The access key is not valid`);
+
+    const plainHttp = await serverless(await serviceFolder(yml("http://providers.example.com")), ["package", "--stage", "prod"], { SERVERLESS_ACCESS_KEY: deployer }, trap);
+    expect(plainHttp.code).to.not.equal(0);
+    expect(plainHttp.output).to.include("providers-api: refusing to send the access key over plain http to providers.example.com");
 
     const keyless = await serverless(served, ["package", "--stage", "prod"], {}, trap);
     expect(keyless.code).to.not.equal(0);

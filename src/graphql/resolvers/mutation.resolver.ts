@@ -9,6 +9,7 @@ import {
   CreateInstanceInput,
   CreateProviderInput,
   CreateServiceInput,
+  UpdateOrgSettingsInput,
   InstanceProviderInput,
   ProviderIdInput,
   ServiceProviderInput,
@@ -20,6 +21,7 @@ import {
   CreateInstancePayload,
   CreateProviderPayload,
   CreateServicePayload,
+  UpdateOrgSettingsPayload,
   DeleteProviderPayload,
   LinkProviderToInstancePayload,
   LinkProviderToServicePayload,
@@ -33,6 +35,14 @@ import {
 /** Thin resolvers: authorize (decorator), call one domain method inside the mutation's transaction, return. */
 @Resolver()
 export class CatalogMutations {
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UpdateOrgSettingsPayload, { description: "Changes the org's settings; each one left out stays as it is. Audited." })
+  updateOrgSettings(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateOrgSettingsInput) {
+    return mutate(ctx, async () => ({
+      org: await ctx.services.catalog.updateSettings(ctx, idOf("Org", input.orgId), { refuseUnenforcedExternalId: input.refuseUnenforcedExternalId }),
+    }));
+  }
+
   @Authorized(Role.DEVELOPER)
   @Mutation(() => CreateAppPayload)
   createApp(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateAppInput) {

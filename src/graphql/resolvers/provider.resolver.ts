@@ -3,7 +3,7 @@ import { Role, type Provider } from "../../entities/index.js";
 import { toGlobalId } from "../global-id.js";
 import { unscopedOnly } from "../middleware.js";
 import { credentialsSummary } from "../present.js";
-import { ProviderCredentials, ProviderObject } from "../types/objects.js";
+import { ProviderCredentials, ProviderObject, ProviderVerificationState } from "../types/objects.js";
 
 @Resolver(() => ProviderObject)
 export class ProviderResolver {
@@ -19,5 +19,15 @@ export class ProviderResolver {
   })
   credentials(@Root() provider: Provider) {
     return credentialsSummary(provider);
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @UseMiddleware(unscopedOnly("reading what a provider's verification found"))
+  @FieldResolver(() => ProviderVerificationState, {
+    nullable: true,
+    description: "What verifyProvider last found (null: not verified since the credentials were set). DEVELOPER or ADMIN, with an unscoped key.",
+  })
+  verification(@Root() provider: Provider) {
+    return provider.verifiedAt ? { verifiedAt: provider.verifiedAt, externalIdEnforced: provider.externalIdEnforced } : null;
   }
 }

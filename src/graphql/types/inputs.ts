@@ -12,6 +12,16 @@ import { Follows } from "./common.js";
  */
 
 @InputType()
+export class UpdateOrgSettingsInput {
+  @Field(() => ID) orgId!: string;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Refuse deployment credentials from a role provider whose last verification found it assumable without its external id. Left out: unchanged.",
+  })
+  refuseUnenforcedExternalId?: boolean | null;
+}
+
+@InputType()
 export class CreateAppInput {
   @Field(() => ID) orgId!: string;
   @Field() @Follows(rules.appOrServiceName) name!: string;

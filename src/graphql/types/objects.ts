@@ -11,6 +11,11 @@ export class OrgType extends Node {
   @Field() slug!: string;
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field({
+    description:
+      "Whether deploymentCredentials refuses (EXTERNAL_ID_NOT_ENFORCED) a role provider whose last verification found it can be assumed without its external id. Set with updateOrgSettings.",
+  })
+  refuseUnenforcedExternalId!: boolean;
 }
 
 @ObjectType("App", { implements: Node, description: "A group of services, as in serverless.yml's `app`." })
@@ -86,12 +91,28 @@ export class ProviderObject extends Node {
   @Field(() => GraphQLISODateTime) updatedAt!: Date;
 }
 
+@ObjectType({ description: "What verifyProvider last found about a provider's credentials." })
+export class ProviderVerificationState {
+  @Field(() => GraphQLISODateTime) verifiedAt!: Date;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "For a role: false when it could be assumed without the external id (anyone the role trusts could use it). Null for an access key.",
+  })
+  externalIdEnforced!: boolean | null;
+}
+
 @ObjectType({ description: "The provider a deployment would use, and why." })
 export class ProviderResolution {
   @Field(() => ProviderObject) provider!: unknown;
   @Field(() => ProviderSource) source!: ProviderSource;
   @Field(() => InstanceType, { nullable: true, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
-  @Field({ description: "Why this provider applies, in a sentence for a dashboard." }) explanation!: string;
+  @Field({ description: "Why this provider applies, in a sentence for a dashboard; it warns when the provider's role does not enforce its external id." })
+  explanation!: string;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "The provider's last verification: false when its role could be assumed without the external id; null when not verified since its credentials were set, or not a role.",
+  })
+  externalIdEnforced!: boolean | null;
 }
 
 @ObjectType({ description: "AWS credentials for one deployment: what `credential_process` and the AWS SDKs take." })

@@ -11,6 +11,11 @@ export abstract class Payload {
 }
 
 @ObjectType()
+export class UpdateOrgSettingsPayload extends Payload {
+  @Field(() => OrgType, { nullable: true }) org?: unknown;
+}
+
+@ObjectType()
 export class CreateAppPayload extends Payload {
   @Field(() => AppType, { nullable: true }) app?: unknown;
 }

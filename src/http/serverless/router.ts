@@ -4,6 +4,7 @@ import { RequestContext } from "../../domain/context.js";
 import { CodedError, UserError, UserErrors } from "../../domain/errors.js";
 import { frameworkProvider, parseInstanceSlug, parseInstanceSlugs, type FrameworkInstance } from "../../domain/serverless-framework.js";
 import type { Services } from "../../domain/services.js";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../../db/availability.js";
 import type { Logger } from "../../logger.js";
 import type { RequestAuthenticator } from "../authenticate.js";
 
@@ -28,6 +29,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   TOO_MANY_FAILED_AUTHENTICATIONS: 429,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  SERVICE_UNAVAILABLE: 503,
   STS_THROTTLED: 503,
   STS_UNAVAILABLE: 503,
   SERVER_AWS_CREDENTIALS_REJECTED: 503,
@@ -49,19 +51,6 @@ interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-/** Connection-level failures of PostgreSQL: the database is gone, not the request wrong. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  const driver = (error as { driverError?: { code?: string; severity?: string } })?.driverError ?? (error as { code?: string; severity?: string });
-  const code = driver?.code;
-  const message = (error as Error)?.message ?? "";
-  return (
-    // FATAL: the server refused or ended the session itself (shutting down, not accepting connections).
-    driver?.severity === "FATAL" ||
-    (typeof code === "string" && (/^(08|57P0)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code))) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
-  );
-}
-
 function errorBody(error: unknown, requestId: string): ErrorBody {
   const body = (statusCode: number, code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({
     message,
@@ -76,9 +65,7 @@ function errorBody(error: unknown, requestId: string): ErrorBody {
   }
   if (error instanceof UserError) return body(400, error.code, error.message, { fields: [{ code: error.code, field: error.field, message: error.message }] });
   if (error instanceof CodedError) return body(STATUS_OF_CODE[error.code] ?? 400, error.code, error.message, Object.keys(error.details).length ? error.details : undefined);
-  if (isDatabaseUnavailable(error)) {
-    return body(503, "DATABASE_UNAVAILABLE", "providers-api cannot reach its database right now. Try again shortly; an operator should check the database.", { retryable: true });
-  }
+  if (isDatabaseUnavailable(error)) return body(503, "SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { retryable: true });
   const status = (error as { status?: number })?.status;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const type = (error as { type?: string }).type;
