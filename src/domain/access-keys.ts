@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import { AccessKey, Membership, Role } from "../entities/index.js";
 import { generateToken, hashToken, tokenHintOf } from "./access-key-tokens.js";
 import { deny, type AuditService } from "./audit.js";
+import { hasRole } from "./roles.js";
 import type { AccessScope, RequestContext } from "./context.js";
 import { NotFoundError, UserError, UserErrors } from "./errors.js";
 import { check, rules } from "./validation.js";
@@ -133,7 +134,7 @@ export class AccessKeyService {
       const membership = await ctx.em.findOneBy(Membership, { orgId: ctx.orgId, userId: input.userId! });
       if (!membership) throw new NotFoundError("The member");
     }
-    if (actor.role !== Role.ADMIN && !(personal && input.userId === actor.userId)) {
+    if (!hasRole(actor.role, Role.ADMIN) && !(personal && input.userId === actor.userId)) {
       await deny(ctx, { action: "accessKey.create", details: { personal } }, "Only an org admin creates org keys and other members' keys; a member may create personal keys for themselves.");
     }
     if (actor.scope) {
@@ -176,7 +177,7 @@ export class AccessKeyService {
   async revoke(ctx: RequestContext, keyId: string): Promise<AccessKey> {
     const key = await this.key(ctx, keyId);
     const own = key.userId !== null && key.userId === ctx.actor.userId;
-    if (ctx.actor.role !== Role.ADMIN && !own) {
+    if (!hasRole(ctx.actor.role, Role.ADMIN) && !own) {
       await deny(ctx, { action: "accessKey.revoke", targetType: "AccessKey", targetId: key.id }, "Only an org admin revokes other keys; a member may revoke their own personal keys.");
     }
     if (key.revokedAt) throw new UserError("ALREADY_REVOKED", ["input", "accessKeyId"], `The key "${key.name}" was already revoked.`);

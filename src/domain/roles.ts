@@ -2,7 +2,7 @@ import { Role } from "../entities/index.js";
 import { deny } from "./audit.js";
 import type { RequestContext } from "./context.js";
 
-/** ADMIN ⊃ DEVELOPER ⊃ DEPLOYER. */
+/** ADMIN ⊃ DEVELOPER ⊃ DEPLOYER: each role may do what the ones below it may. Used by the auth checker, the domain and node(). */
 export const ROLE_RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVELOPER]: 2, [Role.ADMIN]: 3 };
 
 export const hasRole = (actual: Role, needed: Role): boolean => ROLE_RANK[actual] >= ROLE_RANK[needed];
@@ -19,3 +19,6 @@ export async function requireRole(ctx: RequestContext, needed: Role, operation: 
     `This needs the ${needed} role (or higher); the access key has ${ctx.actor.role}.`,
   );
 }
+
+/** Whether `actual` is enough for any one of `roles` (what `@Authorized(...roles)` asks). */
+export const hasAnyRole = (actual: Role, roles: readonly Role[]): boolean => roles.some((role) => hasRole(actual, role));

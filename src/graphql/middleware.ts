@@ -4,12 +4,10 @@ import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "ty
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
-import { hasRole, ROLE_RANK } from "../domain/roles.js";
+import { hasAnyRole } from "../domain/roles.js";
 import { ClientGoneError, CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
-
-export { hasRole };
 
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
@@ -18,8 +16,7 @@ export { hasRole };
  */
 export const authChecker: AuthChecker<GraphQLContext, Role> = async ({ context, info }, roles) => {
   if (roles.length === 0) return true;
-  const needed = Math.min(...roles.map((r) => ROLE_RANK[r]));
-  if (ROLE_RANK[context.actor.role] >= needed) return true;
+  if (hasAnyRole(context.actor.role, roles)) return true;
   return deny(
     context,
     { action: "authorization.role", details: { operation: `${info.parentType.name}.${info.fieldName}`, requiredRoles: roles } },

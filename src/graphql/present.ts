@@ -1,6 +1,7 @@
 import { ProviderType, type Provider } from "../entities/index.js";
 import { ProviderSource, type Resolution } from "../domain/resolution.js";
-import { UserError } from "../domain/errors.js";
+import { NotFoundError, UserError } from "../domain/errors.js";
+import type { MemberView } from "../domain/members.js";
 import { credentialKind, CREDENTIAL_KINDS, type CredentialsInput } from "../domain/credential-kinds/index.js";
 import type { CredentialsInputFields } from "./types/inputs.js";
 import type { GraphQLContext } from "./context.js";
@@ -69,3 +70,16 @@ export function presentResolution(ctx: GraphQLContext, resolution: Resolution | 
     explanation: explanation + warning,
   };
 }
+
+/** Lists by name: matches the (org or parent, name, id) indexes, so each page is read off one. */
+export const byName = { sql: "t.name" };
+
+/** A parent that must exist (a field whose type is non-null), or NOT_FOUND. */
+export async function loaded<T>(value: Promise<T | null>, what: string): Promise<T> {
+  const found = await value;
+  if (!found) throw new NotFoundError(what);
+  return found;
+}
+
+/** A membership as the API shows a member. */
+export const presentMember = (view: MemberView) => ({ user: view.user, role: view.membership.role, joinedAt: view.membership.createdAt });

@@ -2,51 +2,57 @@ import path from "node:path";
 import { isObjectType, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { authChecker, withCheckedArguments } from "./middleware.js";
-import { AppResolver, InstanceResolver, ServiceResolver } from "./resolvers/catalog.resolver.js";
-import { CredentialsMutations } from "./resolvers/credentials.resolver.js";
-import { CatalogMutations, LinkMutations, ProviderMutations } from "./resolvers/mutation.resolver.js";
-import { OrgResolver } from "./resolvers/org.resolver.js";
-import {
-  AppProfilesResolver,
-  AppStageProfileResolver,
-  DeploymentProfileResolver,
-  MigratedDeploymentProfileResolver,
-  MigratedProviderLinkResolver,
-  OrgProfilesResolver,
-  ProfileMutations,
-  ProviderLinkConflictResolver,
-  SkippedDeploymentProfileResolver,
-} from "./resolvers/profiles.resolver.js";
-import { ProviderResolver } from "./resolvers/provider.resolver.js";
-import { AccessKeyResolver, AccessKeyScopeResolver, AccessMutations, AuditEventResolver, UserResolver } from "./resolvers/access.resolver.js";
-import { QueryResolver, ViewerResolver } from "./resolvers/query.resolver.js";
+import { AccessKeyOperations } from "./operations/access-keys.operations.js";
+import { CatalogOperations } from "./operations/catalog.operations.js";
+import { DeploymentCredentialsOperations } from "./operations/deployment-credentials.operations.js";
+import { DeploymentProfileOperations } from "./operations/deployment-profiles.operations.js";
+import { LinkOperations } from "./operations/links.operations.js";
+import { MemberOperations } from "./operations/members.operations.js";
+import { ProviderOperations } from "./operations/providers.operations.js";
+import { ViewerOperations } from "./operations/viewer.operations.js";
+import { AccessKeyScopeFields } from "./fields/access-key-scope.fields.js";
+import { AccessKeyFields } from "./fields/access-key.fields.js";
+import { AppStageProfileFields } from "./fields/app-stage-profile.fields.js";
+import { AppFields } from "./fields/app.fields.js";
+import { AuditEventFields } from "./fields/audit-event.fields.js";
+import { DeploymentProfileFields } from "./fields/deployment-profile.fields.js";
+import { InstanceFields } from "./fields/instance.fields.js";
+import { MigratedDeploymentProfileFields } from "./fields/migrated-deployment-profile.fields.js";
+import { MigratedProviderLinkFields } from "./fields/migrated-provider-link.fields.js";
+import { OrgFields } from "./fields/org.fields.js";
+import { ProviderLinkConflictFields } from "./fields/provider-link-conflict.fields.js";
+import { ProviderFields } from "./fields/provider.fields.js";
+import { ServiceFields } from "./fields/service.fields.js";
+import { SkippedDeploymentProfileFields } from "./fields/skipped-deployment-profile.fields.js";
+import { UserFields } from "./fields/user.fields.js";
+import { ViewerFields } from "./fields/viewer.fields.js";
 
+/** Queries and mutations, one class per feature (operations/), and field resolvers, one class per type (fields/). */
 export const resolvers = [
-  QueryResolver,
-  ViewerResolver,
-  OrgResolver,
-  AppResolver,
-  ServiceResolver,
-  InstanceResolver,
-  ProviderResolver,
-  AccessKeyResolver,
-  AccessKeyScopeResolver,
-  UserResolver,
-  AuditEventResolver,
-  CatalogMutations,
-  ProviderMutations,
-  LinkMutations,
-  OrgProfilesResolver,
-  AppProfilesResolver,
-  DeploymentProfileResolver,
-  AppStageProfileResolver,
-  MigratedDeploymentProfileResolver,
-  SkippedDeploymentProfileResolver,
-  MigratedProviderLinkResolver,
-  ProviderLinkConflictResolver,
-  ProfileMutations,
-  CredentialsMutations,
-  AccessMutations,
+  AccessKeyOperations,
+  CatalogOperations,
+  DeploymentCredentialsOperations,
+  DeploymentProfileOperations,
+  LinkOperations,
+  MemberOperations,
+  ProviderOperations,
+  ViewerOperations,
+  AccessKeyScopeFields,
+  AccessKeyFields,
+  AppStageProfileFields,
+  AppFields,
+  AuditEventFields,
+  DeploymentProfileFields,
+  InstanceFields,
+  MigratedDeploymentProfileFields,
+  MigratedProviderLinkFields,
+  OrgFields,
+  ProviderLinkConflictFields,
+  ProviderFields,
+  ServiceFields,
+  SkippedDeploymentProfileFields,
+  UserFields,
+  ViewerFields,
 ] as const;
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "schema.graphql");

@@ -1,16 +1,15 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root, UseMiddleware } from "type-graphql";
-import { AccessKey, App, Org, Provider, ProviderType, Role } from "../../entities/index.js";
+import { AccessKey, App, Org, Provider, ProviderType, Role, DeploymentProfile } from "../../entities/index.js";
 import type { AuditFilter } from "../../domain/audit-trail.js";
 import { AuditEventFilter } from "../types/inputs.js";
-import { presentMember } from "./access.resolver.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, toGlobalId } from "../global-id.js";
 import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberType, OrgType, ProviderConnection, ProviderObject } from "../types/objects.js";
-
-const byName = { sql: "t.name" };
+import { DeploymentProfileConnection, PROFILES_DEPRECATION } from "../types/profiles.js";
+import { byName, presentMember } from "../present.js";
 
 /** The API's audit filter in the domain's terms: global ids become the key, user or object they name. */
 function auditFilterOf(filter: AuditEventFilter | null | undefined): AuditFilter | null {
@@ -27,7 +26,7 @@ function auditFilterOf(filter: AuditEventFilter | null | undefined): AuditFilter
 }
 
 @Resolver(() => OrgType)
-export class OrgResolver {
+export class OrgFields {
   @FieldResolver(() => ID)
   id(@Root() org: Org) {
     return toGlobalId("Org", org.id);
@@ -90,6 +89,14 @@ export class OrgResolver {
     const { page: result, totalCount } = await ctx.services.auditTrail.list(ctx, auditFilterOf(filter), page);
     return toConnection(result, page, totalCount);
   }
-}
 
-export { byName };
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => DeploymentProfileConnection, {
+    description: "The org's legacy deployment profiles, by name; for a scoped key, those mapped to its apps' `default` stage or its stages. DEVELOPER or ADMIN.",
+    deprecationReason: PROFILES_DEPRECATION,
+  })
+  async deploymentProfiles(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
+    const result = await ctx.loaders.page<DeploymentProfile>("org.deploymentProfiles", { entity: DeploymentProfile, ordering: byName }, null, org.id, page);
+    return toConnection(result, page, () => ctx.loaders.count("org.deploymentProfiles", DeploymentProfile, null, org.id));
+  }
+}

@@ -6,7 +6,7 @@ import { credentialsSummary } from "../present.js";
 import { ProviderCredentials, ProviderObject, ProviderVerificationState } from "../types/objects.js";
 
 @Resolver(() => ProviderObject)
-export class ProviderResolver {
+export class ProviderFields {
   @FieldResolver(() => ID)
   id(@Root() provider: Provider) {
     return toGlobalId("Provider", provider.id);

@@ -1,14 +1,13 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
-import { idOf } from "../global-id.js";
-import { mutate, payloadOf } from "../middleware.js";
+import { payloadOf } from "../middleware.js";
 import { presentResolution } from "../present.js";
-import { DeploymentCredentialsInput, ProviderIdInput } from "../types/inputs.js";
-import { DeploymentCredentialsPayload, RotateExternalIdPayload, VerifyProviderPayload } from "../types/payloads.js";
+import { DeploymentCredentialsInput } from "../types/inputs.js";
+import { DeploymentCredentialsPayload } from "../types/payloads.js";
 
 @Resolver()
-export class CredentialsMutations {
+export class DeploymentCredentialsOperations {
   @Authorized(Role.DEPLOYER)
   @Mutation(() => DeploymentCredentialsPayload, {
     description:
@@ -33,22 +32,5 @@ export class CredentialsMutations {
         useLocalCredentials: issued.credentials === null,
       };
     });
-  }
-
-  @Authorized(Role.ADMIN)
-  @Mutation(() => VerifyProviderPayload, {
-    description: "Tests an AWS provider: gets a session (or uses the key), reports the account and ARN, and checks that a role cannot be assumed without its external id.",
-  })
-  verifyProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    // No transaction around it: nothing is held across the STS calls, and the audit event is one insert.
-    return payloadOf(ctx, () => ctx.services.verification.verify(ctx, idOf("Provider", input.providerId)));
-  }
-
-  @Authorized(Role.ADMIN)
-  @Mutation(() => RotateExternalIdPayload, {
-    description: "Gives an AWS role provider a new external id. Deployments fail until the role's trust policy names the new one.",
-  })
-  rotateExternalId(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, async () => ({ provider: await ctx.services.providers.rotateExternalId(ctx, idOf("Provider", input.providerId)) }));
   }
 }

@@ -1,15 +1,15 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { Args, Authorized, Ctx, ID, Query, Resolver, Arg } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, type NodeTypeName } from "../global-id.js";
-import { hasRole } from "../middleware.js";
+import { hasRole } from "../../domain/roles.js";
 import { Node } from "../types/common.js";
 import { OrgArgs } from "../types/inputs.js";
 import type { Actor } from "../../domain/context.js";
-import { AccessKeyType, OrgType, UserType, Viewer, ViewerMembership } from "../types/objects.js";
+import { OrgType, Viewer } from "../types/objects.js";
 
 @Resolver()
-export class QueryResolver {
+export class ViewerOperations {
   @Authorized()
   @Query(() => Viewer, { description: "The caller: its access key, its user (for a personal key), its orgs and its role in each." })
   viewer(@Ctx() ctx: GraphQLContext): Actor {
@@ -57,29 +57,5 @@ export class QueryResolver {
     ]);
     const load = loadByType.get(parsed.type);
     return load ? load() : null;
-  }
-}
-
-@Resolver(() => Viewer)
-export class ViewerResolver {
-  @FieldResolver(() => AccessKeyType)
-  accessKey(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    // HTTP callers always carry a key; only server-side (CLI) contexts have none.
-    return actor.accessKeyId ? ctx.loaders.accessKey(actor.accessKeyId) : null;
-  }
-
-  @FieldResolver(() => UserType, { nullable: true })
-  user(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    return actor.userId ? ctx.loaders.user(actor.userId) : null;
-  }
-
-  @FieldResolver(() => [OrgType])
-  async orgs(@Root() actor: Actor, @Ctx() ctx: GraphQLContext) {
-    return [await ctx.loaders.org(actor.orgId)];
-  }
-
-  @FieldResolver(() => [ViewerMembership])
-  memberships(@Ctx() ctx: GraphQLContext) {
-    return ctx.services.members.orgsOfCaller(ctx);
   }
 }

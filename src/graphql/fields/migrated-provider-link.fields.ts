@@ -1,0 +1,23 @@
+import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import type { MigratedLink } from "../../domain/profile-migration.js";
+import type { GraphQLContext } from "../context.js";
+import { InstanceType, ProviderObject, ServiceType } from "../types/objects.js";
+import { MigratedProviderLink } from "../types/profiles.js";
+
+@Resolver(() => MigratedProviderLink)
+export class MigratedProviderLinkFields {
+  @FieldResolver(() => ServiceType)
+  service(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.service(link.serviceId);
+  }
+
+  @FieldResolver(() => InstanceType, { nullable: true, description: "Null for a service link." })
+  instance(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
+    return link.instanceId ? ctx.loaders.instance(link.instanceId) : null;
+  }
+
+  @FieldResolver(() => ProviderObject, { description: "The provider from the stage's deployment profile." })
+  provider(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.provider(link.providerId);
+  }
+}

@@ -1,0 +1,54 @@
+import { Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Instance, Role, Service } from "../../entities/index.js";
+import { assertInScope } from "../../domain/scope.js";
+import type { GraphQLContext } from "../context.js";
+import { toGlobalId } from "../global-id.js";
+import { presentResolution, loaded } from "../present.js";
+import { ConnectionArgs } from "../types/common.js";
+import { ResolveProviderArgs } from "../types/inputs.js";
+import { toConnection } from "../types/connection.js";
+import { AppType, InstanceConnection, ProviderObject, ProviderResolution, ServiceType } from "../types/objects.js";
+
+/** Matches the index IDX_instances_page, so each service's page is read off it. */
+const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
+
+@Resolver(() => ServiceType)
+export class ServiceFields {
+  @FieldResolver(() => ID)
+  id(@Root() service: Service) {
+    return toGlobalId("Service", service.id);
+  }
+
+  @FieldResolver(() => AppType)
+  app(@Root() service: Service, @Ctx() ctx: GraphQLContext) {
+    return loaded(ctx.loaders.app(service.appId), "The app");
+  }
+
+  @FieldResolver(() => InstanceConnection, { description: "The service's instances, by stage and region." })
+  async instances(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
+    const result = await ctx.loaders.page<Instance>("service.instances", { entity: Instance, ordering: byStageAndRegion }, "service_id", service.id, page);
+    return toConnection(result, page, () => ctx.loaders.count("service.instances", Instance, "service_id", service.id));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => [ProviderObject], { description: "The providers linked to the service, at most one per type; its instances inherit them. DEVELOPER or ADMIN." })
+  providers(@Root() service: Service, @Ctx() ctx: GraphQLContext) {
+    return ctx.loaders.linkedProviders("service", service.id);
+  }
+
+  @FieldResolver(() => ProviderResolution, {
+    nullable: true,
+    description: "The provider a deployment of this service to the stage (and region) would use, whether or not that instance exists yet. Null: use local credentials.",
+  })
+  async resolveProvider(
+    @Root() service: Service,
+    @Ctx() ctx: GraphQLContext,
+    @Args() { stage, region, type }: ResolveProviderArgs,
+  ) {
+    if (ctx.actor.scope) {
+      const app = await loaded(ctx.loaders.app(service.appId), "The app");
+      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
+    }
+    return presentResolution(ctx, await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null }));
+  }
+}

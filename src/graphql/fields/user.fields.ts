@@ -1,0 +1,12 @@
+import { FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { User } from "../../entities/index.js";
+import { toGlobalId } from "../global-id.js";
+import { UserType } from "../types/objects.js";
+
+@Resolver(() => UserType)
+export class UserFields {
+  @FieldResolver(() => ID)
+  id(@Root() user: User) {
+    return toGlobalId("User", user.id);
+  }
+}

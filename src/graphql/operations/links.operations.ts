@@ -1,0 +1,40 @@
+import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import { Role } from "../../entities/index.js";
+import type { GraphQLContext } from "../context.js";
+import { idOf } from "../global-id.js";
+import { mutate } from "../middleware.js";
+import { InstanceProviderInput, ServiceProviderInput } from "../types/inputs.js";
+import { LinkProviderToInstancePayload, LinkProviderToServicePayload, UnlinkProviderFromInstancePayload, UnlinkProviderFromServicePayload } from "../types/payloads.js";
+
+@Resolver()
+export class LinkOperations {
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => LinkProviderToServicePayload, { description: "Links a provider to a service, replacing the service's provider of the same type." })
+  linkProviderToService(@Ctx() ctx: GraphQLContext, @Arg("input") input: ServiceProviderInput) {
+    return mutate(ctx, async () => {
+      const change = await ctx.services.links.linkToService(ctx, idOf("Provider", input.providerId), idOf("Service", input.serviceId));
+      return { service: change.target, provider: change.provider, replacedProvider: change.replacedProvider };
+    });
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => UnlinkProviderFromServicePayload)
+  unlinkProviderFromService(@Ctx() ctx: GraphQLContext, @Arg("input") input: ServiceProviderInput) {
+    return mutate(ctx, () => ctx.services.links.unlinkFromService(ctx, idOf("Provider", input.providerId), idOf("Service", input.serviceId)));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => LinkProviderToInstancePayload, { description: "Links a provider to an instance (overriding the service's), replacing the instance's provider of the same type." })
+  linkProviderToInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: InstanceProviderInput) {
+    return mutate(ctx, async () => {
+      const change = await ctx.services.links.linkToInstance(ctx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId));
+      return { instance: change.target, provider: change.provider, replacedProvider: change.replacedProvider };
+    });
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => UnlinkProviderFromInstancePayload)
+  unlinkProviderFromInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: InstanceProviderInput) {
+    return mutate(ctx, () => ctx.services.links.unlinkFromInstance(ctx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId)));
+  }
+}
