@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import { UserErrorType } from "./common.js";
-import { AccessKeyType, AppType, DeploymentCredentials, InstanceType, MemberType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
+import { AccessKeyType, AppType, DeploymentCredentials, DeploymentWarningType, InstanceType, MemberType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -104,6 +104,8 @@ export class DeploymentCredentialsPayload extends Payload {
   @Field(() => InstanceType, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
   @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
   useLocalCredentials?: boolean;
+  @Field(() => [DeploymentWarningType], { nullable: true, description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), or a new service." })
+  warnings?: unknown;
 }
 
 @ObjectType()
