@@ -49,7 +49,9 @@ describe("error codes", () => {
   });
 
   it("every code the source can answer with is in the registry", () => {
-    const missing = [...codesInSource()].filter(([code]) => !(code in ERROR_CODES)).map(([code, file]) => `${code} (${file})`);
+    // Deployment warnings carry codes too, beside a success: they are not errors.
+    const warnings = new Set(["NEW_STAGE", "NEW_SERVICE"]);
+    const missing = [...codesInSource()].filter(([code]) => !(code in ERROR_CODES) && !warnings.has(code)).map(([code, file]) => `${code} (${file})`);
     expect(missing).to.deep.equal([]);
     // The scan does find them: a broken pattern would pass the check above by finding nothing.
     expect([...codesInSource().keys()]).to.include.members(["NAME_TAKEN", "INVALID_STAGE", "STS_THROTTLED", "TOO_MANY_FAILED_AUTHENTICATIONS", "QUERY_TOO_COMPLEX"]);
@@ -91,10 +93,10 @@ describe("nothing internal reaches a caller or a log", () => {
       await db.query("ALTER TABLE apps_moved_away RENAME TO apps");
     }
     const logs = harness().logs.join("");
-    expect(logs).to.contain("unexpected error in a GraphQL operation");
-    expect(logs).to.contain("42P01"); // what an operator needs: the SQLSTATE and the driver's message
+    const line = harness().logs.find((l) => l.includes("unexpected error in a GraphQL operation"))!;
+    expect(line).to.contain("42P01"); // what an operator needs: the SQLSTATE and the driver's message
+    expect(line).not.to.contain(orgUuid); // the statement's bound parameter
     expect(logs).not.to.match(/SELECT|FROM "apps"/);
-    expect(logs).not.to.contain(orgUuid);
     expect(orgId).to.be.a("string");
   });
 
