@@ -70,6 +70,11 @@ export const ERROR_CODES = {
   ALREADY_MEMBER: { place: "userError", meaning: "The person is already a member; change their role instead." },
   INVALID_ORG_UID: { place: "userError", meaning: "Serverless Framework routes: the org uid is not one this server gave out (GET /core/tenants/{org})." },
   INVALID_PROVIDER_UID: { place: "userError", meaning: "Serverless Framework routes: send a providerUid from GET /orgs/{orgUid}/providers." },
+  INVALID_PARAMETER_NAME: { place: "userError", meaning: "A parameter name is 1–128 letters, digits, underscores, hyphens, dots and slashes." },
+  INVALID_VALUE: { place: "userError", meaning: "A parameter value may hold no control characters but tab and line breaks." },
+  VALUE_TOO_LARGE: { place: "userError", meaning: "A parameter value is at most 32 KiB of UTF-8." },
+  INVALID_DESCRIPTION: { place: "userError", meaning: "A description is at most 1024 characters, without control characters but tab and line breaks." },
+  NEW_VALUE_REQUIRED: { place: "userError", meaning: "Making a secret parameter plain needs a new value (the secret one is never revealed)." },
   LAST_ADMIN: { place: "userError", meaning: "The org's last admin cannot be demoted or removed; make another member an admin first." },
 } as const satisfies Record<string, { place: ErrorPlace; http?: number; meaning: string }>;
 

@@ -55,10 +55,13 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   });
 }
 
-/** No argument of this API holds control characters (a NUL reaches PostgreSQL as an error), nor is this long. */
-const MAX_STRING = 4096;
+/**
+ * No argument of this API holds control characters besides tab and line breaks (a parameter's value
+ * may be several lines; a NUL reaches PostgreSQL as an error), nor is longer than a parameter's value.
+ */
+const MAX_STRING = 32_768;
 const MAX_ID = 256;
-const CONTROL = /\p{Cc}/u;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const LINE_BREAKS_AND_TABS = /[\t\n\r]/g;
 
 /**
