@@ -109,7 +109,7 @@ async function main() {
       console.log(`setting up ${section.name}`);
       await section.setup?.(env);
     }
-    type Memory = { rss: number; peak: number; heapUsed: number; heapTotal: number };
+    type Memory = { rss: number; peak: number; heapUsed: number; heapTotal: number; external: number };
     const before = await api.call<Memory>("collected");
     await api.call("resetPeak");
     console.log(`API before load: RSS ${fmt.mb(before.rss)}, V8 heap ${fmt.mb(before.heapUsed)} used after a full GC`);
@@ -124,10 +124,10 @@ async function main() {
         console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}`);
       }
       const loadedRss = (await api.rss()).rss;
-      const { rss, heapUsed } = await api.call<Memory>("collected");
+      const { rss, heapUsed, heapTotal, external } = await api.call<Memory>("collected");
       afterRounds.push(rss);
       heapAfterRounds.push(heapUsed);
-      console.log(`round ${round}: API RSS ${fmt.mb(loadedRss)} at the end of the load, ${fmt.mb(rss)} after a full GC (V8 heap ${fmt.mb(heapUsed)} used)`);
+      console.log(`round ${round}: API RSS ${fmt.mb(loadedRss)} at the end of the load, ${fmt.mb(rss)} after a full GC (V8 heap ${fmt.mb(heapUsed)} used of ${fmt.mb(heapTotal)}, ${fmt.mb(external)} outside it)`);
     }
     const rows: Row[] = [];
     for (const section of chosen) {

@@ -33,7 +33,7 @@ async function credentials(args: string[]): Promise<void> {
     stage: values.stage!,
     region: values.region ?? null,
     durationSeconds: duration,
-  }, { insecure: values.insecure === true });
+  }, { insecure: values.insecure === true, warn: (message) => process.stderr.write(`providers-api credentials: warning: ${message}\n`) });
   process.stdout.write(`${output}\n`);
 }
 

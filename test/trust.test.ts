@@ -139,6 +139,19 @@ describe("trust in a role that does not enforce its external id", function () {
     expect(deployed.resolution.explanation).not.to.include("Warning");
   });
 
+  it("a verification that raced with a replacement of the credentials is not kept", async () => {
+    const { key, providerId } = await openRole();
+    sts().hang = true;
+    const verifying = ok(key, VERIFY, { id: providerId });
+    while ((sts() as unknown as { hung: unknown[] }).hung.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await ok(key, `mutation($input: UpdateProviderInput!) { updateProvider(input: $input) { userErrors { code } } }`, {
+      input: { providerId, aws: { role: { roleArn: ROLE_ARN("222222222222", "other") } } },
+    });
+    sts().release();
+    expect((await verifying).verifyProvider.externalIdEnforced).to.equal(false);
+    expect((await ok(key, PROVIDER, { id: providerId })).node.verification).to.equal(null);
+  });
+
   it("replacing the credentials forgets the verification: the new role is unverified", async () => {
     const { key, providerId } = await openRole();
     await ok(key, VERIFY, { id: providerId });

@@ -35,8 +35,8 @@ export function serveChild(url: string, handlers: Record<string, Handler> = {}):
     /** Memory after a full garbage collection (the process runs with --expose-gc): what it retains. */
     collected: () => {
       (globalThis as { gc?: () => void }).gc?.();
-      const { rss, heapUsed, heapTotal } = process.memoryUsage();
-      return { rss, peak, heapUsed, heapTotal };
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      return { rss, peak, heapUsed, heapTotal, external };
     },
     /** CPU time this process has used, in microseconds (user + system). */
     cpu: () => {

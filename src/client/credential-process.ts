@@ -21,6 +21,7 @@ const MUTATION = `mutation($input: DeploymentCredentialsInput!) {
   deploymentCredentials(input: $input) {
     credentials { ... on AwsDeploymentCredentials { accessKeyId secretAccessKey sessionToken expiration } }
     useLocalCredentials
+    warnings { code message }
     userErrors { code field message }
   }
 }`;
@@ -28,6 +29,11 @@ const MUTATION = `mutation($input: DeploymentCredentialsInput!) {
 export interface CredentialProcessOptions {
   /** Allow plain http to a host other than this machine (`--insecure`). */
   insecure?: boolean;
+  /**
+   * Told each warning the server gave (a stage the service never deployed, a typo?). Never written to
+   * stdout: the AWS SDK reads stdout as the credentials' JSON.
+   */
+  warn?: (message: string) => void;
 }
 
 /** localhost or a loopback address, as the URL names it: no name is resolved, so DNS cannot change the answer. */
@@ -84,7 +90,7 @@ export async function credentialProcessOutput(env: NodeJS.ProcessEnv, request: C
     );
   }
   const body = (await response.json().catch(() => null)) as {
-    data?: { deploymentCredentials?: { credentials: Record<string, string | null> | null; useLocalCredentials: boolean | null; userErrors: Array<{ message: string }> } };
+    data?: { deploymentCredentials?: { credentials: Record<string, string | null> | null; useLocalCredentials: boolean | null; warnings?: Array<{ code: string; message: string }> | null; userErrors: Array<{ message: string }> } };
     errors?: Array<{ message: string; extensions?: { code?: string } }>;
   } | null;
   if (!body) throw new CredentialProcessError(`${endpoint} answered HTTP ${response.status} without a GraphQL response`);
@@ -94,6 +100,7 @@ export async function credentialProcessOutput(env: NodeJS.ProcessEnv, request: C
   const payload = body.data?.deploymentCredentials;
   if (!payload) throw new CredentialProcessError("the server's answer has no deploymentCredentials");
   if (payload.userErrors.length) throw new CredentialProcessError(payload.userErrors.map((e) => e.message).join(" "));
+  for (const warning of payload.warnings ?? []) options.warn?.(`${warning.code}: ${warning.message}`);
   const credentials = payload.credentials;
   if (!credentials) {
     throw new CredentialProcessError("no AWS provider applies to this service and stage: use local credentials (or ask an admin to link a provider)");

@@ -204,18 +204,23 @@ export class CatalogService {
 
   /**
    * What a deployment finds before it writes anything: its service (null when never deployed) and
-   * whether its instance exists yet. One read, no lock.
+   * whether its instance exists yet; when it does not, the stages the service has deployed (any region,
+   * the oldest first) as far as the caller's key may see them — a key limited to preview stages does not learn that prod
+   * exists. One read, no lock; a redeployment does not list the stages.
    */
-  async lookUpDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<{ serviceId: string | null; instanceExists: boolean }> {
-    const [row]: Array<{ service_id: string; instance_id: string | null }> = await ctx.em.query(
-      `SELECT s.id AS service_id, i.id AS instance_id
+  async lookUpDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<{ serviceId: string | null; instanceExists: boolean; knownStages: string[] }> {
+    const [row]: Array<{ service_id: string; instance_id: string | null; stages: string[] | null }> = await ctx.em.query(
+      `SELECT s.id AS service_id, i.id AS instance_id,
+              CASE WHEN i.id IS NULL THEN (SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
+                WHERE org_id = a.org_id AND service_id = s.id GROUP BY stage) k) END AS stages
          FROM apps a
          JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = $3
          LEFT JOIN instances i ON i.org_id = a.org_id AND i.service_id = s.id AND i.stage = $4 AND i.region IS NOT DISTINCT FROM $5
         WHERE a.org_id = $1 AND a.name = $2`,
       [ctx.orgId, target.app, target.service, target.stage, target.region],
     );
-    return { serviceId: row?.service_id ?? null, instanceExists: Boolean(row?.instance_id) };
+    const knownStages = (row?.stages ?? []).filter((stage) => isInScope(ctx.actor.scope, { appName: target.app, serviceName: target.service, stage }));
+    return { serviceId: row?.service_id ?? null, instanceExists: Boolean(row?.instance_id), knownStages };
   }
 
   /**

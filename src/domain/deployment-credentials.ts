@@ -9,6 +9,7 @@ import type { ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
+import { newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
 
 export type { IssuedCredentials } from "./credential-kinds/index.js";
@@ -38,6 +39,8 @@ export interface IssuedDeployment {
   /** Null: no provider applies; the deployment uses its local credentials. */
   resolution: Resolution | null;
   credentials: IssuedCredentials | null;
+  /** A new stage (a typo of a known one?) or a new service: the deployment went ahead, but should know. */
+  warnings: DeploymentWarning[];
 }
 
 /**
@@ -100,13 +103,15 @@ export class DeploymentCredentialsService {
           await this.profileMigration.migrateIfPending(ctx);
         });
       }
-      const { serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+      const { serviceId, instanceExists, knownStages } = await this.catalog.lookUpDeployment(ctx, request);
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
+      const stageWarning = instanceExists ? null : newStageWarning(request, serviceId !== null, knownStages);
+      const warnings = stageWarning ? [stageWarning] : [];
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
-        return { instance, resolution: null, credentials: null };
+        return { instance, resolution: null, credentials: null, warnings };
       }
       provider = resolution.provider;
       assertTrusted(org, provider);
@@ -119,7 +124,7 @@ export class DeploymentCredentialsService {
         source: resolution.source,
         ...details,
       });
-      return { instance, resolution, credentials };
+      return { instance, resolution, credentials, warnings };
     } catch (error) {
       await this.audit.recordRefusal(ctx, "credentials.issue", error, { ...where, ...(provider ? { providerId: provider.id, providerName: provider.name } : {}) });
       throw error;

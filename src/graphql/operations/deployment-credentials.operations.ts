@@ -30,6 +30,7 @@ export class DeploymentCredentialsOperations {
         resolution: presentResolution(ctx, issued.resolution),
         instance: issued.instance,
         useLocalCredentials: issued.credentials === null,
+        warnings: issued.warnings,
       };
     });
   }

@@ -18,6 +18,14 @@ export class OrgObject extends Node {
   refuseUnenforcedExternalId!: boolean;
 }
 
+@ObjectType("DeploymentWarning", { description: "Something a deployment should know although it got its credentials." })
+export class DeploymentWarningObject {
+  @Field({ description: "NEW_STAGE: the service never deployed to this stage before. NEW_SERVICE: the service's first deployment." }) code!: string;
+  @Field({ description: "A sentence for the person deploying." }) message!: string;
+  @Field(() => String, { nullable: true, description: "For NEW_STAGE: the known stage this name is close to (a typo?), such as prod for Prod or prdo." })
+  suggestedStage!: string | null;
+}
+
 @ObjectType("App", { implements: Node, description: "A group of services, as in serverless.yml's `app`." })
 export class AppObject extends Node {
   @Field() name!: string;

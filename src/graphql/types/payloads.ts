@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import { UserErrorObject } from "./common.js";
-import { AccessKeyObject, AppObject, DeploymentCredentials, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
+import { AccessKeyObject, AppObject, DeploymentCredentials, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -104,6 +104,8 @@ export class DeploymentCredentialsPayload extends Payload {
   @Field(() => InstanceObject, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
   @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
   useLocalCredentials?: boolean;
+  @Field(() => [DeploymentWarningObject], { nullable: true, description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), or a new service." })
+  warnings?: unknown;
 }
 
 @ObjectType()

@@ -1,0 +1,49 @@
+import { distance } from "fastest-levenshtein";
+
+/** Something a deployment should know although it got what it asked for. */
+export interface DeploymentWarning {
+  code: "NEW_STAGE" | "NEW_SERVICE";
+  message: string;
+  /** The known stage the new one is closest to, when it looks like a typo of it. */
+  suggestedStage: string | null;
+}
+
+/**
+ * The known stage a new stage name most likely meant: equal ignoring case, or at most two edits away
+ * (and no more than half the known name, so that "qa" does not suggest "dev"). Null when none is close.
+ * `known` comes oldest first, and between equally close names the oldest wins: after a "Prod" typo
+ * became a stage, "PROD" still means the prod that was there before it.
+ */
+export function nearestStage(stage: string, known: readonly string[]): string | null {
+  const wanted = stage.toLowerCase();
+  let best: { name: string; distance: number } | null = null;
+  for (const name of known) {
+    const d = distance(wanted, name.toLowerCase());
+    if (d > 2 || d > Math.floor(name.length / 2)) continue;
+    if (!best || d < best.distance) best = { name, distance: d };
+  }
+  return best?.name ?? null;
+}
+
+/**
+ * The warning for a deployment whose stage its service has never deployed (`knownStages`, the stages
+ * of the service's instances the caller may see), or for a service's first deployment. Null when the
+ * stage is known: a redeployment, or a new region of a known stage.
+ */
+export function newStageWarning(target: { app: string; service: string; stage: string }, serviceExists: boolean, knownStages: readonly string[]): DeploymentWarning | null {
+  if (knownStages.includes(target.stage)) return null;
+  if (!serviceExists) {
+    return {
+      code: "NEW_SERVICE",
+      message: `This is the first deployment of service "${target.service}" of app "${target.app}" (stage "${target.stage}"): it was created now. If you meant an existing service, check the names.`,
+      suggestedStage: null,
+    };
+  }
+  const suggestion = nearestStage(target.stage, knownStages);
+  const known = knownStages.length ? ` Its known stages: ${[...knownStages].sort().join(", ")}.` : "";
+  return {
+    code: "NEW_STAGE",
+    message: `Service "${target.service}" has never deployed to stage "${target.stage}"; ${suggestion ? `did you mean ${suggestion}? ` : ""}a new instance was recorded for it.${known}`,
+    suggestedStage: suggestion,
+  };
+}
