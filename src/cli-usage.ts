@@ -20,6 +20,9 @@ Commands:
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS on every server first.
                                  Embedded: a new key is generated in the data folder, and a running
                                  server takes it up.
+  audit export --org <slug> [--since <ISO date>] [--format jsonl]
+                                 stream the org's audit trail, oldest first, one JSON object a
+                                 line on stdout (for a SIEM)
   audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
                                  broken link; exits with status 3 when a chain is broken
   emit-schema                    write schema/schema.graphql

@@ -97,6 +97,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     authFailureLimit: 20,
     authFailureWindowSeconds: 60,
+    metricsPort: null,
+    auditLogFile: null,
     ...overrides,
   };
 }

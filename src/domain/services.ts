@@ -12,6 +12,7 @@ import { ProfileMigrationService } from "./profile-migration.js";
 import { MemberService } from "./members.js";
 import { ProviderSecrets } from "./provider-secrets.js";
 import { ProviderService } from "./providers.js";
+import { IGNORING_OBSERVER, type DomainObserver } from "./observer.js";
 import { ServerlessFrameworkService } from "./serverless-framework.js";
 
 /** The domain services, made once per process. */
@@ -34,6 +35,7 @@ export class Services {
     readonly secretBox: SecretBox,
     sts: StsAdapter = new StsAdapter(),
     limits: CatalogLimits = DEFAULT_CATALOG_LIMITS,
+    observer: DomainObserver = IGNORING_OBSERVER,
   ) {
     this.catalog = new CatalogService(this.audit, limits);
     this.secrets = new ProviderSecrets(secretBox);
@@ -41,7 +43,7 @@ export class Services {
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new DeploymentProfileService(this.catalog, this.audit);
     this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
-    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts);
+    this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts, observer);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
     this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
   }
