@@ -243,16 +243,16 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
       })()
     : config;
   const application = await openApplication(effective, logger, { command: "rotate-master-key" });
-  let count: number;
+  let count: { providers: number; parameters: number };
   try {
     await untilServersHold(application.dataSource.manager, keyIdOf(effective.masterKey!), embedded);
-    count = await application.services.secrets.resealAll(application.dataSource.manager);
+    count = await application.services.resealSecrets(application.dataSource.manager);
   } finally {
     await application.close();
   }
   if (embedded) await finishRotation(config.dataDir);
   process.stderr.write(
-    `Re-sealed ${count} provider secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
+    `Re-sealed ${count.providers} provider secret(s) and ${count.parameters} parameter secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
       (embedded
         ? `The new key is ${config.dataDir}/master.key; the old one stays in master.key.previous until the next rotation.\n`
         : "Every server now needs only PROVIDERS_MASTER_KEY; remove the old key from PROVIDERS_PREVIOUS_MASTER_KEYS.\n"),
