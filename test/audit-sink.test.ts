@@ -25,7 +25,7 @@ describe("the audit file (AUDIT_LOG_FILE)", () => {
     const subscribers = harness().application.dataSource.subscribers;
     subscribers.splice(subscribers.indexOf(sink), 1);
     await sink.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   const written = async () =>

@@ -95,7 +95,7 @@ describe("the command line", function () {
         await application.close();
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 });

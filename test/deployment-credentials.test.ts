@@ -489,7 +489,7 @@ describe("providers-api credentials (credential_process)", () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "providers-api-cp-"));
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     delete process.env.PROVIDERS_API_URL;
     delete process.env.PROVIDERS_API_KEY;
   });

@@ -181,7 +181,7 @@ describe("providers-api parameters (a client for CI steps)", function () {
   });
 
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   const asEnvironment = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_");

@@ -59,14 +59,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   try {
     embedded = await startEmbeddedPostgres(dir, await freePort());
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw error;
   }
   return {
     url: await embedded.databaseUrl(name),
     async drop() {
       await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

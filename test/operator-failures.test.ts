@@ -100,7 +100,7 @@ describe("operator failures", function () {
 
     afterEach(async () => {
       for (const child of running.splice(0)) child.kill("SIGTERM");
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     });
 
     it("names a second server on the same folder, stops the PostgreSQL a killed server left, and stops its own on exit", async () => {
@@ -196,7 +196,7 @@ describe("operator failures", function () {
 
     afterEach(async () => {
       for (const child of running.splice(0)) child.kill("SIGTERM");
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     });
 
     it("embedded: the serving server takes up the new key, and no deployment fails, rotation after rotation", async () => {

@@ -61,7 +61,7 @@ describe("several replicas on one database", function () {
       serving.child.kill("SIGTERM");
       await serving.exited;
     }
-    await rm(auditDir, { recursive: true, force: true });
+    await rm(auditDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   const on = (i: number, key: string, query: string, variables: Record<string, unknown> = {}) => postGraphQL(replicas[i].port, key, query, variables);
