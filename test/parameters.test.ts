@@ -97,7 +97,7 @@ describe("parameters", () => {
       const prod = await createInstance(admin, serviceId, "prod");
       const created = (await ok(admin, CREATE, { input: { ownerId: serviceId, name: "API_TOKEN", value: SECRET, secret: true } })).createParameter;
       expect(created.parameter).to.deep.include({ value: null, valueHint: "…6789", isSecret: true, level: "SERVICE" });
-      const short = (await ok(admin, CREATE, { input: { ownerId: serviceId, name: "PIN", value: "4321", secret: true } })).createParameter;
+      const short = (await ok(admin, CREATE, { input: { ownerId: serviceId, name: "PIN", value: "pin-Zq9#x", secret: true } })).createParameter;
       expect(short.parameter.valueHint).to.equal("…");
       await ok(admin, UPDATE, { input: { parameterId: created.parameter.id, value: `${SECRET}-2`, description: "rotated" } });
 
@@ -114,7 +114,7 @@ describe("parameters", () => {
       expect(dump).to.contain("API_TOKEN"); // the dump is real
       for (const haystack of [JSON.stringify(lists), audit, dump, harness().logs.join("\n")]) {
         expect(haystack).not.to.contain("never-leak");
-        expect(haystack).not.to.contain("4321");
+        expect(haystack).not.to.contain("pin-Zq9#x");
         expect(haystack).not.to.contain(Buffer.from("never-leak").toString("hex"));
       }
       // Only a deployment gets the value.
