@@ -261,6 +261,9 @@ describe("tenant isolation, walked from the schema", function () {
       "mutation.migrateDeploymentProfiles",
       "mutation.verifyProvider",
       "mutation.rotateExternalId",
+      "mutation.deleteApp",
+      "mutation.deleteService",
+      "mutation.deleteInstance",
     ]) {
       expect(covered).to.include(name);
     }
