@@ -51,10 +51,11 @@ async function main() {
     };
     Object.assign(process.env, awsEnv);
     const profileDir = process.env.BENCH_CPU_PROF;
+    const apiEnv = { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv };
     const api = await start(
       "providers-api",
       "servers/api.js",
-      { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv },
+      apiEnv,
       // --expose-gc: between rounds the bench collects garbage before reading what the server retains.
       ["--expose-gc", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
     );
@@ -68,6 +69,7 @@ async function main() {
     };
     const env: BenchEnv = {
       databaseUrl: database.url,
+      apiEnv,
       dataSource,
       api,
       sts,

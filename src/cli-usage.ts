@@ -15,11 +15,18 @@ Commands:
                                  print AWS credential_process JSON for that deployment; a client of
                                  the server at PROVIDERS_API_URL, with the key in PROVIDERS_API_KEY.
                                  Plain http is refused except to this machine, unless --insecure
-  rotate-master-key              re-seal every provider secret with the current master key. With
+  parameters --org <slug> --app <app> --service <service> --stage <stage> [--region <region>] [--format env|json|dotenv] [--insecure]
+                                 print the deployment's effective parameters, secret values
+                                 included (default format: env, \`export NAME='value'\` lines for
+                                 eval in a POSIX shell); the same client settings as credentials
+  rotate-master-key              re-seal every provider and parameter secret with the current master key. With
                                  DATABASE_URL: set PROVIDERS_MASTER_KEY to the new key and list the
                                  old one in PROVIDERS_PREVIOUS_MASTER_KEYS on every server first.
                                  Embedded: a new key is generated in the data folder, and a running
                                  server takes it up.
+  audit export --org <slug> [--since <ISO date>] [--format jsonl]
+                                 stream the org's audit trail, oldest first, one JSON object a
+                                 line on stdout (for a SIEM)
   audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
                                  broken link; exits with status 3 when a chain is broken
   emit-schema                    write schema/schema.graphql

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import "reflect-metadata";
 import type { EntityManager } from "typeorm";
 import { parseArgs } from "node:util";
@@ -9,8 +10,9 @@ import { liveServers, Presence, PRESENCE_INTERVAL_MS, PRESENCE_TIMEOUT_MS } from
 import { bootstrapOrg } from "./domain/bootstrap.js";
 import { RequestContext, serverActor } from "./domain/context.js";
 import { Org } from "./entities/index.js";
+import { auditEventRecord, auditEventsOf } from "./domain/audit-export.js";
 import { rules } from "./domain/validation.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, logProcessWarnings, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
 import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
 import { grantServerRole } from "./db/data-source.js";
@@ -135,6 +137,7 @@ async function migrate(config: Config, logger: Logger, args: string[]): Promise<
 /** `audit <subcommand>`: one entry per subcommand. */
 const AUDIT_COMMANDS: Record<string, (config: Config, logger: Logger, args: string[]) => Promise<void>> = {
   verify: auditVerify,
+  export: auditExport,
 };
 
 async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
@@ -144,6 +147,31 @@ async function audit(config: Config, logger: Logger, args: string[]): Promise<vo
     throw new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`);
   }
   return run(config, logger, rest);
+}
+
+async function auditExport(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { org: { type: "string" }, since: { type: "string" }, format: { type: "string" } } });
+  if (!values.org) throw new UsageError("audit export needs --org <slug>");
+  if ((values.format ?? "jsonl") !== "jsonl") throw new UsageError(`audit export --format: "${values.format}" is not a format; the one format is jsonl (one JSON object a line)`);
+  const since = values.since === undefined ? null : new Date(values.since);
+  if (since && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(values.since!))) {
+    throw new UsageError(`audit export --since: "${values.since}" is not a date; give an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00:00Z`);
+  }
+  if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
+  const database = await openDatabaseOnly(config, logger, "audit export");
+  try {
+    const org = await database.dataSource.manager.findOneBy(Org, { slug: values.org });
+    if (!org) throw new Error(`there is no org "${values.org}"; check the slug (bootstrap --org creates one).`);
+    let count = 0;
+    for await (const event of auditEventsOf(database.dataSource.manager, org.id, since)) {
+      // Respect a slow reader (a pipe to a SIEM shipper): wait for stdout to drain before reading on.
+      if (!process.stdout.write(`${JSON.stringify(auditEventRecord(event))}\n`)) await once(process.stdout, "drain");
+      count++;
+    }
+    process.stderr.write(`Exported ${count} audit event(s) of org "${org.slug}".\n`);
+  } finally {
+    await database.close();
+  }
 }
 
 /** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
@@ -215,16 +243,16 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
       })()
     : config;
   const application = await openApplication(effective, logger, { command: "rotate-master-key" });
-  let count: number;
+  let count: { providers: number; parameters: number };
   try {
     await untilServersHold(application.dataSource.manager, keyIdOf(effective.masterKey!), embedded);
-    count = await application.services.secrets.resealAll(application.dataSource.manager);
+    count = await application.services.resealSecrets(application.dataSource.manager);
   } finally {
     await application.close();
   }
   if (embedded) await finishRotation(config.dataDir);
   process.stderr.write(
-    `Re-sealed ${count} provider secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
+    `Re-sealed ${count.providers} provider secret(s) and ${count.parameters} parameter secret(s) with master key id ${keyIdOf(effective.masterKey!)}. ` +
       (embedded
         ? `The new key is ${config.dataDir}/master.key; the old one stays in master.key.previous until the next rotation.\n`
         : "Every server now needs only PROVIDERS_MASTER_KEY; remove the old key from PROVIDERS_PREVIOUS_MASTER_KEYS.\n"),
@@ -241,19 +269,20 @@ export async function runServerCommand(command: string, rest: string[]): Promise
   const config = loadConfig();
   // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
   const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
+  logProcessWarnings(logger);
   switch (command) {
     case "serve":
       return serve(config, logger);
     case "migrate":
       return migrate(config, logger, rest);
-    case "audit":
-      return audit(config, logger, rest);
     case "rotate-master-key":
       return rotateMasterKey(config, logger);
     case "bootstrap":
       return bootstrap(config, logger, rest);
     case "migrate-profiles":
       return migrateProfiles(config, logger, rest);
+    case "audit":
+      return audit(config, logger, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -95,6 +95,8 @@ const specs = {
   MAX_RESPONSE_BYTES: num({ default: 16 * 1024 * 1024, desc: "largest answer sent, in bytes" }),
   TRUST_PROXY: trustProxy({ default: false, desc: "the proxies whose X-Forwarded-For names the client (express's trust proxy)" }),
   AUTH_FAILURE_LIMIT: num({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
+  METRICS_PORT: port({ default: undefined, desc: "a port of its own for GET /metrics (on HOST); unset: /metrics is on PORT" }),
+  AUDIT_LOG_FILE: str({ default: "", desc: "a file every committed audit event is appended to as a JSON line, or `stdout`; empty: none" }),
   AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
 };
 
@@ -125,6 +127,10 @@ export interface Config {
   trustProxy: TrustProxy;
   authFailureLimit: number;
   authFailureWindowSeconds: number;
+  /** Null: /metrics is served on the API's port. */
+  metricsPort: number | null;
+  /** Null: no audit file; "stdout" or a path. */
+  auditLogFile: string | null;
 }
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
@@ -143,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (clean.EMBEDDED_POSTGRES_PORT === 5432 && !clean.DATABASE_URL) {
       problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
     }
+    if (clean.METRICS_PORT !== undefined && clean.METRICS_PORT === clean.PORT) problems.push(`METRICS_PORT must differ from PORT (${clean.PORT}); unset it to serve /metrics on PORT`);
     if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
     if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
     for (const name of ["DATABASE_POOL_TIMEOUT_MS", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS"] as const) {
@@ -201,5 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: clean.TRUST_PROXY,
     authFailureLimit: clean.AUTH_FAILURE_LIMIT,
     authFailureWindowSeconds: clean.AUTH_FAILURE_WINDOW_SECONDS,
+    metricsPort: clean.METRICS_PORT ?? null,
+    auditLogFile: clean.AUDIT_LOG_FILE.trim() === "" ? null : clean.AUDIT_LOG_FILE.trim() === "stdout" ? "stdout" : path.resolve(clean.AUDIT_LOG_FILE.trim()),
   };
 }

@@ -13,6 +13,8 @@ import { ProviderSecrets } from "./domain/provider-secrets.js";
 import { Services } from "./domain/services.js";
 import { buildApiSchema } from "./graphql/schema.js";
 import { createHttpServer } from "./http/app.js";
+import { Metrics } from "./http/metrics.js";
+import { AuditSink } from "./db/audit-sink.js";
 import type { Logger } from "./logger.js";
 
 export const EMBEDDED_DATABASE = "providers";
@@ -22,6 +24,7 @@ export interface Application {
   dataSource: DataSource;
   services: Services;
   embedded: EmbeddedPostgres | null;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -78,16 +81,24 @@ export async function openApplication(
     }
     const secretBox = new SecretBox(masterKeys.current, masterKeys.previous);
     await ProviderSecrets.assertKeysAvailable(dataSource.manager, secretBox);
+    const metrics = new Metrics();
+    metrics.watchPool(dataSource);
+    const auditSink = config.auditLogFile ? new AuditSink(config.auditLogFile) : null;
+    if (auditSink) dataSource.subscribers.push(auditSink);
+    const sts = new StsAdapter({
+      region: config.awsRegion,
+      timeoutMs: config.stsTimeoutMs,
+      maxAttempts: config.stsMaxAttempts,
+      observe: (observation) => metrics.sts(observation),
+    });
     return {
       dataSource,
-      services: new Services(
-        secretBox,
-        new StsAdapter({ region: config.awsRegion, timeoutMs: config.stsTimeoutMs, maxAttempts: config.stsMaxAttempts }),
-        { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg },
-      ),
+      services: new Services(secretBox, sts, { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg }, metrics),
       embedded,
+      metrics,
       async close() {
         await dataSource.destroy();
+        await auditSink?.close();
         await embedded?.stop();
       },
     };
@@ -125,12 +136,12 @@ export async function openDatabaseOnly(config: Config, logger: Logger, command: 
 }
 
 /** Why PORT/HOST cannot be listened on, as one line naming the variable and the fix; null for anything else. */
-function listenProblem(error: unknown, config: Config): ConfigError | null {
+function listenProblem(error: unknown, config: Config, variable = "PORT"): ConfigError | null {
   switch ((error as NodeJS.ErrnoException)?.code) {
     case "EADDRINUSE":
-      return new ConfigError(`PORT ${config.port} is already in use on ${config.host} by another process. Stop it, or set PORT to a free port.`);
+      return new ConfigError(`${variable} ${config.port} is already in use on ${config.host} by another process. Stop it, or set ${variable} to a free port.`);
     case "EACCES":
-      return new ConfigError(`PORT ${config.port} needs privileges this process does not have on ${config.host}. Set PORT to 1024 or above (and put a proxy in front).`);
+      return new ConfigError(`${variable} ${config.port} needs privileges this process does not have on ${config.host}. Set ${variable} to 1024 or above (and put a proxy in front).`);
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
       return new ConfigError(`HOST ${config.host} is not an address of this machine. Set HOST to one of its addresses, 127.0.0.1, or 0.0.0.0.`);
@@ -141,15 +152,21 @@ function listenProblem(error: unknown, config: Config): ConfigError | null {
 
 /** Finds a taken PORT before any other work (the database, migrations): listens once and lets go. */
 export async function assertPortAvailable(config: Config): Promise<void> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", (error) => reject(listenProblem(error, config) ?? error));
-    probe.listen(config.port, config.host, () => probe.close(() => resolve()));
-  });
+  const probes: Array<[number, string]> = [[config.port, "PORT"]];
+  if (config.metricsPort !== null) probes.push([config.metricsPort, "METRICS_PORT"]);
+  for (const [port, variable] of probes) {
+    const probe = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", (error) => reject(listenProblem(error, { ...config, port }, variable) ?? error));
+      probe.listen(port, config.host, () => probe.close(() => resolve()));
+    });
+  }
 }
 
 export interface RunningServer {
   url: string;
+  /** Where /metrics is served when METRICS_PORT gives it a port of its own; null: at `${url}/metrics`. */
+  metricsUrl: string | null;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), then closes the application. */
   stop(): Promise<void>;
 }
@@ -165,16 +182,27 @@ export async function startServer(application: Application, config: Config, logg
     limits: config.limits,
     trustProxy: config.trustProxy,
     authThrottle: { limit: config.authFailureLimit, windowSeconds: config.authFailureWindowSeconds },
+    metrics: application.metrics,
+    metricsOnApiPort: config.metricsPort === null,
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) => reject(listenProblem(error, config) ?? error));
     server.listen(config.port, config.host, () => resolve());
   });
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : await application.metrics.listen(config.metricsPort, config.host).catch((error: unknown) => {
+          server.close();
+          throw listenProblem(error, { ...config, port: config.metricsPort! }, "METRICS_PORT") ?? error;
+        });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {
     url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    metricsUrl: metricsServer ? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     async stop() {
+      metricsServer?.close();
       await apollo.stop();
       await application.close();
     },

@@ -78,7 +78,7 @@ describe("the command line", function () {
       const oldKey = await readFile(path.join(dataDir, "master.key"), "utf8");
       const rotated = await run(["rotate-master-key"], env);
       expect(rotated.status, rotated.stderr).to.equal(0);
-      expect(rotated.stderr).to.match(/Re-sealed 1 provider secret\(s\) with master key id [0-9a-f]{16}/);
+      expect(rotated.stderr).to.match(/Re-sealed 1 provider secret\(s\) and 0 parameter secret\(s\) with master key id [0-9a-f]{16}/);
       expect(await readFile(path.join(dataDir, "master.key.previous"), "utf8")).to.equal(oldKey);
       const newKey = await readFile(path.join(dataDir, "master.key"), "utf8");
       expect(newKey).not.to.equal(oldKey);

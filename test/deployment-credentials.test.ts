@@ -540,7 +540,9 @@ describe("providers-api credentials (credential_process)", () => {
       expect(packages.has(heavy), `the credentials command loaded ${heavy}`).to.equal(false);
     }
     const own = modules.filter((m) => !m.includes("node_modules")).map((m) => path.relative(path.resolve(__dirname, ".."), m));
-    expect(own.sort()).to.deep.equal([path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "credential-process.js")].sort());
+    expect(own.sort()).to.deep.equal(
+      [path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "api.js"), path.join("src", "client", "credential-process.js")].sort(),
+    );
   });
 
   it("says plainly when no provider applies, and exits non-zero", async function () {

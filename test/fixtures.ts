@@ -94,3 +94,14 @@ export async function memberWithKey(adminKey: string, orgId: string, email: stri
   const { token } = await createKey(adminKey, orgId, { userId, name: `laptop of ${email.split("@")[0]}` });
   return { userId, token };
 }
+
+/** Sets a parameter on an org, service or instance (its global id) and returns the parameter's id. */
+export async function createParameter(key: string, ownerId: string, name: string, value: string, options: { secret?: boolean; description?: string } = {}): Promise<string> {
+  const data = await ok(
+    key,
+    `mutation($input: CreateParameterInput!) { createParameter(input: $input) { parameter { id } userErrors { code field message } } }`,
+    { input: { ownerId, name, value, ...options } },
+  );
+  if (data.createParameter.userErrors.length) throw new Error(JSON.stringify(data.createParameter.userErrors));
+  return data.createParameter.parameter.id;
+}

@@ -97,6 +97,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     authFailureLimit: 20,
     authFailureWindowSeconds: 60,
+    metricsPort: null,
+    auditLogFile: null,
     ...overrides,
   };
 }
@@ -115,4 +117,15 @@ export async function startHarness(databaseUrl: string, overrides: Partial<Confi
   const application = await openApplication(config, logger, { statementCounter: statements });
   const server = await startServer(application, config, logger);
   return { url: server.url, databaseUrl, masterKey: config.masterKey!, application, server, statements, logs, config };
+}
+
+/** Every row of every table, as text: what a database dump would show. */
+export async function dumpDatabase(dataSource: { query(sql: string): Promise<any> }): Promise<string> {
+  const tables: Array<{ tablename: string }> = await dataSource.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+  const parts: string[] = [];
+  for (const { tablename } of tables) {
+    const rows: Array<{ row: string }> = await dataSource.query(`SELECT t::text AS row FROM "${tablename}" t`);
+    parts.push(...rows.map((r) => r.row));
+  }
+  return parts.join("\n");
 }

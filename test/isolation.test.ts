@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { gql, newOrg, ok } from "./client.js";
-import { addMember, createApp, createInstance, createKey, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
+import { addMember, createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { fromGlobalId, toGlobalId, type NodeTypeName } from "../src/graphql/global-id.js";
 import { harness } from "./setup.js";
 
@@ -55,7 +55,7 @@ const SAMPLES: Record<string, (id: () => string) => unknown> = {
   DateTimeISO: () => new Date(Date.now() + 86_400_000).toISOString(),
 };
 
-const NODE_TYPES: NodeTypeName[] = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "DeploymentProfile"];
+const NODE_TYPES: NodeTypeName[] = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "DeploymentProfile", "Parameter"];
 
 const named = (ref: TypeRef): TypeRef => (ref.ofType ? named(ref.ofType) : ref);
 const required = (ref: TypeRef) => ref.kind === "NON_NULL";
@@ -167,6 +167,10 @@ async function populate(slug: string) {
   const profile = await ok(key, `mutation($input: CreateDeploymentProfileInput!) { createDeploymentProfile(input: $input) { deploymentProfile { id } } }`, {
     input: { orgId, name: `${slug}-profile`, roleArn: ROLE_ARN("111111111111", `${slug}-legacy`) },
   });
+  // One parameter on each level; the service's is secret, and its value must never show up in an answer.
+  await createParameter(key, orgId, `${slug}_ORG_PARAM`, `${slug}-org-value`);
+  const parameter = await createParameter(key, service, `${slug}_TOKEN`, `${slug}-secret-parameter-value`, { secret: true });
+  await createParameter(key, instance, `${slug}_URL`, `${slug}-instance-value`);
   const ids: Record<NodeTypeName, string> = {
     Org: orgId,
     App: app,
@@ -177,6 +181,7 @@ async function populate(slug: string) {
     User: member.userId,
     AuditEvent: toGlobalId("AuditEvent", randomUUID()),
     DeploymentProfile: profile.createDeploymentProfile.deploymentProfile.id,
+    Parameter: parameter,
   };
   return { key, orgId, ids, member };
 }
@@ -264,6 +269,9 @@ describe("tenant isolation, walked from the schema", function () {
       "mutation.deleteApp",
       "mutation.deleteService",
       "mutation.deleteInstance",
+      "mutation.createParameter",
+      "mutation.updateParameter",
+      "mutation.deleteParameter",
     ]) {
       expect(covered).to.include(name);
     }

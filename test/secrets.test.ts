@@ -5,24 +5,13 @@ import { Provider } from "../src/entities/index.js";
 import { createLogger } from "../src/logger.js";
 import { openApplication } from "../src/server.js";
 import { newOrg, ok } from "./client.js";
-import { testConfig } from "./harness.js";
+import { dumpDatabase, testConfig } from "./harness.js";
 import { harness } from "./setup.js";
 
 const SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const STRIPE_KEY = "sk_live_51HsecretPartThatMustNeverLeak42";
 const TWILIO_TOKEN = "fedcba9876543210fedcba9876543210";
 
-/** Every row of every table, as text: what a database dump would show. */
-async function dumpDatabase(): Promise<string> {
-  const db = harness().application.dataSource;
-  const tables: Array<{ tablename: string }> = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-  const parts: string[] = [];
-  for (const { tablename } of tables) {
-    const rows: Array<{ row: string }> = await db.query(`SELECT t::text AS row FROM "${tablename}" t`);
-    parts.push(...rows.map((r) => r.row));
-  }
-  return parts.join("\n");
-}
 
 async function createSecretProviders(key: string, orgId: string) {
   const CREATE = `mutation($input: CreateProviderInput!) { createProvider(input: $input) { provider { id } userErrors { code } } }`;
@@ -35,7 +24,7 @@ describe("secrets at rest", () => {
   it("a dump of the database holds no provider secret and no access key in plaintext", async () => {
     const { key, orgId } = await newOrg("acme");
     await createSecretProviders(key, orgId);
-    const dump = await dumpDatabase();
+    const dump = await dumpDatabase(harness().application.dataSource);
     expect(dump).to.include("AKIAIOSFODNN7EXAMPLE"); // the dump is real: non-secret fields are there
     for (const secret of [SECRET_ACCESS_KEY, STRIPE_KEY, TWILIO_TOKEN, key, "EXAMPLEKEY", "NeverLeak"]) {
       expect(dump).not.to.include(secret);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createKey, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 
 const TREE = `query($slug: String!) {
@@ -44,6 +44,46 @@ describe("batched loading", () => {
     expect(large.leaves).to.equal(36);
     expect(small.statements).to.be.greaterThan(0);
     expect(large.statements, `small page: ${small.statements} statements, large page: ${large.statements}`).to.equal(small.statements);
+  });
+
+  it("a dashboard page of every instance's effective parameters costs the same statements whatever its size", async () => {
+    const PARAMETERS_TREE = `query($slug: String!) {
+      org(slug: $slug) { parameters(first: 10) { nodes { name } }
+        apps(first: 10) { nodes { services(first: 10) { nodes { parameters(first: 10) { nodes { name } }
+          instances(first: 10) { nodes { stage parameters(first: 10) { nodes { name } }
+            effectiveParameters { name source explanation parameter { value valueHint isSecret level } instance { stage region } service { name } } } } } } } }
+      }
+    }`;
+    const pageOf = async (slug: string, apps: number, services: number, instances: number) => {
+      const { key, orgId } = await newOrg(slug);
+      await createParameter(key, orgId, "ORG_WIDE", "org");
+      for (let a = 0; a < apps; a++) {
+        const appId = await createApp(key, orgId, `app${a}`);
+        for (let s = 0; s < services; s++) {
+          const serviceId = await createService(key, appId, `service${s}`);
+          await createParameter(key, serviceId, "DB_URL", `postgres://${a}-${s}`);
+          await createParameter(key, serviceId, "TOKEN", `secret-${a}-${s}-0123456789abcdef`, { secret: true });
+          const stageWide = await createInstance(key, serviceId, "prod", null);
+          await createParameter(key, stageWide, "DB_URL", "postgres://prod");
+          for (let i = 1; i < instances; i++) {
+            const instanceId = await createInstance(key, serviceId, i === 1 ? "prod" : `stage${i}`, "us-east-1");
+            if (i % 2 === 0) await createParameter(key, instanceId, "TOKEN", "plain override");
+          }
+        }
+      }
+      await ok(key, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
+      const before = harness().statements.count;
+      const data = await ok(key, PARAMETERS_TREE, { slug });
+      const statements = harness().statements.count - before;
+      const leaves = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes));
+      expect(leaves).to.have.length(apps * services * instances);
+      const sources = new Set(leaves.flatMap((l: any) => l.effectiveParameters.map((p: any) => p.source)));
+      expect([...sources].sort()).to.deep.equal(["INSTANCE", "ORG", "SERVICE"]);
+      return statements;
+    };
+    const small = await pageOf("small", 1, 1, 3);
+    const large = await pageOf("large", 3, 3, 4);
+    expect(large, `small page: ${small} statements, large page: ${large} statements`).to.equal(small);
   });
 });
 

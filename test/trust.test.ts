@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { isLoopbackHost } from "../src/client/credential-process.js";
+import { isLoopbackHost } from "../src/client/api.js";
 import { gql, newOrg, ok } from "./client.js";
 import { createKey, createRoleProvider, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";

@@ -5,6 +5,8 @@ import type { LoadOptions, LoadResult } from "./load.js";
 /** What every section gets: the database, the running API and loopback STS, and how to load them. */
 export interface BenchEnv {
   databaseUrl: string;
+  /** The environment the API runs with (database, master key, STS): another copy of it can be started. */
+  apiEnv: NodeJS.ProcessEnv;
   /** For seeding (the API has migrated the database before any section runs). */
   dataSource: DataSource;
   api: Child;

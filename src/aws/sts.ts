@@ -12,8 +12,19 @@ export interface StsOptions {
   region: string;
   timeoutMs: number;
   maxAttempts: number;
+  /** Told of every call when it ends (metrics). */
+  observe?: (observation: StsObservation) => void;
   /** How many regions' clients are kept (least recently used go first); default REGION_CLIENTS. */
   regionClients?: number;
+}
+
+/** One STS call as it ended: how long it took with its retries, how many attempts, and how it failed. */
+export interface StsObservation {
+  operation: "AssumeRole" | "GetSessionToken" | "GetCallerIdentity";
+  seconds: number;
+  attempts: number;
+  /** Null when it succeeded. */
+  failure: StsFailureKind | null;
 }
 
 /** More than the regions of every AWS partition together: in practice nothing is ever evicted. */
@@ -111,7 +122,7 @@ export class StsAdapter {
 
   /** sts:AssumeRole with the server's own identity. */
   async assumeRole(request: AssumeRoleRequest): Promise<{ session: AwsSession; assumedRoleArn: string; requestId: string | null }> {
-    const output = await this.send(null, request.region ?? null, (client) =>
+    const output = await this.send("AssumeRole", null, request.region ?? null, (client) =>
       client.send(
         new AssumeRoleCommand({
           RoleArn: request.roleArn,
@@ -132,13 +143,13 @@ export class StsAdapter {
 
   /** sts:GetSessionToken made with a stored long-lived key. */
   async getSessionToken(keys: AwsKeyPair, durationSeconds: number, region: string | null = null): Promise<{ session: AwsSession; requestId: string | null }> {
-    const output = await this.send(keys, region, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
+    const output = await this.send("GetSessionToken", keys, region, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
     return { session: sessionOf(output.Credentials), requestId: output.$metadata.requestId ?? null };
   }
 
   /** sts:GetCallerIdentity as the given keys (or the server itself). */
   async getCallerIdentity(keys: AwsKeyPair | null): Promise<CallerIdentity & { requestId: string | null }> {
-    const output = await this.send(keys, null, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
+    const output = await this.send("GetCallerIdentity", keys, null, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
     return { account: output.Account ?? "", arn: output.Arn ?? "", requestId: output.$metadata.requestId ?? null };
   }
 
@@ -146,7 +157,12 @@ export class StsAdapter {
     return { abortSignal: AbortSignal.timeout(this.options.timeoutMs) };
   }
 
-  private async send<T>(keys: AwsKeyPair | null, regionOrNull: string | null, call: (client: STSClient) => Promise<T>): Promise<T> {
+  private async send<T extends { $metadata: { attempts?: number } }>(
+    operation: StsObservation["operation"],
+    keys: AwsKeyPair | null,
+    regionOrNull: string | null,
+    call: (client: STSClient) => Promise<T>,
+  ): Promise<T> {
     const { maxAttempts } = this.options;
     const region = regionOrNull ?? this.options.region;
     let client = keys ? null : this.serverClients.get(region);
@@ -158,10 +174,17 @@ export class StsAdapter {
       });
       if (!keys) this.serverClients.set(region, client);
     }
+    const started = process.hrtime.bigint();
+    const observe = (attempts: number | undefined, failure: StsFailureKind | null) =>
+      this.options.observe?.({ operation, seconds: Number(process.hrtime.bigint() - started) / 1e9, attempts: attempts ?? 1, failure });
     try {
-      return await call(client);
+      const output = await call(client);
+      observe(output.$metadata.attempts, null);
+      return output;
     } catch (error) {
-      throw toStsFailure(error);
+      const failure = toStsFailure(error);
+      observe((error as { $metadata?: { attempts?: number } })?.$metadata?.attempts, failure.kind);
+      throw failure;
     } finally {
       if (keys) client.destroy();
     }

@@ -34,13 +34,14 @@ function printable(value: unknown): unknown {
 }
 
 /** Bad input and authorization are refusals (DENIED); a dependency or the server failing is a FAILURE. */
-const refusalOutcome = (error: unknown) =>
+/** DENIED for a refusal of the caller's request (input, authorization, AWS refusing the role); FAILURE for anything else. */
+export const refusalOutcome = (error: unknown) =>
   error instanceof UserError || error instanceof UserErrors || (error instanceof CodedError && ["NOT_FOUND", "FORBIDDEN", "STS_ACCESS_DENIED", "EXTERNAL_ID_NOT_ENFORCED"].includes(error.code))
     ? AuditOutcome.DENIED
     : AuditOutcome.FAILURE;
 
 /** The code the caller saw, and every code when several inputs were refused at once. */
-function errorCodesOf(error: unknown): { errorCode: string; errorCodes?: string[] } {
+export function errorCodesOf(error: unknown): { errorCode: string; errorCodes?: string[] } {
   if (error instanceof UserErrors) return { errorCode: error.errors[0]?.code ?? "INVALID_INPUT", errorCodes: error.errors.map((e) => e.code) };
   return { errorCode: error instanceof UserError || error instanceof CodedError ? error.code : "INTERNAL_ERROR" };
 }

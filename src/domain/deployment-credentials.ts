@@ -1,14 +1,15 @@
 import type { StsAdapter } from "../aws/sts.js";
-import { Instance, Org, Provider, ProviderType } from "../entities/index.js";
-import type { AuditService } from "./audit.js";
+import { AuditOutcome, Instance, Org, Provider, ProviderType } from "../entities/index.js";
+import { errorCodesOf, refusalOutcome, type AuditService } from "./audit.js";
 import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
 import type { ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
-import { resolveProviders, type Resolution } from "./resolution.js";
+import { resolveProviders, type ProviderSource, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
+import { IGNORING_OBSERVER, IssuanceOutcome, type DomainObserver } from "./observer.js";
 import { newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
 
@@ -73,6 +74,7 @@ export class DeploymentCredentialsService {
     private readonly audit: AuditService,
     private readonly profileMigration: ProfileMigrationService,
     private readonly sts: StsAdapter,
+    private readonly observer: DomainObserver = IGNORING_OBSERVER,
   ) {}
 
   /**
@@ -90,6 +92,7 @@ export class DeploymentCredentialsService {
   async issue(ctx: RequestContext, request: DeploymentRequest): Promise<IssuedDeployment> {
     const where = { app: request.app, service: request.service, stage: request.stage, region: request.region, type: request.type };
     let provider: Provider | null = null;
+    let source: ProviderSource | null = null;
     try {
       // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
@@ -111,9 +114,11 @@ export class DeploymentCredentialsService {
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
+        this.observe(ctx, request, { outcome: IssuanceOutcome.LOCAL, source: null, provider: null });
         return { instance, resolution: null, credentials: null, warnings };
       }
       provider = resolution.provider;
+      source = resolution.source;
       assertTrusted(org, provider);
       const { credentials, details } = await this.mint(org, request, provider);
       const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.issue", {
@@ -124,11 +129,41 @@ export class DeploymentCredentialsService {
         source: resolution.source,
         ...details,
       });
+      this.observe(ctx, request, { outcome: IssuanceOutcome.ISSUED, source: resolution.source, provider });
       return { instance, resolution, credentials, warnings };
     } catch (error) {
       await this.audit.recordRefusal(ctx, "credentials.issue", error, { ...where, ...(provider ? { providerId: provider.id, providerName: provider.name } : {}) });
+      const denied = refusalOutcome(error) === AuditOutcome.DENIED;
+      this.observe(ctx, request, { outcome: denied ? IssuanceOutcome.DENIED : IssuanceOutcome.FAILED, source, provider, code: errorCodesOf(error).errorCode });
       throw error;
     }
+  }
+
+  /** One log line and the metrics for each request for credentials: names and ids, never a secret. */
+  private observe(
+    ctx: RequestContext,
+    request: DeploymentRequest,
+    how: { outcome: IssuanceOutcome; source: ProviderSource | null; provider: Provider | null; code?: string },
+  ): void {
+    this.observer.credentials({ type: request.type, source: how.source, outcome: how.outcome });
+    const line = {
+      event: "credentials",
+      requestId: ctx.requestId,
+      orgId: ctx.orgId,
+      keyId: ctx.actor.accessKeyId,
+      app: request.app,
+      service: request.service,
+      stage: request.stage,
+      region: request.region,
+      type: request.type,
+      outcome: how.outcome,
+      source: how.source,
+      providerId: how.provider?.id ?? null,
+      ...(how.code ? { code: how.code } : {}),
+    };
+    const failed = how.outcome === IssuanceOutcome.FAILED || how.outcome === IssuanceOutcome.DENIED;
+    if (failed) ctx.logger.warn(line, "deployment credentials refused");
+    else ctx.logger.info(line, how.outcome === IssuanceOutcome.LOCAL ? "no provider applies: local credentials" : "deployment credentials issued");
   }
 
   /**

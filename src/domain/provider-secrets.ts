@@ -52,13 +52,15 @@ export class ProviderSecrets {
 
   /** Refuses to serve a database whose secrets were sealed with a key this server does not have. */
   static async assertKeysAvailable(em: EntityManager, secretBox: SecretBox): Promise<void> {
+    // Parameters' secret values are sealed with the same master key.
     const rows: Array<{ key_id: string }> = await em.query(
-      "SELECT DISTINCT secret_key_id AS key_id FROM providers WHERE secret_key_id IS NOT NULL",
+      `SELECT secret_key_id AS key_id FROM providers WHERE secret_key_id IS NOT NULL
+       UNION SELECT value_key_id FROM parameters WHERE value_key_id IS NOT NULL`,
     );
     const missing = rows.map((r) => r.key_id).filter((id) => !secretBox.knows(id));
     if (missing.length > 0) {
       throw new Error(
-        `this database holds provider secrets sealed with master key id ${missing.join(", ")}, ` +
+        `this database holds secrets sealed with master key id ${missing.join(", ")}, ` +
           `but PROVIDERS_MASTER_KEY has id ${secretBox.currentKeyId}. Start the server with the key this database was created with ` +
           `(or list the old key in PROVIDERS_PREVIOUS_MASTER_KEYS).`,
       );

@@ -62,6 +62,11 @@ export const rules = {
     code: "INVALID_TWILIO_ACCOUNT_SID",
     message: "A Twilio account SID is AC followed by 32 lowercase hex digits.",
   },
+  parameterName: {
+    pattern: /^[A-Za-z0-9_.\/-]{1,128}$/,
+    code: "INVALID_PARAMETER_NAME",
+    message: "A parameter name is 1–128 letters, digits, underscores, hyphens, dots and slashes, as `${param:NAME}` in serverless.yml accepts.",
+  },
   twilioAuthToken: {
     pattern: /^[0-9a-f]{32}$/,
     code: "INVALID_TWILIO_AUTH_TOKEN",

@@ -9,9 +9,10 @@ import { Provider } from "./provider.entity.js";
 import { ServerPresence } from "./server-presence.entity.js";
 import { Service } from "./service.entity.js";
 import { Membership } from "./membership.entity.js";
+import { Parameter } from "./parameter.entity.js";
 import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditChainHead, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ServerPresence, Service, ServiceProviderLink, User };
+export { AccessKey, App, AppStageProfile, AuditChainHead, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, Provider, ServerPresence, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
@@ -31,4 +32,5 @@ export const entities = [
   DeploymentProfile,
   AppStageProfile,
   ServerPresence,
+  Parameter,
 ];

@@ -1,11 +1,11 @@
 import { NotFoundError } from "../domain/errors.js";
 import { UUID } from "../domain/validation.js";
 
-/** The object types that have global IDs. */
-export type NodeTypeName = "Org" | "App" | "Service" | "Instance" | "Provider" | "AccessKey" | "User" | "AuditEvent" | "DeploymentProfile";
+/** The object types that have global IDs: one list, so a type added to it is also decoded. */
+const NODE_TYPES = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "AuditEvent", "DeploymentProfile", "Parameter"] as const;
+export type NodeTypeName = (typeof NODE_TYPES)[number];
 
-
-const NODE_TYPE_NAMES: ReadonlySet<string> = new Set<NodeTypeName>(["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "AuditEvent", "DeploymentProfile"]);
+const NODE_TYPE_NAMES: ReadonlySet<string> = new Set<NodeTypeName>(NODE_TYPES);
 
 /** Opaque to clients: base64url of "Type:uuid". */
 export function toGlobalId(type: NodeTypeName, id: string): string {

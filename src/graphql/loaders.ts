@@ -4,6 +4,7 @@ import { AccessKey, App, AppStageProfile, DeploymentProfile, Instance, InstanceP
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
 import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
+import { resolveParameters, type EffectiveParameter, type ParameterTarget } from "../domain/parameter-resolution.js";
 import type { AccessScope } from "../domain/context.js";
 import { ClientGoneError } from "../domain/errors.js";
 import { scopeCondition, scopeFilter, stageMatches, type ScopedKind } from "../domain/scope.js";
@@ -198,5 +199,12 @@ export class Loaders {
       for (const resolution of resolutions) if (resolution) this.byId(Provider, "provider").prime(resolution.provider.id, resolution.provider);
       return resolutions;
     }, (t) => `${t.serviceId}|${t.stage}|${t.region ?? ""}`).load(target);
+  }
+
+  /** The effective parameters of a service/stage/region; many targets, one statement. */
+  effectiveParameters(target: ParameterTarget): Promise<EffectiveParameter[]> {
+    return this.get<ParameterTarget, EffectiveParameter[]>("effectiveParameters", (targets) => resolveParameters(this.em(), this.orgId, targets), (t) =>
+      `${t.serviceId}|${t.stage}|${t.region ?? ""}`,
+    ).load(target);
   }
 }

@@ -59,21 +59,32 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
 const MAX_STRING = 4096;
 const MAX_ID = 256;
 const CONTROL = /\p{Cc}/u;
+const LINE_BREAKS_AND_TABS = /[\t\n\r]/g;
+
+/**
+ * An input field of free text (a parameter's value or description), marked with
+ * `@Extensions({ freeText: { maxLength } })`: it may hold line breaks and tabs, and has its own cap.
+ */
+export interface FreeText {
+  maxLength: number;
+}
 
 /**
  * Every string in the arguments, by the argument's GraphQL type, that no field of this API accepts:
  * control characters anywhere, a string longer than MAX_STRING or an ID longer than MAX_ID.
  */
-function hostileValues(type: GraphQLInputType, value: unknown, field: string[], out: UserErrorValue[]): void {
+function hostileValues(type: GraphQLInputType, value: unknown, field: string[], out: UserErrorValue[], freeText?: FreeText): void {
   if (value === null || value === undefined) return;
   const named = getNullableType(type);
   if (named instanceof GraphQLList) {
     if (Array.isArray(value)) value.forEach((item, i) => hostileValues(named.ofType, item, [...field, String(i)], out));
   } else if (isInputObjectType(named)) {
-    for (const [name, inner] of Object.entries(named.getFields())) hostileValues(inner.type, (value as Record<string, unknown>)[name], [...field, name], out);
+    for (const [name, inner] of Object.entries(named.getFields())) {
+      hostileValues(inner.type, (value as Record<string, unknown>)[name], [...field, name], out, inner.extensions?.freeText as FreeText | undefined);
+    }
   } else if (typeof value === "string") {
-    const max = named === GraphQLID ? MAX_ID : MAX_STRING;
-    if (CONTROL.test(value) || value.length > max) {
+    const max = freeText?.maxLength ?? (named === GraphQLID ? MAX_ID : MAX_STRING);
+    if (CONTROL.test(freeText ? value.replace(LINE_BREAKS_AND_TABS, "") : value) || value.length > max) {
       out.push({
         code: "INVALID_INPUT",
         field,
@@ -147,10 +158,15 @@ export async function payloadOf<T extends object>(ctx: GraphQLContext, work: () 
   try {
     return { userErrors: [], ...(await work()) };
   } catch (error) {
-    if (error instanceof UserError) return { userErrors: [toValue(error)] };
-    if (error instanceof UserErrors) return { userErrors: error.errors.map(toValue) };
-    throw error;
+    return { userErrors: userErrorsOf(error) };
   } finally {
     ctx.loaders.clear();
   }
+}
+
+/** An expected failure's userErrors; anything else is thrown on. */
+function userErrorsOf(error: unknown): UserErrorValue[] {
+  if (error instanceof UserError) return [toValue(error)];
+  if (error instanceof UserErrors) return error.errors.map(toValue);
+  throw error;
 }

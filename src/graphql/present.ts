@@ -1,3 +1,4 @@
+import { ParameterSource, type EffectiveParameter } from "../domain/parameter-resolution.js";
 import { ProviderType, type Provider } from "../entities/index.js";
 import { ProviderSource, type Resolution } from "../domain/resolution.js";
 import { NotFoundError, UserError } from "../domain/errors.js";
@@ -83,3 +84,20 @@ export async function loaded<T>(value: Promise<T | null>, what: string): Promise
 
 /** A membership as the API shows a member. */
 export const presentMember = (view: MemberView) => ({ user: view.user, role: view.membership.role, joinedAt: view.membership.createdAt });
+
+/** An effective parameter as the API shows it: where it is set, and a sentence saying why it applies. */
+export function presentEffectiveParameter(ctx: GraphQLContext, { parameter, source, stageWide }: EffectiveParameter) {
+  const explanation = {
+    [ParameterSource.INSTANCE]: stageWide ? "Set on the stage-wide instance of this stage, which covers every region." : "Set on this instance.",
+    [ParameterSource.SERVICE]: "Not set on the instance, so it inherits the service's value.",
+    [ParameterSource.ORG]: "Not set on the instance or the service, so the org's value applies.",
+  }[source];
+  return {
+    name: parameter.name,
+    parameter,
+    source,
+    instance: parameter.instanceId ? ctx.loaders.instance(parameter.instanceId) : null,
+    service: source === ParameterSource.SERVICE ? ctx.loaders.service(parameter.serviceId!) : null,
+    explanation,
+  };
+}

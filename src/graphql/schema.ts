@@ -8,6 +8,7 @@ import { DeploymentCredentialsOperations } from "./operations/deployment-credent
 import { DeploymentProfileOperations } from "./operations/deployment-profiles.operations.js";
 import { LinkOperations } from "./operations/links.operations.js";
 import { MemberOperations } from "./operations/members.operations.js";
+import { ParameterOperations } from "./operations/parameters.operations.js";
 import { ProviderOperations } from "./operations/providers.operations.js";
 import { ViewerOperations } from "./operations/viewer.operations.js";
 import { AccessKeyScopeFields } from "./fields/access-key-scope.fields.js";
@@ -20,6 +21,7 @@ import { InstanceFields } from "./fields/instance.fields.js";
 import { MigratedDeploymentProfileFields } from "./fields/migrated-deployment-profile.fields.js";
 import { MigratedProviderLinkFields } from "./fields/migrated-provider-link.fields.js";
 import { OrgFields } from "./fields/org.fields.js";
+import { ParameterFields } from "./fields/parameter.fields.js";
 import { ProviderLinkConflictFields } from "./fields/provider-link-conflict.fields.js";
 import { ProviderFields } from "./fields/provider.fields.js";
 import { ServiceFields } from "./fields/service.fields.js";
@@ -35,6 +37,7 @@ export const resolvers = [
   DeploymentProfileOperations,
   LinkOperations,
   MemberOperations,
+  ParameterOperations,
   ProviderOperations,
   ViewerOperations,
   AccessKeyScopeFields,
@@ -47,6 +50,7 @@ export const resolvers = [
   MigratedDeploymentProfileFields,
   MigratedProviderLinkFields,
   OrgFields,
+  ParameterFields,
   ProviderLinkConflictFields,
   ProviderFields,
   ServiceFields,

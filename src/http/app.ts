@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
@@ -17,6 +16,8 @@ import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { Metrics } from "./metrics.js";
+import { operationPlugin, requestLog } from "./request-log.js";
 import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
@@ -30,6 +31,10 @@ export interface HttpDeps {
   /** The proxies whose X-Forwarded-For names the client; false: the socket's peer is the client. */
   trustProxy: TrustProxy;
   authThrottle: AuthThrottleOptions;
+  /** The process's metrics; a server made without one counts into its own. */
+  metrics?: Metrics;
+  /** Serve GET /metrics on the API's port (default); false when METRICS_PORT gives it a port of its own. */
+  metricsOnApiPort?: boolean;
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
@@ -144,11 +149,12 @@ export interface HttpServer {
   apollo: ApolloServer<GraphQLContext>;
 }
 
-export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
+export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
+  const deps = { ...options, metrics: options.metrics ?? new Metrics() };
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
-  const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger);
+  const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger, deps.metrics);
   // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
   // with Node's 5 s, the server closes sockets a proxy is about to reuse, and that request fails
   // (a 502 behind the proxy). The drain plugin still closes them on stop.
@@ -171,19 +177,20 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
       serviceUnavailablePlugin(),
+      operationPlugin(),
     ],
   });
   await apollo.start();
 
-  app.use((req, res, next) => {
-    const requestId = randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader("X-Request-Id", requestId);
+  app.use(requestLog(deps.logger, deps.metrics));
+  app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     // Answers can carry deployment credentials: no browser or proxy may keep a copy.
     res.setHeader("Cache-Control", "no-store");
     next();
   });
+
+  if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -209,6 +216,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.use("/graphql", async (req, res, next) => {
     const retryAfter = await authenticator.retryAfterSeconds(req);
     if (retryAfter === 0) return next();
+    res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
     res.setHeader("Retry-After", String(retryAfter));
     res.status(429).json({
       errors: [
@@ -235,13 +243,16 @@ export async function createHttpServer(deps: HttpDeps): Promise<HttpServer> {
             deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
             disconnected.abort();
           });
-          return new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
+          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
+          res.locals.graphql = context;
+          return context;
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
           }
           if (isDatabaseUnavailable(error)) {
             deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");
+            res.locals.errorCode = "SERVICE_UNAVAILABLE";
             throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
           }
           throw error;

@@ -5,6 +5,7 @@ import { authenticate } from "../domain/authentication.js";
 import type { Actor } from "../domain/context.js";
 import { UnauthenticatedError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "./metrics.js";
 import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttle.js";
 
 /**
@@ -19,13 +20,16 @@ export class RequestAuthenticator {
     private readonly dataSource: DataSource,
     private readonly options: AuthThrottleOptions,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.throttle = new AuthThrottle(options);
   }
 
   /** Whole seconds an address that failed too often must wait; 0 when it may try. Checked before any key is looked up. */
-  retryAfterSeconds(req: Request): Promise<number> {
-    return this.throttle.retryAfterSeconds(clientOf(req.ip));
+  async retryAfterSeconds(req: Request): Promise<number> {
+    const seconds = await this.throttle.retryAfterSeconds(clientOf(req.ip));
+    if (seconds > 0) this.metrics.authenticationThrottled();
+    return seconds;
   }
 
   /** The actor; on failure the attempt is counted against the client's address, logged, and UnauthenticatedError thrown. */
@@ -36,6 +40,8 @@ export class RequestAuthenticator {
       return await authenticate(this.dataSource.manager, token);
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
+        this.metrics.authenticationFailed();
+        res.locals.errorCode = error.code;
         const client = clientOf(req.ip);
         const failures = await this.throttle.recordFailure(client);
         // Never the key: a prefix of its hash lets an admin match a revoked key's hash, nothing more.

@@ -20,7 +20,7 @@
  */
 
 import path from "node:path";
-import { isLoopbackHost } from "../client/credential-process.js";
+import { isLoopbackHost } from "../client/api.js";
 
 const PREFIX = "/sls/v1";
 const DOMAINS_FILE = ["@serverless", "platform-client", "src", "domains.json"];
@@ -28,6 +28,8 @@ const SDK_FILE = ["@serverless", "platform-client", "src", "index.js"];
 /** The framework's own list: commands for which the dashboard plugin does not call the dashboard. */
 const COMMANDS_WITHOUT_DASHBOARD = new Set(["dashboard", "generate-event", "help", "login", "logout", "plugin"]);
 const PREFLIGHT_TIMEOUT_MS = 10_000;
+/** How long start-up waits for the dashboard plugin's provider call before leaving the check to the `initialize` hook. */
+const DASHBOARD_CALL_WAIT_MS = 120_000;
 
 interface ServerlessError extends Error {
   code?: string;
@@ -62,9 +64,12 @@ interface Observed {
   providers?: { answer?: ProviderAnswer; error?: ClientError };
   /** The org lookup that comes before the provider call, when it failed (and so no provider call was made). */
   orgError?: ClientError;
+  /** Resolves once the provider call (or the org lookup before it) has settled. */
+  settled: Promise<void>;
+  settle(): void;
 }
 
-const observed: Observed = {};
+const observed: Observed = { settled: Promise.resolve(), settle: () => {} };
 const WRAPPED = Symbol.for("providers-api.serverless-plugin.wrapped");
 
 /** The framework's copies of a platform-client file, already loaded by its dashboard plugin. */
@@ -88,6 +93,7 @@ class ProvidersApiPlugin {
   private readonly url: string | null = null;
   private readonly key: string | null = null;
   private readonly active: boolean;
+  private reported = false;
 
   constructor(
     private readonly serverless: Serverless,
@@ -138,6 +144,7 @@ class ProvidersApiPlugin {
     const missing = ["org", "app", "service"].filter((name) => typeof configuration[name] !== "string" || !configuration[name]);
     if (missing.length > 0) fail(`set ${missing.join(", ")} in serverless.yml: the server resolves providers and parameters by org, app and service.`, "PROVIDERS_API_CONFIG_MISSING");
     this.observeDashboardCalls();
+    // Normally reported at the end of start-up (asyncInit); this catches a provider call that came late.
     this.hooks.initialize = () => this.reportCredentials();
   }
 
@@ -157,7 +164,7 @@ class ProvidersApiPlugin {
       const reason = (error as Error).name === "TimeoutError" ? `no answer within ${PREFLIGHT_TIMEOUT_MS / 1000} s` : describe(error as Error);
       throw new this.serverless.classes.Error(`providers-api: cannot reach ${this.url} (${reason}). Check custom.providersApi.url / PROVIDERS_API_URL.`, "PROVIDERS_API_UNREACHABLE");
     }
-    if (response.ok) return;
+    if (response.ok) return this.awaitDashboardCall();
     const body = (await response.json().catch(() => ({}))) as { message?: string };
     const reason = body.message ?? `HTTP ${response.status}`;
     const what =
@@ -167,6 +174,23 @@ class ProvidersApiPlugin {
           ? `the org "${org}" is not the access key's org on ${this.url}.`
           : `${this.url} answered HTTP ${response.status}: ${reason}`;
     throw new this.serverless.classes.Error(`providers-api: ${what}`, "PROVIDERS_API_REFUSED");
+  }
+
+  /**
+   * Waits for the dashboard plugin's provider call, which runs beside this start-up, and reports it:
+   * a failure stops the command here, before `${param:…}` and the rest of the configuration are
+   * resolved (their own errors would otherwise come first, in the framework's words).
+   */
+  private async awaitDashboardCall(): Promise<void> {
+    if (this.serverless.processedInput.options["use-local-credentials"]) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DASHBOARD_CALL_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([observed.settled, waited]);
+    clearTimeout(timer);
+    this.reportCredentials();
   }
 
   /** Every loaded copy of the client's domains: core and providers go to this server, the rest nowhere else. */
@@ -190,6 +214,7 @@ class ProvidersApiPlugin {
   private observeDashboardCalls(): void {
     delete observed.providers;
     delete observed.orgError;
+    observed.settled = new Promise((resolve) => (observed.settle = resolve));
     for (const { exports } of loadedModules(SDK_FILE)) {
       const prototype = exports?.ServerlessSDK?.prototype;
       if (!prototype || prototype[WRAPPED]) continue;
@@ -199,11 +224,15 @@ class ProvidersApiPlugin {
         prototype[method] = async function (this: unknown, ...args: unknown[]) {
           try {
             const answer = await original.apply(this, args);
-            if (method === "getProvidersByOrgServiceInstance") observed.providers = { answer };
+            if (method === "getProvidersByOrgServiceInstance") {
+              observed.providers = { answer };
+              observed.settle();
+            }
             return answer;
           } catch (error) {
             if (method === "getProvidersByOrgServiceInstance") observed.providers = { error: error as ClientError };
             else observed.orgError ??= error as ClientError;
+            observed.settle();
             throw error;
           }
         };
@@ -213,12 +242,14 @@ class ProvidersApiPlugin {
 
   /** After the dashboard plugin's start-up call: stop on a failure it swallowed, otherwise say where credentials come from. */
   private reportCredentials(): void {
+    if (this.reported) return;
     const provider = this.serverless.getProvider("aws");
     const stage = String(this.serverless.processedInput.options.stage ?? provider.getStage());
     const region = String(this.serverless.processedInput.options.region ?? provider.getRegion());
     const where = `${this.serverless.configurationInput.app}/${this.serverless.configurationInput.service} stage ${stage} (${region})`;
     const outcome = observed.providers ?? (observed.orgError ? { error: observed.orgError } : null);
-    if (!outcome) return; // --use-local-credentials: the dashboard plugin did not ask.
+    if (!outcome) return; // --use-local-credentials, or not asked yet: the dashboard plugin did not ask.
+    this.reported = true;
     if (outcome.error) {
       throw new this.serverless.classes.Error(`providers-api: no credentials for ${where}: ${describe(outcome.error)}`, "PROVIDERS_API_CREDENTIALS_REFUSED");
     }

@@ -1,3 +1,8 @@
+import { Parameter } from "../../entities/index.js";
+import { ParameterConnection } from "../types/parameters.js";
+
+/** The org's own parameters: set on neither a service nor an instance. */
+const ORG_LEVEL = { sql: () => "t.service_id IS NULL AND t.instance_id IS NULL", params: [] };
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root, UseMiddleware } from "type-graphql";
 import { AccessKey, App, Org, Provider, ProviderType, Role, DeploymentProfile } from "../../entities/index.js";
 import type { AuditFilter } from "../../domain/audit-trail.js";
@@ -98,5 +103,12 @@ export class OrgFields {
   async deploymentProfiles(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
     const result = await ctx.loaders.page<DeploymentProfile>("org.deploymentProfiles", { entity: DeploymentProfile, ordering: byName }, null, org.id, page);
     return toConnection(result, page, () => ctx.loaders.count("org.deploymentProfiles", DeploymentProfile, null, org.id));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => ParameterConnection, { description: "The parameters set on the org itself (by an admin), by name: every service inherits them. DEVELOPER or ADMIN." })
+  async parameters(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
+    const result = await ctx.loaders.page<Parameter>("org.parameters", { entity: Parameter, ordering: byName, filter: ORG_LEVEL }, null, org.id, page, "org-level");
+    return toConnection(result, page, () => ctx.loaders.count("org.parameters", Parameter, null, org.id, ORG_LEVEL, "org-level"));
   }
 }

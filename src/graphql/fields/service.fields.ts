@@ -1,3 +1,6 @@
+import { Parameter } from "../../entities/index.js";
+import { byName, presentEffectiveParameter } from "../present.js";
+import { EffectiveParameter, ParameterConnection, ResolveParametersArgs } from "../types/parameters.js";
 import { Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { Instance, Role, Service } from "../../entities/index.js";
 import { assertInScope } from "../../domain/scope.js";
@@ -50,5 +53,24 @@ export class ServiceFields {
       await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
     }
     return presentResolution(ctx, await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null }));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @FieldResolver(() => ParameterConnection, { description: "The parameters set on the service, by name; its instances inherit them. DEVELOPER or ADMIN." })
+  async parameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
+    const result = await ctx.loaders.page<Parameter>("service.parameters", { entity: Parameter, ordering: byName }, "service_id", service.id, page);
+    return toConnection(result, page, () => ctx.loaders.count("service.parameters", Parameter, "service_id", service.id));
+  }
+
+  @FieldResolver(() => [EffectiveParameter], {
+    description: "The parameters a deployment of this service to the stage (and region) would read, whether or not that instance exists yet; by name.",
+  })
+  async resolveParameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() { stage, region }: ResolveParametersArgs) {
+    if (ctx.actor.scope) {
+      const app = await loaded(ctx.loaders.app(service.appId), "The app");
+      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
+    }
+    const effective = await ctx.loaders.effectiveParameters({ serviceId: service.id, stage, region: region ?? null });
+    return effective.map((e) => presentEffectiveParameter(ctx, e));
   }
 }

@@ -2,11 +2,17 @@ import { Args, Authorized, Ctx, ID, Query, Resolver, Arg } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, type NodeTypeName } from "../global-id.js";
+import { NotFoundError } from "../../domain/errors.js";
 import { hasRole } from "../../domain/roles.js";
 import { Node } from "../types/common.js";
 import { OrgArgs } from "../types/inputs.js";
 import type { Actor } from "../../domain/context.js";
 import { OrgType, Viewer } from "../types/objects.js";
+
+const nullWhenNotFound = (error: unknown) => {
+  if (error instanceof NotFoundError) return null;
+  throw error;
+};
 
 @Resolver()
 export class ViewerOperations {
@@ -40,6 +46,7 @@ export class ViewerOperations {
       ["Instance", () => loaders.instance(parsed.id)],
       ["Provider", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.provider(parsed.id) : null)],
       ["DeploymentProfile", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null)],
+      ["Parameter", async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null)],
       [
         "AccessKey",
         async () => {

@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { RequestHandler, Response } from "express";
+import { Kind, type OperationDefinitionNode } from "graphql";
+import type { GraphQLContext } from "../graphql/context.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "./metrics.js";
+
+/*
+ * One JSON log line and one metrics sample per request. The request id is the caller's
+ * X-Request-Id when it is a plain token (so a CI log and ours can be matched), a new UUID otherwise,
+ * and it is sent back in the answer.
+ */
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The operation names a client may choose that are logged (for matching); never a metric label. */
+const CLIENT_OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Probes and scrapes: at debug level, or they would drown the log. */
+const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics", "/favicon.ico"]);
+
+/** The request id middleware and the per-request line; `res.locals.graphql` is set by the context function. */
+export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const sent = req.headers["x-request-id"];
+    const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    const started = process.hrtime.bigint();
+    res.once("finish", () => report(false));
+    res.once("close", () => {
+      if (!res.writableFinished) report(true);
+    });
+    let reported = false;
+    const report = (aborted: boolean) => {
+      if (reported) return;
+      reported = true;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const context = res.locals.graphql as GraphQLContext | undefined;
+      const info = context?.operation;
+      const path = req.originalUrl.split("?")[0];
+      const operation = info?.label ?? routeLabel(req.baseUrl, req.route?.path, path, res);
+      const outcome = aborted ? "CLIENT_CLOSED" : (info?.outcome ?? (res.statusCode < 400 ? "OK" : outcomeOfStatus(res)));
+      metrics.request(operation, outcome, seconds);
+      const line = {
+        event: "request",
+        requestId,
+        method: req.method,
+        path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+        operation,
+        ...(info?.clientName ? { operationName: info.clientName } : {}),
+        status: res.statusCode,
+        outcome,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        keyId: context?.actor.accessKeyId ?? (res.locals.keyId as string | undefined) ?? null,
+        orgId: context?.actor.orgId ?? (res.locals.orgId as string | undefined) ?? null,
+      };
+      if (QUIET_ROUTES.has(path)) logger.debug(line, "request");
+      else logger.info(line, "request");
+    };
+    next();
+  };
+}
+
+/** Routes outside GraphQL are named by their pattern (never the path a caller typed: it is unbounded). */
+function routeLabel(baseUrl: string, routePath: unknown, path: string, res: Response): string {
+  if (typeof routePath === "string") return `${baseUrl}${routePath}`;
+  if (path === "/graphql") return res.statusCode === 401 ? "graphql.unauthenticated" : "graphql";
+  return QUIET_ROUTES.has(path) ? path : "other";
+}
+
+function outcomeOfStatus(res: Response): string {
+  const code = res.locals.errorCode;
+  if (typeof code === "string") return code;
+  return `HTTP_${res.statusCode}`;
+}
+
+/** Names each GraphQL request's operation and outcome for the request line and metrics. */
+export function operationPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue, request }) {
+      const info = contextValue.operation;
+      info.clientName = request.operationName && CLIENT_OPERATION_NAME.test(request.operationName) ? request.operationName : null;
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation) info.label = labelOf(operation);
+        },
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+          const code = errors?.[0]?.extensions?.code;
+          if (errors && errors.length > 0) info.outcome = typeof code === "string" ? code : "ERROR";
+        },
+      };
+    },
+  };
+}
+
+/** `query.viewer` for one root field (aliases and repeats count once), `query.multiple` for more. */
+function labelOf(operation: OperationDefinitionNode): string {
+  const fields = new Set<string>();
+  for (const selection of operation.selectionSet.selections) {
+    fields.add(selection.kind === Kind.FIELD ? selection.name.value : "fragment");
+  }
+  fields.delete("__typename");
+  const [only] = fields;
+  return `${operation.operation}.${fields.size === 1 ? only : fields.size === 0 ? "__typename" : "multiple"}`;
+}
