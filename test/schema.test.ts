@@ -21,4 +21,17 @@ describe("the schema", () => {
     const open = roots.filter((r) => !authorized.has(`${r.target.name}.${r.methodName}`)).map((r) => r.schemaName);
     expect(open).to.deep.equal([]);
   });
+
+  it("runs every mutation through the unit of work (mutate), or through payloadOf for one that manages its own transactions", () => {
+    const storage = getMetadataStorage();
+    expect(storage.mutations.length).to.be.greaterThan(0);
+    const outside = storage.mutations
+      .filter((m) => {
+        const source = String((m.target.prototype as Record<string, unknown>)[m.methodName]);
+        // Compiled, the call reads `(0, middleware_js_1.mutate)(ctx, …)`.
+        return !/\b(?:mutate|payloadOf)\)?\(ctx\b/.test(source);
+      })
+      .map((m) => m.schemaName);
+    expect(outside, "a mutation that does not call mutate(ctx, …) or payloadOf(ctx, …)").to.deep.equal([]);
+  });
 });

@@ -11,7 +11,7 @@ import { issueAccessKey } from "../src/domain/access-keys.js";
 import { Role } from "../src/entities/index.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createKey, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createKey, createParameter, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 
 /*
@@ -54,6 +54,13 @@ function providersOf(key: string, orgUid: string, stage: string, options: { app?
   const region = options.region ?? "us-east-1";
   return get(`/orgs/${orgUid}/services/${encodeURI(serviceSlug(app, service))}/instances/${encodeURI(instanceSlug(app, service, stage, region))}`, key);
 }
+
+/** The parameters call exactly as the framework makes it. */
+function paramsOf(key: string, orgUid: string, stage: string, region = "us-east-1") {
+  return get(`/orgs/${orgUid}/services/${encodeURI(serviceSlug("shop", "api"))}/instances/${encodeURI(instanceSlug("shop", "api", stage, region))}/params`, key);
+}
+
+const byName = (result: Array<{ paramName: string }>) => [...result].sort((a, b) => a.paramName.localeCompare(b.paramName));
 
 async function externalIdOf(key: string, providerId: string): Promise<string> {
   const data = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
@@ -336,6 +343,59 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
       let status = 0;
       for (let attempt = 0; attempt < 5 && status !== 200; attempt++) status = (await get("/core/tenants/acme", deployer)).status;
       expect(status).to.equal(200);
+    });
+  });
+
+  describe("GET …/instances/{instanceSlug}/params", () => {
+    it("the instance's effective parameters, secret values opened, nearest wins, typed for the framework's precedence, audited by name only", async () => {
+      const serviceId = await createService(admin, await createApp(admin, orgId, "shop"), "api");
+      const prodId = await createInstance(admin, serviceId, "prod", "us-east-1");
+      const qaWide = await createInstance(admin, serviceId, "qa", null);
+      await createParameter(admin, orgId, "region", "org-wide");
+      await createParameter(admin, serviceId, "dbUrl", "postgres://service");
+      await createParameter(admin, serviceId, "apiToken", "service-token-value", { secret: true });
+      await createParameter(admin, prodId, "apiToken", "prod-token-value", { secret: true });
+      await createParameter(admin, qaWide, "dbUrl", "postgres://qa");
+
+      const prod = await paramsOf(deployer, orgUid, "prod");
+      expect(prod.status).to.equal(200);
+      expect(byName(prod.body.result)).to.deep.equal([
+        { paramName: "apiToken", paramValue: "prod-token-value", paramType: "instances" },
+        { paramName: "dbUrl", paramValue: "postgres://service", paramType: "services" },
+        { paramName: "region", paramValue: "org-wide", paramType: "services" },
+      ]);
+      const qa = await paramsOf(deployer, orgUid, "qa");
+      expect(byName(qa.body.result)).to.deep.equal([
+        { paramName: "apiToken", paramValue: "service-token-value", paramType: "services" },
+        { paramName: "dbUrl", paramValue: "postgres://qa", paramType: "instances" },
+        { paramName: "region", paramValue: "org-wide", paramType: "services" },
+      ]);
+
+      const issued = await auditEvents("parameters.issue");
+      expect(issued.map((e) => [e.outcome, e.details.stage, e.actor_label])).to.deep.equal([
+        ["SUCCESS", "prod", 'org key "ci" (DEPLOYER)'],
+        ["SUCCESS", "qa", 'org key "ci" (DEPLOYER)'],
+      ]);
+      const everything = JSON.stringify(await harness().application.dataSource.query("SELECT * FROM audit_events")) + harness().logs.join("");
+      expect(everything).to.not.include("prod-token-value");
+      expect(everything).to.not.include("service-token-value");
+    });
+
+    it("a key scoped away from the stage gets no value (403, audited); another org's uid is 404; a bad slug is 400", async () => {
+      const serviceId = await createService(admin, await createApp(admin, orgId, "shop"), "api");
+      await createParameter(admin, serviceId, "apiToken", "service-token-value", { secret: true });
+      const { token: preview } = await createKey(admin, orgId, { role: "DEPLOYER", scope: { stages: ["feature-*"] }, name: "preview" });
+      const refused = await paramsOf(preview, orgUid, "prod");
+      expect([refused.status, refused.body.name]).to.deep.equal([403, "FORBIDDEN"]);
+      expect(JSON.stringify(refused.body)).to.not.include("service-token-value");
+      expect((await auditEvents("authorization.scope")).map((e) => e.details.stage)).to.deep.equal(["prod"]);
+      expect((await paramsOf(preview, orgUid, "feature-1")).body.result.map((p: { paramName: string }) => p.paramName)).to.deep.equal(["apiToken"]);
+
+      const { key: otherKey } = await newOrg("other");
+      const otherUid = (await get("/core/tenants/other", otherKey)).body.orgUid;
+      expect((await paramsOf(deployer, otherUid, "prod")).status).to.equal(404);
+      const bad = await get(`/orgs/${orgUid}/services/${encodeURI(serviceSlug("shop", "api"))}/instances/${encodeURI("appName|shop|serviceName|api|stage|p r o d|region|us-east-1")}/params`, deployer);
+      expect([bad.status, bad.body.name]).to.deep.equal([400, "INVALID_STAGE"]);
     });
   });
 

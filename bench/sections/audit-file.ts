@@ -8,6 +8,7 @@ import { body, DEPLOY } from "../lib/queries.js";
 import { deployKey, deployTarget } from "./deploy.js";
 
 let withFile: Child;
+let plain: Child;
 let dir = "";
 
 const spread = () => {
@@ -16,8 +17,8 @@ const spread = () => {
 };
 
 /**
- * The cost of AUDIT_LOG_FILE: deploymentCredentials on the API as it runs, and on a second copy of it
- * (same database, same STS) that also appends every audit event to a file, loaded in turn.
+ * The cost of AUDIT_LOG_FILE: deploymentCredentials on two fresh copies of the API (same database, same
+ * STS), one of which also appends every audit event to a file.
  * Needs the deploy section's org (run together: BENCH_ONLY=deploy,audit-file).
  */
 export const auditFile: Section = {
@@ -25,15 +26,21 @@ export const auditFile: Section = {
   async setup(env) {
     if (!deployKey()) throw new Error("the audit-file section needs the deploy section's org: BENCH_ONLY=deploy,audit-file");
     dir = await mkdtemp(path.join(os.tmpdir(), "providers-bench-audit-"));
+    // Two fresh copies, alike but for the file, so neither is warmer than the other (the main API has
+    // run every other section), loaded in turn, in alternating order.
+    plain = await env.start("providers-api (no audit file)", "servers/api.js", env.apiEnv);
     withFile = await env.start("providers-api+audit-file", "servers/api.js", { ...env.apiEnv, AUDIT_LOG_FILE: path.join(dir, "audit.jsonl") });
   },
-  async round(env) {
+  async round(env, round) {
     const headers = { authorization: `Bearer ${deployKey()}` };
     const d = env.seconds;
-    return {
-      plain: await env.load(env.api.url, { connections: 20, duration: d, headers, bodies: spread() }),
-      file: await env.load(withFile.url, { connections: 20, duration: d, headers, bodies: spread() }),
-    };
+    const run = (server: Child) => env.load(server.url, { connections: 20, duration: d, headers, bodies: spread() });
+    if (round % 2 === 1) {
+      const first = await run(plain);
+      return { plain: first, file: await run(withFile) };
+    }
+    const file = await run(withFile);
+    return { file, plain: await run(plain) };
   },
   async report(_env, m: Record<string, LoadResult>) {
     await rm(dir, { recursive: true, force: true });

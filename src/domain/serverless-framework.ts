@@ -5,6 +5,8 @@ import type { RequestContext } from "./context.js";
 import type { DeploymentCredentialsService, IssuedDeployment } from "./deployment-credentials.js";
 import { NotFoundError, UserError } from "./errors.js";
 import type { LinkService } from "./links.js";
+import type { DeployedParameter, ParameterService } from "./parameters.js";
+import { ParameterSource } from "./parameter-resolution.js";
 import { requireRole } from "./roles.js";
 import { assertInScope } from "./scope.js";
 import { inTransaction } from "./transaction.js";
@@ -93,6 +95,24 @@ export function frameworkProvider(provider: Provider): FrameworkProvider {
 }
 
 /**
+ * A parameter as the framework reads it. `paramType` places it in the framework's own precedence
+ * (--param, then serverless.yml's stage params, then "instances", then its default params, then
+ * "services"): set on the instance or its stage-wide instance is the stage's; on the service or the org
+ * is the service's.
+ */
+export interface FrameworkParameter {
+  paramName: string;
+  paramValue: string;
+  paramType: "instances" | "services";
+}
+
+export const frameworkParameter = (parameter: DeployedParameter): FrameworkParameter => ({
+  paramName: parameter.name,
+  paramValue: parameter.value,
+  paramType: parameter.source === ParameterSource.INSTANCE ? "instances" : "services",
+});
+
+/**
  * The Serverless Framework's dashboard calls, on top of the domain services. Every refusal that the
  * client would swallow (it falls back to local credentials on any error) is audited here, and the
  * checks that can refuse run before any transaction opens, so a refusal never holds a connection
@@ -104,6 +124,7 @@ export class ServerlessFrameworkService {
     private readonly credentials: DeploymentCredentialsService,
     private readonly links: LinkService,
     private readonly audit: AuditService,
+    private readonly parameters: ParameterService,
   ) {}
 
   /** `GET /core/tenants/{org}`: the caller's org by slug; another org's slug is audited and not found. */
@@ -132,6 +153,17 @@ export class ServerlessFrameworkService {
     const request = { org: org.slug, ...instance, type: ProviderType.AWS, durationSeconds: null, longestSession: true };
     await this.credentials.assertMayDeploy(ctx, request);
     return this.credentials.issue(ctx, request);
+  }
+
+  /**
+   * The instance's effective parameters for `${param:NAME}`, secret values opened: through the
+   * parameters' own deployment read (the caller's org and key scope, audited as parameters.issue,
+   * names never values). Nothing is created.
+   */
+  async instanceParameters(ctx: RequestContext, orgUid: string, instance: FrameworkInstance): Promise<FrameworkParameter[]> {
+    const org = await this.org(ctx, orgUid);
+    const parameters = await this.parameters.forDeployment(ctx, { org: org.slug, ...instance });
+    return parameters.map(frameworkParameter);
   }
 
   /** The org's AWS providers, for the framework's onboarding: summaries only, for developers and admins. */

@@ -49,7 +49,7 @@ export class Services {
     this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts, observer);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
     this.parameters = new ParameterService(secretBox, this.catalog, this.audit, this.credentials);
-    this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit);
+    this.serverless = new ServerlessFrameworkService(this.catalog, this.credentials, this.links, this.audit, this.parameters);
   }
 
   /**

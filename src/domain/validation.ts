@@ -1,4 +1,4 @@
-import { UserError, UserErrors } from "./errors.js";
+import { UserError, UserErrors, type ErrorCode } from "./errors.js";
 
 /*
  * The shapes of the values the API accepts. Each rule carries the code and the sentence a caller
@@ -6,7 +6,7 @@ import { UserError, UserErrors } from "./errors.js";
  */
 export interface Rule {
   pattern: RegExp;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

@@ -5,7 +5,7 @@ import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
 import { hasAnyRole } from "../domain/roles.js";
-import { ClientGoneError, CodedError, UserError, UserErrors } from "../domain/errors.js";
+import { ClientGoneError, CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -36,7 +36,7 @@ export const unscopedOnly =
   };
 
 export interface UserErrorValue {
-  code: string;
+  code: ErrorCode;
   field: string[] | null;
   message: string;
 }
@@ -48,17 +48,20 @@ function flatten(errors: ValidationError[], path: string[]): UserErrorValue[] {
   return errors.flatMap((error) => {
     const field = [...path, error.property];
     const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
-      const code = (error.contexts?.[constraint] as { code?: string } | undefined)?.code;
-      return code ? { code, field, message } : { code: "INVALID_INPUT", field, message: `${field.slice(1).join(".") || field.join(".")}: ${message}.` };
+      const code = (error.contexts?.[constraint] as { code?: ErrorCode } | undefined)?.code;
+      return code ? { code, field, message } : { code: "INVALID_INPUT" as const, field, message: `${field.slice(1).join(".") || field.join(".")}: ${message}.` };
     });
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 
-/** No argument of this API holds control characters (a NUL reaches PostgreSQL as an error), nor is this long. */
-const MAX_STRING = 4096;
+/**
+ * No argument of this API holds control characters besides tab and line breaks (a parameter's value
+ * may be several lines; a NUL reaches PostgreSQL as an error), nor is longer than a parameter's value.
+ */
+const MAX_STRING = 32_768;
 const MAX_ID = 256;
-const CONTROL = /\p{Cc}/u;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const LINE_BREAKS_AND_TABS = /[\t\n\r]/g;
 
 /**
@@ -86,7 +89,7 @@ function hostileValues(type: GraphQLInputType, value: unknown, field: string[], 
     const max = freeText?.maxLength ?? (named === GraphQLID ? MAX_ID : MAX_STRING);
     if (CONTROL.test(freeText ? value.replace(LINE_BREAKS_AND_TABS, "") : value) || value.length > max) {
       out.push({
-        code: "INVALID_INPUT",
+        code: "INVALID_INPUT" as const,
         field,
         message: `${field.join(".")}: holds a control character or is longer than ${max} characters; no value of this API does. Send plain text.`,
       });

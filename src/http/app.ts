@@ -39,6 +39,8 @@ export interface HttpDeps {
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
+const INTERNAL_MESSAGE = "Something went wrong on the server. It has been logged with the request id; try again, and report it if it persists.";
+
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const unwrapped = unwrapResolverError(error);
@@ -55,13 +57,15 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   if (isDatabaseUnavailable(original)) {
     return { message: DATABASE_UNAVAILABLE_MESSAGE, path: formatted.path, locations: formatted.locations, extensions: { code: "SERVICE_UNAVAILABLE", retryable: true } };
   }
+  // graphql-js's and Apollo's own errors pass with their codes (GRAPHQL_VALIDATION_FAILED…); one that
+  // Apollo marks internal (a failed context, a broken resolver result) never shows its words.
   const code = formatted.extensions?.code;
-  if (original instanceof GraphQLError || (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR")) {
+  if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
   return {
-    message: "Something went wrong on the server. It has been logged with the request id; try again, and report it if it persists.",
+    message: INTERNAL_MESSAGE,
     path: formatted.path,
     locations: formatted.locations,
     extensions: { code: "INTERNAL_SERVER_ERROR" },
@@ -90,7 +94,10 @@ function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
         async didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
-            if (original instanceof CodedError || original instanceof GraphQLError) continue;
+            // A request's own mistake (bad syntax, an unknown field) has a code; graphql-js's errors
+            // during execution (a broken resolver result) have none, and are the server's fault.
+            const code = original instanceof GraphQLError ? original.extensions?.code : undefined;
+            if (original instanceof CodedError || (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR")) continue;
             if (isDatabaseUnavailable(original)) {
               // The driver's code and words, never the statement or its parameters.
               const { code, message } = original as { code?: string; message?: string };
@@ -255,7 +262,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
             res.locals.errorCode = "SERVICE_UNAVAILABLE";
             throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
           }
-          throw error;
+          deps.logger.error({ requestId: res.locals.requestId, err: error }, "unexpected error while authenticating a request");
+          throw new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } });
         }
       },
     }),

@@ -5,7 +5,7 @@ import { issueAccessKey } from "../../src/domain/access-keys.js";
 import { Role } from "../../src/entities/index.js";
 import { fromGlobalId } from "../../src/graphql/global-id.js";
 import { newOrg, ok } from "../client.js";
-import { createApp, createInstance, createKey, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "../fixtures.js";
+import { createApp, createInstance, createKey, createParameter, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "../fixtures.js";
 import { harness, sts } from "../setup.js";
 import { ensureFrameworkInstalled, NetworkTrap, serverless, serviceFolder } from "./framework.js";
 
@@ -26,6 +26,13 @@ ${url ? `custom:\n  providersApi:\n    url: ${url}\n` : ""}provider:
   name: aws
   runtime: nodejs20.x
   region: us-east-1
+  environment:
+    DATABASE_URL: \${param:databaseUrl}
+    API_TOKEN: \${param:apiToken}
+    LOG_LEVEL: \${param:logLevel}
+params:
+  default:
+    logLevel: info
 functions:
   hello:
     handler: handler.hello
@@ -68,7 +75,24 @@ describe("the Serverless Framework v3 CLI against providers-api", function () {
     sts().addRole(devRole, { externalId: await externalIdOf(admin, dev) });
     const serviceId = await createService(admin, await createApp(admin, orgId, "shop"), "api");
     await linkToService(admin, dev, serviceId);
-    await linkToInstance(admin, prod, await createInstance(admin, serviceId, "prod", "us-east-1"));
+    const prodInstance = await createInstance(admin, serviceId, "prod", "us-east-1");
+    await linkToInstance(admin, prod, prodInstance);
+    await createParameter(admin, serviceId, "databaseUrl", "postgres://db.internal/shop");
+    await createParameter(admin, serviceId, "apiToken", "service-token", { secret: true });
+    await createParameter(admin, prodInstance, "apiToken", "prod-secret-token", { secret: true });
+    await createParameter(admin, serviceId, "logLevel", "debug");
+  });
+
+  it("`serverless print` resolves ${param:…} from the server: the instance's value over the service's, serverless.yml's defaults over the service's", async () => {
+    const dir = await serviceFolder(yml(harness().url));
+    const result = await serverless(dir, ["print", "--stage", "prod"], { SERVERLESS_ACCESS_KEY: deployer }, trap);
+    expect(result.code, result.output).to.equal(0);
+    expect(result.output).to.include("DATABASE_URL: postgres://db.internal/shop");
+    expect(result.output).to.include("API_TOKEN: prod-secret-token");
+    expect(result.output).to.include("LOG_LEVEL: info");
+    const [issued] = await harness().application.dataSource.query("SELECT details FROM audit_events WHERE action = 'parameters.issue'");
+    expect(issued.details).to.deep.include({ stage: "prod", region: "us-east-1" });
+    expect(trap.connections).to.equal(0);
   });
 
   it("`serverless package` with a DEPLOYER key deploys with the prod provider's session, printed by alias, with no request leaving the machine", async () => {

@@ -3,9 +3,9 @@ import { AccessKey, Role } from "../../entities/index.js";
 import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
-import { AccessKeyScope, AccessKeyType, UserType } from "../types/objects.js";
+import { AccessKeyScope, AccessKeyObject, UserObject } from "../types/objects.js";
 
-@Resolver(() => AccessKeyType)
+@Resolver(() => AccessKeyObject)
 export class AccessKeyFields {
   @FieldResolver(() => ID)
   id(@Root() key: AccessKey) {
@@ -23,12 +23,12 @@ export class AccessKeyFields {
     return (await ctx.loaders.membership(key.userId!))?.role ?? null;
   }
 
-  @FieldResolver(() => UserType, { nullable: true, description: "The user a personal key acts as." })
+  @FieldResolver(() => UserObject, { nullable: true, description: "The user a personal key acts as." })
   user(@Root() key: AccessKey, @Ctx() ctx: GraphQLContext) {
     return key.userId ? ctx.loaders.user(key.userId) : null;
   }
 
-  @FieldResolver(() => AccessKeyType, { nullable: true, description: "The key that created this one; null for keys made with the CLI." })
+  @FieldResolver(() => AccessKeyObject, { nullable: true, description: "The key that created this one; null for keys made with the CLI." })
   createdBy(@Root() key: AccessKey, @Ctx() ctx: GraphQLContext) {
     return key.createdByKeyId ? ctx.loaders.accessKey(key.createdByKeyId) : null;
   }

@@ -5,17 +5,17 @@ import { toGlobalId } from "../global-id.js";
 import { byName, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
-import { AppType, OrgType, ServiceConnection } from "../types/objects.js";
-import { AppStageProfileType, PROFILES_DEPRECATION } from "../types/profiles.js";
+import { AppObject, OrgObject, ServiceConnection } from "../types/objects.js";
+import { AppStageProfileObject, PROFILES_DEPRECATION } from "../types/profiles.js";
 
-@Resolver(() => AppType)
+@Resolver(() => AppObject)
 export class AppFields {
   @FieldResolver(() => ID)
   id(@Root() app: App) {
     return toGlobalId("App", app.id);
   }
 
-  @FieldResolver(() => OrgType)
+  @FieldResolver(() => OrgObject)
   org(@Root() app: App, @Ctx() ctx: GraphQLContext) {
     return loaded(ctx.loaders.org(app.orgId), "The org");
   }
@@ -27,7 +27,7 @@ export class AppFields {
   }
 
   @Authorized(Role.DEVELOPER)
-  @FieldResolver(() => [AppStageProfileType], {
+  @FieldResolver(() => [AppStageProfileObject], {
     description: "The app's legacy stage → deployment profile mappings, `default` first; for a scoped key, `default` and its stages. DEVELOPER or ADMIN.",
     deprecationReason: PROFILES_DEPRECATION,
   })

@@ -2,21 +2,21 @@ import { Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { AuditEvent } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
-import { AccessKeyType, AuditEventType, UserType } from "../types/objects.js";
+import { AccessKeyObject, AuditEventObject, UserObject } from "../types/objects.js";
 
-@Resolver(() => AuditEventType)
+@Resolver(() => AuditEventObject)
 export class AuditEventFields {
   @FieldResolver(() => ID)
   id(@Root() event: AuditEvent) {
     return toGlobalId("AuditEvent", event.id);
   }
 
-  @FieldResolver(() => AccessKeyType, { nullable: true, description: "The key that acted (null for the server itself, or a key since deleted with its org)." })
+  @FieldResolver(() => AccessKeyObject, { nullable: true, description: "The key that acted (null for the server itself, or a key since deleted with its org)." })
   actorKey(@Root() event: AuditEvent, @Ctx() ctx: GraphQLContext) {
     return event.actorKeyId ? ctx.loaders.accessKey(event.actorKeyId) : null;
   }
 
-  @FieldResolver(() => UserType, { nullable: true, description: "The user behind a personal key." })
+  @FieldResolver(() => UserObject, { nullable: true, description: "The user behind a personal key." })
   actorUser(@Root() event: AuditEvent, @Ctx() ctx: GraphQLContext) {
     return event.actorUserId ? ctx.loaders.user(event.actorUserId) : null;
   }

@@ -3,9 +3,9 @@ import { DeploymentProfile } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { ProviderObject } from "../types/objects.js";
-import { DeploymentProfileType } from "../types/profiles.js";
+import { DeploymentProfileObject } from "../types/profiles.js";
 
-@Resolver(() => DeploymentProfileType)
+@Resolver(() => DeploymentProfileObject)
 export class DeploymentProfileFields {
   @FieldResolver(() => ID)
   id(@Root() profile: DeploymentProfile) {

@@ -10,16 +10,16 @@ import { targetOf } from "../../domain/resolution.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution, loaded } from "../present.js";
-import { InstanceType, ProviderObject, ProviderResolution, ServiceType } from "../types/objects.js";
+import { InstanceObject, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
 
-@Resolver(() => InstanceType)
+@Resolver(() => InstanceObject)
 export class InstanceFields {
   @FieldResolver(() => ID)
   id(@Root() instance: Instance) {
     return toGlobalId("Instance", instance.id);
   }
 
-  @FieldResolver(() => ServiceType)
+  @FieldResolver(() => ServiceObject)
   service(@Root() instance: Instance, @Ctx() ctx: GraphQLContext) {
     return loaded(ctx.loaders.service(instance.serviceId), "The service");
   }

@@ -1,17 +1,17 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import type { MigratedLink } from "../../domain/profile-migration.js";
 import type { GraphQLContext } from "../context.js";
-import { InstanceType, ProviderObject, ServiceType } from "../types/objects.js";
+import { InstanceObject, ProviderObject, ServiceObject } from "../types/objects.js";
 import { MigratedProviderLink } from "../types/profiles.js";
 
 @Resolver(() => MigratedProviderLink)
 export class MigratedProviderLinkFields {
-  @FieldResolver(() => ServiceType)
+  @FieldResolver(() => ServiceObject)
   service(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
     return ctx.loaders.service(link.serviceId);
   }
 
-  @FieldResolver(() => InstanceType, { nullable: true, description: "Null for a service link." })
+  @FieldResolver(() => InstanceObject, { nullable: true, description: "Null for a service link." })
   instance(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
     return link.instanceId ? ctx.loaders.instance(link.instanceId) : null;
   }

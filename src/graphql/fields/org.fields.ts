@@ -12,7 +12,7 @@ import { fromGlobalId, toGlobalId } from "../global-id.js";
 import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
-import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberType, OrgType, ProviderConnection, ProviderObject } from "../types/objects.js";
+import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberObject, OrgObject, ProviderConnection, ProviderObject } from "../types/objects.js";
 import { DeploymentProfileConnection, PROFILES_DEPRECATION } from "../types/profiles.js";
 import { byName, presentMember } from "../present.js";
 
@@ -30,7 +30,7 @@ function auditFilterOf(filter: AuditEventFilter | null | undefined): AuditFilter
   };
 }
 
-@Resolver(() => OrgType)
+@Resolver(() => OrgObject)
 export class OrgFields {
   @FieldResolver(() => ID)
   id(@Root() org: Org) {
@@ -77,7 +77,7 @@ export class OrgFields {
 
   @Authorized(Role.ADMIN)
   @UseMiddleware(unscopedOnly("listing the org's members"))
-  @FieldResolver(() => [MemberType], { description: "The org's members and their roles, by email. ADMIN, unscoped key." })
+  @FieldResolver(() => [MemberObject], { description: "The org's members and their roles, by email. ADMIN, unscoped key." })
   async members(@Root() org: Org, @Ctx() ctx: GraphQLContext) {
     return (await ctx.services.members.list(ctx)).map(presentMember);
   }

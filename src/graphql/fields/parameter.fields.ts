@@ -3,7 +3,7 @@ import { Parameter } from "../../entities/index.js";
 import { ParameterSource, sourceOf } from "../../domain/parameter-resolution.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
-import { InstanceType, ServiceType } from "../types/objects.js";
+import { InstanceObject, ServiceObject } from "../types/objects.js";
 import { ParameterType } from "../types/parameters.js";
 
 @Resolver(() => ParameterType)
@@ -18,12 +18,12 @@ export class ParameterFields {
     return sourceOf(parameter);
   }
 
-  @FieldResolver(() => ServiceType, { nullable: true, description: "The service it is set on; null for one set on an instance or the org." })
+  @FieldResolver(() => ServiceObject, { nullable: true, description: "The service it is set on; null for one set on an instance or the org." })
   service(@Root() parameter: Parameter, @Ctx() ctx: GraphQLContext) {
     return parameter.serviceId ? ctx.loaders.service(parameter.serviceId) : null;
   }
 
-  @FieldResolver(() => InstanceType, { nullable: true, description: "The instance it is set on; null for one set on a service or the org." })
+  @FieldResolver(() => InstanceObject, { nullable: true, description: "The instance it is set on; null for one set on a service or the org." })
   instance(@Root() parameter: Parameter, @Ctx() ctx: GraphQLContext) {
     return parameter.instanceId ? ctx.loaders.instance(parameter.instanceId) : null;
   }

@@ -10,19 +10,19 @@ import { presentResolution, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
 import { ResolveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
-import { AppType, InstanceConnection, ProviderObject, ProviderResolution, ServiceType } from "../types/objects.js";
+import { AppObject, InstanceConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
 
 /** Matches the index IDX_instances_page, so each service's page is read off it. */
 const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
 
-@Resolver(() => ServiceType)
+@Resolver(() => ServiceObject)
 export class ServiceFields {
   @FieldResolver(() => ID)
   id(@Root() service: Service) {
     return toGlobalId("Service", service.id);
   }
 
-  @FieldResolver(() => AppType)
+  @FieldResolver(() => AppObject)
   app(@Root() service: Service, @Ctx() ctx: GraphQLContext) {
     return loaded(ctx.loaders.app(service.appId), "The app");
   }

@@ -1,9 +1,9 @@
 import { FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { User } from "../../entities/index.js";
 import { toGlobalId } from "../global-id.js";
-import { UserType } from "../types/objects.js";
+import { UserObject } from "../types/objects.js";
 
-@Resolver(() => UserType)
+@Resolver(() => UserObject)
 export class UserFields {
   @FieldResolver(() => ID)
   id(@Root() user: User) {

@@ -7,7 +7,7 @@ import { hasRole } from "../../domain/roles.js";
 import { Node } from "../types/common.js";
 import { OrgArgs } from "../types/inputs.js";
 import type { Actor } from "../../domain/context.js";
-import { OrgType, Viewer } from "../types/objects.js";
+import { OrgObject, Viewer } from "../types/objects.js";
 
 const nullWhenNotFound = (error: unknown) => {
   if (error instanceof NotFoundError) return null;
@@ -24,7 +24,7 @@ export class ViewerOperations {
   }
 
   @Authorized()
-  @Query(() => OrgType, { nullable: true, description: "An org the caller belongs to, by slug; null for any other." })
+  @Query(() => OrgObject, { nullable: true, description: "An org the caller belongs to, by slug; null for any other." })
   org(@Ctx() ctx: GraphQLContext, @Args() { slug }: OrgArgs) {
     return ctx.services.catalog.orgBySlug(ctx, slug);
   }

@@ -66,7 +66,7 @@ export class ConnectionArgs {
 }
 
 @ObjectType("UserError", { description: "An expected failure of a mutation: nothing was changed." })
-export class UserErrorType {
+export class UserErrorObject {
   @Field({ description: "A stable code a program can branch on, e.g. INVALID_STAGE or NAME_TAKEN." })
   code!: string;
   @Field(() => [String], { nullable: true, description: "The path of the input field at fault." })

@@ -7,7 +7,7 @@ import { Node } from "./common.js";
 import { Connection } from "./connection.js";
 
 @ObjectType("Org", { implements: Node, description: "An organization: the owner of providers, apps and keys." })
-export class OrgType extends Node {
+export class OrgObject extends Node {
   @Field() slug!: string;
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
@@ -19,7 +19,7 @@ export class OrgType extends Node {
 }
 
 @ObjectType("DeploymentWarning", { description: "Something a deployment should know although it got its credentials." })
-export class DeploymentWarningType {
+export class DeploymentWarningObject {
   @Field({ description: "NEW_STAGE: the service never deployed to this stage before. NEW_SERVICE: the service's first deployment." }) code!: string;
   @Field({ description: "A sentence for the person deploying." }) message!: string;
   @Field(() => String, { nullable: true, description: "For NEW_STAGE: the known stage this name is close to (a typo?), such as prod for Prod or prdo." })
@@ -27,19 +27,19 @@ export class DeploymentWarningType {
 }
 
 @ObjectType("App", { implements: Node, description: "A group of services, as in serverless.yml's `app`." })
-export class AppType extends Node {
+export class AppObject extends Node {
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
 @ObjectType("Service", { implements: Node, description: "A service of an app; providers linked here are inherited by its instances." })
-export class ServiceType extends Node {
+export class ServiceObject extends Node {
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
 @ObjectType("Instance", { implements: Node, description: "A service deployed to a stage (and region, unless the service is stage-only)." })
-export class InstanceType extends Node {
+export class InstanceObject extends Node {
   @Field() stage!: string;
   @Field(() => String, { nullable: true, description: "Null for a stage-only (component) instance, which also applies to every region of its stage." })
   region!: string | null;
@@ -113,7 +113,7 @@ export class ProviderVerificationState {
 export class ProviderResolution {
   @Field(() => ProviderObject) provider!: unknown;
   @Field(() => ProviderSource) source!: ProviderSource;
-  @Field(() => InstanceType, { nullable: true, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
+  @Field(() => InstanceObject, { nullable: true, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
   @Field({ description: "Why this provider applies, in a sentence for a dashboard; it warns when the provider's role does not enforce its external id." })
   explanation!: string;
   @Field(() => Boolean, {
@@ -166,13 +166,13 @@ registerEnumType(AccessKeyKind, {
 registerEnumType(AuditOutcome, { name: "AuditOutcome", description: "How an audited action ended." });
 
 @ObjectType("User", { implements: Node, description: "A person who can be a member of orgs, known by email alone (nothing one org sets is visible to another)." })
-export class UserType extends Node {
+export class UserObject extends Node {
   @Field() email!: string;
 }
 
 @ObjectType("Member", { description: "A user's membership in an org." })
-export class MemberType {
-  @Field(() => UserType) user!: unknown;
+export class MemberObject {
+  @Field(() => UserObject) user!: unknown;
   @Field(() => Role) role!: Role;
   @Field(() => GraphQLISODateTime) joinedAt!: Date;
 }
@@ -187,7 +187,7 @@ export class AccessKeyScope {
 }
 
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
-export class AccessKeyType extends Node {
+export class AccessKeyObject extends Node {
   @Field() name!: string;
   @Field({ description: "The key's prefix and last characters, to tell keys apart." }) tokenHint!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
@@ -198,20 +198,20 @@ export class AccessKeyType extends Node {
 
 @ObjectType({ description: "The caller's role in one of its orgs." })
 export class ViewerMembership {
-  @Field(() => OrgType) org!: unknown;
+  @Field(() => OrgObject) org!: unknown;
   @Field(() => Role) role!: Role;
 }
 
 @ObjectType({ description: "The caller." })
 export class Viewer {
-  @Field(() => AccessKeyType, { description: "The access key this request was made with." }) accessKey!: unknown;
-  @Field(() => UserType, { nullable: true, description: "The user a personal key acts as; null for an org key." }) user!: unknown;
-  @Field(() => [OrgType], { description: "The orgs the caller can act in." }) orgs!: unknown[];
+  @Field(() => AccessKeyObject, { description: "The access key this request was made with." }) accessKey!: unknown;
+  @Field(() => UserObject, { nullable: true, description: "The user a personal key acts as; null for an org key." }) user!: unknown;
+  @Field(() => [OrgObject], { description: "The orgs the caller can act in." }) orgs!: unknown[];
   @Field(() => [ViewerMembership], { description: "The caller's role in each of its orgs." }) memberships!: ViewerMembership[];
 }
 
 @ObjectType("AuditEvent", { description: "One entry of the org's append-only audit trail. Never holds a secret or a key." })
-export class AuditEventType {
+export class AuditEventObject {
   @Field(() => ID) id!: string;
   @Field(() => GraphQLISODateTime) occurredAt!: Date;
   @Field({ description: "e.g. provider.create, link.service, member.add, accessKey.revoke, authorization.role" }) action!: string;
@@ -223,8 +223,8 @@ export class AuditEventType {
 }
 
 export const ProviderConnection = Connection("Provider", ProviderObject);
-export const AppConnection = Connection("App", AppType);
-export const ServiceConnection = Connection("Service", ServiceType);
-export const InstanceConnection = Connection("Instance", InstanceType);
-export const AccessKeyConnection = Connection("AccessKey", AccessKeyType);
-export const AuditEventConnection = Connection("AuditEvent", AuditEventType);
+export const AppConnection = Connection("App", AppObject);
+export const ServiceConnection = Connection("Service", ServiceObject);
+export const InstanceConnection = Connection("Instance", InstanceObject);
+export const AccessKeyConnection = Connection("AccessKey", AccessKeyObject);
+export const AuditEventConnection = Connection("AuditEvent", AuditEventObject);

@@ -6,7 +6,7 @@ import { rules } from "../../domain/validation.js";
 import type { FreeText } from "../middleware.js";
 import { Follows, Node } from "./common.js";
 import { Connection } from "./connection.js";
-import { InstanceType, ServiceType } from "./objects.js";
+import { InstanceObject, ServiceObject } from "./objects.js";
 import { Payload } from "./payloads.js";
 
 registerEnumType(ParameterSource, {
@@ -42,9 +42,9 @@ export class EffectiveParameter {
   @Field() name!: string;
   @Field(() => ParameterType, { description: "The value that wins: the nearest one set." }) parameter!: unknown;
   @Field(() => ParameterSource) source!: ParameterSource;
-  @Field(() => InstanceType, { nullable: true, description: "For INSTANCE: the instance it is set on (the stage-wide one when it covers this region)." })
+  @Field(() => InstanceObject, { nullable: true, description: "For INSTANCE: the instance it is set on (the stage-wide one when it covers this region)." })
   instance!: unknown;
-  @Field(() => ServiceType, { nullable: true, description: "For SERVICE: the service it is set on." }) service!: unknown;
+  @Field(() => ServiceObject, { nullable: true, description: "For SERVICE: the service it is set on." }) service!: unknown;
   @Field({ description: "Why this value applies, in a sentence for a dashboard." }) explanation!: string;
 }
 

@@ -1,33 +1,33 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Role } from "../../entities/index.js";
-import { UserErrorType } from "./common.js";
-import { AccessKeyType, AppType, DeploymentCredentials, DeploymentWarningType, InstanceType, MemberType, OrgType, ProviderObject, ProviderResolution, ServiceType } from "./objects.js";
+import { UserErrorObject } from "./common.js";
+import { AccessKeyObject, AppObject, DeploymentCredentials, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
 @ObjectType()
 export abstract class Payload {
-  @Field(() => [UserErrorType], { description: "Empty on success." }) userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: "Empty on success." }) userErrors!: UserErrorObject[];
 }
 
 @ObjectType()
 export class UpdateOrgSettingsPayload extends Payload {
-  @Field(() => OrgType, { nullable: true }) org?: unknown;
+  @Field(() => OrgObject, { nullable: true }) org?: unknown;
 }
 
 @ObjectType()
 export class CreateAppPayload extends Payload {
-  @Field(() => AppType, { nullable: true }) app?: unknown;
+  @Field(() => AppObject, { nullable: true }) app?: unknown;
 }
 
 @ObjectType()
 export class CreateServicePayload extends Payload {
-  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+  @Field(() => ServiceObject, { nullable: true }) service?: unknown;
 }
 
 @ObjectType()
 export class CreateInstancePayload extends Payload {
-  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+  @Field(() => InstanceObject, { nullable: true }) instance?: unknown;
 }
 
 @ObjectType()
@@ -79,30 +79,30 @@ export class SetDefaultProviderPayload extends ProviderPayload {
 
 @ObjectType()
 export class UnsetDefaultProviderPayload extends Payload {
-  @Field(() => OrgType, { nullable: true }) org?: unknown;
+  @Field(() => OrgObject, { nullable: true }) org?: unknown;
   @Field(() => ProviderObject, { nullable: true, description: "The provider that was the default, if any." }) previousDefault?: unknown;
 }
 
 @ObjectType()
 export class LinkProviderToServicePayload extends ProviderPayload {
-  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+  @Field(() => ServiceObject, { nullable: true }) service?: unknown;
   @Field(() => ProviderObject, { nullable: true, description: "The provider of the same type this link replaced." }) replacedProvider?: unknown;
 }
 
 @ObjectType()
 export class UnlinkProviderFromServicePayload extends ProviderPayload {
-  @Field(() => ServiceType, { nullable: true }) service?: unknown;
+  @Field(() => ServiceObject, { nullable: true }) service?: unknown;
 }
 
 @ObjectType()
 export class LinkProviderToInstancePayload extends ProviderPayload {
-  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+  @Field(() => InstanceObject, { nullable: true }) instance?: unknown;
   @Field(() => ProviderObject, { nullable: true, description: "The provider of the same type this link replaced." }) replacedProvider?: unknown;
 }
 
 @ObjectType()
 export class UnlinkProviderFromInstancePayload extends ProviderPayload {
-  @Field(() => InstanceType, { nullable: true }) instance?: unknown;
+  @Field(() => InstanceObject, { nullable: true }) instance?: unknown;
 }
 
 @ObjectType()
@@ -124,28 +124,28 @@ export class VerifyProviderPayload extends ProviderPayload {
 export class DeploymentCredentialsPayload extends Payload {
   @Field(() => DeploymentCredentials, { nullable: true, description: "Null when no provider applies: use local credentials." }) credentials?: unknown;
   @Field(() => ProviderResolution, { nullable: true, description: "The provider used and where it came from; null when none applies." }) resolution?: unknown;
-  @Field(() => InstanceType, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
+  @Field(() => InstanceObject, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
   @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
   useLocalCredentials?: boolean;
-  @Field(() => [DeploymentWarningType], { nullable: true, description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), or a new service." })
+  @Field(() => [DeploymentWarningObject], { nullable: true, description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), or a new service." })
   warnings?: unknown;
 }
 
 @ObjectType()
 export class CreateAccessKeyPayload extends Payload {
-  @Field(() => AccessKeyType, { nullable: true }) accessKey?: unknown;
+  @Field(() => AccessKeyObject, { nullable: true }) accessKey?: unknown;
   @Field(() => String, { nullable: true, description: "The key itself. Shown this once: only its hash is stored. Send it as `Authorization: Bearer <key>`." })
   token?: string;
 }
 
 @ObjectType()
 export class RevokeAccessKeyPayload extends Payload {
-  @Field(() => AccessKeyType, { nullable: true, description: "The key, now revoked: the next request made with it fails." }) accessKey?: unknown;
+  @Field(() => AccessKeyObject, { nullable: true, description: "The key, now revoked: the next request made with it fails." }) accessKey?: unknown;
 }
 
 @ObjectType()
 export class MemberPayload extends Payload {
-  @Field(() => MemberType, { nullable: true }) member?: unknown;
+  @Field(() => MemberObject, { nullable: true }) member?: unknown;
 }
 
 @ObjectType()

@@ -4,7 +4,7 @@ import { unscopedOnly } from "../middleware.js";
 import { rules } from "../../domain/validation.js";
 import { Follows, Node } from "./common.js";
 import { Connection } from "./connection.js";
-import { AppType } from "./objects.js";
+import { AppObject } from "./objects.js";
 import { Payload } from "./payloads.js";
 
 /** Why the legacy API is still here, shown wherever it is used. */
@@ -34,7 +34,7 @@ registerEnumType(ProfileSkipReason, { name: "DeploymentProfileSkipReason", descr
   implements: Node,
   description: `Legacy: an AWS Access Role ARN that apps mapped their stages to, before providers. ${PROFILES_DEPRECATION}.`,
 })
-export class DeploymentProfileType extends Node {
+export class DeploymentProfileObject extends Node {
   @Field() name!: string;
   @Field(() => String, { nullable: true, description: "Profiles without one are skipped by the migration. Unscoped keys only, like a provider's credentials." })
   @UseMiddleware(unscopedOnly("reading a deployment profile's role ARN"))
@@ -45,11 +45,11 @@ export class DeploymentProfileType extends Node {
 }
 
 @ObjectType("AppStageProfile", { description: "Legacy: an app's stage (or its `default` stage) mapped to a deployment profile." })
-export class AppStageProfileType {
+export class AppStageProfileObject {
   @Field({ description: "The stage name; `default` is the app's default stage, which the migration puts on every service." }) stage!: string;
 }
 
-export const DeploymentProfileConnection = Connection("DeploymentProfile", DeploymentProfileType);
+export const DeploymentProfileConnection = Connection("DeploymentProfile", DeploymentProfileObject);
 
 @ObjectType({ description: "A deployment profile and the provider that now stands for it." })
 export class MigratedDeploymentProfile {
@@ -122,7 +122,7 @@ export class MigrateDeploymentProfilesInput {
 
 @ObjectType()
 export class CreateDeploymentProfilePayload extends Payload {
-  @Field(() => DeploymentProfileType, { nullable: true }) deploymentProfile?: unknown;
+  @Field(() => DeploymentProfileObject, { nullable: true }) deploymentProfile?: unknown;
 }
 
 @ObjectType()
@@ -134,13 +134,13 @@ export class DeleteDeploymentProfilePayload extends Payload {
 
 @ObjectType()
 export class SetAppStageProfilePayload extends Payload {
-  @Field(() => AppType, { nullable: true }) app?: unknown;
-  @Field(() => AppStageProfileType, { nullable: true }) stageProfile?: unknown;
+  @Field(() => AppObject, { nullable: true }) app?: unknown;
+  @Field(() => AppStageProfileObject, { nullable: true }) stageProfile?: unknown;
 }
 
 @ObjectType()
 export class RemoveAppStageProfilePayload extends Payload {
-  @Field(() => AppType, { nullable: true }) app?: unknown;
+  @Field(() => AppObject, { nullable: true }) app?: unknown;
 }
 
 @ObjectType()

@@ -143,6 +143,13 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
     });
   });
 
+  router.get("/orgs/:orgUid/services/:serviceSlug/instances/:instanceSlug/params", async (req, res) => {
+    const instance = instanceOf(req);
+    res.locals.asked = instance;
+    const ctx = await contextOf(req, res);
+    res.json({ result: await services.serverless.instanceParameters(ctx, params(req).orgUid, instance) });
+  });
+
   router.get("/orgs/:orgUid/providers", async (req, res) => {
     const ctx = await contextOf(req, res);
     const providers = await services.serverless.providers(ctx, params(req).orgUid);
