@@ -46,6 +46,17 @@ export interface DeploymentPlace {
   region: string | null;
 }
 
+/** What deleting an app, a service or an instance took with it. */
+export interface CatalogDeletion {
+  deletedServiceCount: number;
+  deletedInstanceCount: number;
+  /** Links of a provider to the deleted services and instances: the providers themselves stay. */
+  unlinkedProviderCount: number;
+}
+
+/** What a deletion starts from: exactly one of them. */
+type DeletionRoot = { app: App } | { service: Service; app: App } | { instance: Instance; service: Service; app: App };
+
 /** What the catalog accepts beyond the shape of a name: operator settings. */
 export interface CatalogLimits {
   /** Regions to accept besides the AWS SDK's list (AWS_EXTRA_REGIONS). */
@@ -161,6 +172,84 @@ export class CatalogService {
     const instance = await ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
     await this.audit.record(ctx, { action: "instance.create", targetType: "Instance", targetId: instance.id, details: { service: service.name, stage, region } });
     return instance;
+  }
+
+  /** Deletes an app with its services, instances and their provider links (see `deleteWithLinks`). */
+  async deleteApp(ctx: RequestContext, appId: string, force: boolean): Promise<CatalogDeletion> {
+    return this.deleteWithLinks(ctx, { app: await this.app(ctx, appId) }, force);
+  }
+
+  async deleteService(ctx: RequestContext, serviceId: string, force: boolean): Promise<CatalogDeletion> {
+    const service = await this.service(ctx, serviceId);
+    const app = await ctx.em.findOneByOrFail(App, { id: service.appId, orgId: ctx.orgId });
+    return this.deleteWithLinks(ctx, { service, app }, force);
+  }
+
+  async deleteInstance(ctx: RequestContext, instanceId: string, force: boolean): Promise<CatalogDeletion> {
+    const instance = await this.instance(ctx, instanceId);
+    const service = await ctx.em.findOneByOrFail(Service, { id: instance.serviceId, orgId: ctx.orgId });
+    const app = await ctx.em.findOneByOrFail(App, { id: service.appId, orgId: ctx.orgId });
+    return this.deleteWithLinks(ctx, { instance, service, app }, force);
+  }
+
+  /**
+   * Deletes an app, service or instance and everything under it, in the caller's transaction. Its
+   * rows are locked first (FOR UPDATE), so a link or service being added concurrently either is
+   * counted here or waits and then finds its target gone: no link is lost without being counted.
+   * While provider links would go, it is refused unless `force` — the links are how deployments get
+   * their credentials, so they must not disappear unnoticed. A scoped key must cover every stage it
+   * would delete. Audited with what went.
+   */
+  private async deleteWithLinks(ctx: RequestContext, root: DeletionRoot, force: boolean): Promise<CatalogDeletion> {
+    const [kind, id, label] =
+      "instance" in root
+        ? (["Instance", root.instance.id, `The instance ${root.service.name}/${root.instance.stage}${root.instance.region ? `/${root.instance.region}` : ""}`] as const)
+        : "service" in root
+          ? (["Service", root.service.id, `The service "${root.service.name}"`] as const)
+          : (["App", root.app.id, `The app "${root.app.name}"`] as const);
+    const org = ctx.orgId;
+    const appId = root.app.id;
+    const serviceId = "service" in root ? root.service.id : null;
+    const instanceId = "instance" in root ? root.instance.id : null;
+    if (!serviceId) await ctx.em.query("SELECT 1 FROM apps WHERE org_id = $1 AND id = $2 FOR UPDATE", [org, appId]);
+    const services: Array<{ id: string; name: string }> = instanceId
+      ? []
+      : await ctx.em.query("SELECT id, name FROM services WHERE org_id = $1 AND app_id = $2 AND ($3::uuid IS NULL OR id = $3) ORDER BY id FOR UPDATE", [org, appId, serviceId]);
+    const instances: Array<{ id: string; stage: string; service_name: string }> = await ctx.em.query(
+      `SELECT i.id, i.stage, s.name AS service_name FROM instances i JOIN services s ON s.id = i.service_id AND s.org_id = i.org_id
+        WHERE i.org_id = $1 AND s.app_id = $2 AND ($3::uuid IS NULL OR s.id = $3) AND ($4::uuid IS NULL OR i.id = $4) ORDER BY i.id FOR UPDATE OF i`,
+      [org, appId, serviceId, instanceId],
+    );
+    for (const service of services) await assertInScope(ctx, { appName: root.app.name, serviceName: service.name });
+    for (const instance of instances) await assertInScope(ctx, { appName: root.app.name, serviceName: instance.service_name, stage: instance.stage });
+    const links: Array<{ provider: string; type: string; target: string }> = await ctx.em.query(
+      `SELECT p.name AS provider, p.type, 'service ' || s.name AS target FROM service_provider_links l JOIN providers p ON p.id = l.provider_id JOIN services s ON s.id = l.service_id
+        WHERE l.org_id = $1 AND l.service_id = ANY($2::uuid[])
+       UNION ALL
+       SELECT p.name, p.type, 'instance ' || i.stage || COALESCE('/' || i.region, '') FROM instance_provider_links l JOIN providers p ON p.id = l.provider_id JOIN instances i ON i.id = l.instance_id
+        WHERE l.org_id = $1 AND l.instance_id = ANY($3::uuid[])
+       ORDER BY 3, 1`,
+      [org, services.map((s) => s.id), instances.map((i) => i.id)],
+    );
+    if (links.length > 0 && !force) {
+      const named = links.slice(0, 5).map((l) => `${l.provider} (${l.type}) on the ${l.target}`).join(", ");
+      throw new UserError(
+        "WOULD_REMOVE_PROVIDER_LINKS",
+        ["input", "force"],
+        `${label} has ${links.length} provider link(s) that would be deleted with it: ${named}${links.length > 5 ? ", …" : ""}. Unlink them first, or pass force: true to delete them too.`,
+      );
+    }
+    const table = { App: "apps", Service: "services", Instance: "instances" }[kind];
+    // The links, instances and services under it go by the foreign keys' ON DELETE CASCADE.
+    await ctx.em.query(`DELETE FROM ${table} WHERE org_id = $1 AND id = $2`, [org, id]);
+    const deletion: CatalogDeletion = { deletedServiceCount: services.length, deletedInstanceCount: instances.length, unlinkedProviderCount: links.length };
+    await this.audit.record(ctx, {
+      action: `${kind.toLowerCase()}.delete`,
+      targetType: kind,
+      targetId: id,
+      details: { app: root.app.name, service: "service" in root ? root.service.name : null, stage: "instance" in root ? root.instance.stage : null, force, ...deletion },
+    });
+    return deletion;
   }
 
   /** Checks the names a deployment gives, all at once, before anything reads or writes them. */

@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   NAME_TAKEN: { place: "userError", meaning: "The org (or app) already has one by that name." },
   INSTANCE_EXISTS: { place: "userError", meaning: "The service already has an instance for that stage and region." },
   INSTANCE_LIMIT_REACHED: { place: "userError", meaning: "The org has as many instances as the server allows (MAX_INSTANCES_PER_ORG): deploy to an existing stage and region, or ask the operator." },
+  WOULD_REMOVE_PROVIDER_LINKS: { place: "userError", meaning: "Deleting the app, service or instance would delete provider links with it: unlink them first, or pass force: true." },
   NOT_LINKED: { place: "userError", meaning: "The provider is not linked there; nothing was removed." },
   NOT_MAPPED: { place: "userError", meaning: "The app has no deployment profile for that stage; nothing was removed." },
   NOT_A_ROLE_PROVIDER: { place: "userError", meaning: "Only AWS role providers have an external id to rotate." },

@@ -43,7 +43,7 @@ export function newStageWarning(target: { app: string; service: string; stage: s
   const known = knownStages.length ? ` Its known stages: ${[...knownStages].sort().join(", ")}.` : "";
   return {
     code: "NEW_STAGE",
-    message: `Service "${target.service}" has never deployed to stage "${target.stage}"; ${suggestion ? `did you mean ${suggestion}? ` : ""}a new instance was recorded for it.${known}`,
+    message: `Service "${target.service}" has never deployed to stage "${target.stage}"; ${suggestion ? `did you mean ${suggestion}? ` : ""}a new instance was recorded for it.${known} If it is a typo, deleteInstance removes it.`,
     suggestedStage: suggestion,
   };
 }

@@ -1,5 +1,13 @@
-import { UpdateOrgSettingsInput, CreateAppInput, CreateInstanceInput, CreateServiceInput } from "../types/inputs.js";
-import { UpdateOrgSettingsPayload, CreateAppPayload, CreateInstancePayload, CreateServicePayload } from "../types/payloads.js";
+import { UpdateOrgSettingsInput, CreateAppInput, CreateInstanceInput, CreateServiceInput, DeleteAppInput, DeleteInstanceInput, DeleteServiceInput } from "../types/inputs.js";
+import {
+  UpdateOrgSettingsPayload,
+  CreateAppPayload,
+  CreateInstancePayload,
+  CreateServicePayload,
+  DeleteAppPayload,
+  DeleteInstancePayload,
+  DeleteServicePayload,
+} from "../types/payloads.js";
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import type { GraphQLContext } from "../context.js";
@@ -34,5 +42,25 @@ export class CatalogOperations {
     return mutate(ctx, async () => ({
       instance: await ctx.services.catalog.createInstance(ctx, idOf("Service", input.serviceId), input.stage, input.region ?? null),
     }));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => DeleteAppPayload, { description: "Deletes an app with its services and instances (and, with force, their provider links). Audited." })
+  deleteApp(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteAppInput) {
+    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteApp(ctx, idOf("App", input.appId), input.force)), deletedAppId: input.appId }));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => DeleteServicePayload, { description: "Deletes a service with its instances (and, with force, their provider links). Audited." })
+  deleteService(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteServiceInput) {
+    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteService(ctx, idOf("Service", input.serviceId), input.force)), deletedServiceId: input.serviceId }));
+  }
+
+  @Authorized(Role.DEVELOPER)
+  @Mutation(() => DeleteInstancePayload, {
+    description: "Deletes an instance, such as one a mistyped stage created (and, with force, its provider links). A later deployment to it creates it again. Audited.",
+  })
+  deleteInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteInstanceInput) {
+    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteInstance(ctx, idOf("Instance", input.instanceId), input.force)), deletedInstanceId: input.instanceId }));
   }
 }

@@ -43,6 +43,24 @@ export class CreateInstanceInput {
   region?: string | null;
 }
 
+@InputType({ description: "Deletes an app with its services and instances. Refused while provider links would go with it, unless force." })
+export class DeleteAppInput {
+  @Field(() => ID) appId!: string;
+  @Field({ defaultValue: false, description: "Delete even though provider links go with it; the payload says how many." }) force!: boolean;
+}
+
+@InputType({ description: "Deletes a service with its instances. Refused while provider links would go with it, unless force." })
+export class DeleteServiceInput {
+  @Field(() => ID) serviceId!: string;
+  @Field({ defaultValue: false, description: "Delete even though provider links go with it; the payload says how many." }) force!: boolean;
+}
+
+@InputType({ description: "Deletes an instance (a stage, or a stage in one region), such as a typo's. Refused while provider links would go with it, unless force." })
+export class DeleteInstanceInput {
+  @Field(() => ID) instanceId!: string;
+  @Field({ defaultValue: false, description: "Delete even though provider links go with it; the payload says how many." }) force!: boolean;
+}
+
 @InputType({ description: "An AWS role that the server assumes, with an external id it generates." })
 export class AwsRoleInput {
   @Field() @MaxLength(2048) roleArn!: string;

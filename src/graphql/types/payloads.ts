@@ -31,6 +31,29 @@ export class CreateInstancePayload extends Payload {
 }
 
 @ObjectType()
+export abstract class CatalogDeletionPayload extends Payload {
+  @Field(() => Int, { nullable: true, description: "How many links of a provider went with it (the providers stay)." }) unlinkedProviderCount?: number;
+}
+
+@ObjectType()
+export class DeleteAppPayload extends CatalogDeletionPayload {
+  @Field(() => ID, { nullable: true }) deletedAppId?: string;
+  @Field(() => Int, { nullable: true }) deletedServiceCount?: number;
+  @Field(() => Int, { nullable: true }) deletedInstanceCount?: number;
+}
+
+@ObjectType()
+export class DeleteServicePayload extends CatalogDeletionPayload {
+  @Field(() => ID, { nullable: true }) deletedServiceId?: string;
+  @Field(() => Int, { nullable: true }) deletedInstanceCount?: number;
+}
+
+@ObjectType()
+export class DeleteInstancePayload extends CatalogDeletionPayload {
+  @Field(() => ID, { nullable: true }) deletedInstanceId?: string;
+}
+
+@ObjectType()
 export class ProviderPayload extends Payload {
   @Field(() => ProviderObject, { nullable: true }) provider?: unknown;
 }
