@@ -54,6 +54,19 @@ export function createDataSource(url: string, options: { logger?: TypeOrmLogger;
   });
 }
 
+/** What pg's pool says of itself: connections open, idle, and requests waiting for one. */
+export interface PgPoolState {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+  options: { max: number };
+}
+
+/** The pg pool TypeORM's Postgres driver keeps as its `master`; undefined before it is initialized. */
+export function poolOf(dataSource: DataSource): PgPoolState | undefined {
+  return (dataSource.driver as unknown as { master?: PgPoolState }).master;
+}
+
 /** Applies pending migrations, one transaction each, and refuses to go on if entities and tables disagree. */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
   const applied = await dataSource.runMigrations({ transaction: "each" });

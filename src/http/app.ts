@@ -10,6 +10,7 @@ import type { DataSource } from "typeorm";
 import type { TrustProxy } from "../config.js";
 import { CodedError, ServiceUnavailableError, UnauthenticatedError } from "../domain/errors.js";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/availability.js";
+import { poolOf } from "../db/data-source.js";
 import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
@@ -116,20 +117,13 @@ function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
 /** /readyz answers within a second in every state: a probe must never wait on a stuck pool. */
 const READINESS_BUDGET_MS = 900;
 
-interface PgPoolState {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-  options: { max: number };
-}
-
 /**
  * Why the server cannot serve requests now, or null when it can: every pool connection busy with
  * requests queued for one, the database not answering (in time), or migrations pending.
  */
 async function unreadiness(dataSource: DataSource, migrated: () => boolean, markMigrated: () => void): Promise<string | null> {
   // TypeORM keeps pg's pool as the driver's `master`; its counters tell a saturated pool without queueing on it.
-  const pool = (dataSource.driver as unknown as { master?: PgPoolState }).master;
+  const pool = poolOf(dataSource);
   if (pool && pool.waitingCount > 0 && pool.idleCount === 0 && pool.totalCount >= pool.options.max) {
     return `all ${pool.options.max} database connections are busy and ${pool.waitingCount} requests are waiting for one`;
   }

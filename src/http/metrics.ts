@@ -2,6 +2,7 @@ import http from "node:http";
 import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DataSource } from "typeorm";
+import { poolOf, type PgPoolState } from "../db/data-source.js";
 import type { StsObservation } from "../aws/sts.js";
 import type { DomainObserver, IssuanceObservation } from "../domain/observer.js";
 
@@ -14,12 +15,6 @@ import type { DomainObserver, IssuanceObservation } from "../domain/observer.js"
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** The pg pool TypeORM's Postgres driver keeps; its counters are read at scrape time. */
-interface PgPoolCounts {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
 
 export class Metrics implements DomainObserver {
   readonly registry = new Registry();
@@ -86,14 +81,13 @@ export class Metrics implements DomainObserver {
 
   /** Pool gauges read the pool when scraped. Called once the data source is initialized. */
   watchPool(dataSource: DataSource): void {
-    const pool = () => (dataSource.driver as unknown as { master?: PgPoolCounts }).master;
-    const gauge = (name: string, help: string, read: (p: PgPoolCounts) => number) =>
+    const gauge = (name: string, help: string, read: (p: PgPoolState) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const p = pool();
+          const p = poolOf(dataSource);
           this.set(p ? read(p) : 0);
         },
       });
