@@ -34,4 +34,16 @@ describe("the schema", () => {
       .map((m) => m.schemaName);
     expect(outside, "a mutation that does not call mutate(ctx, …) or payloadOf(ctx, …)").to.deep.equal([]);
   });
+
+  it("reads plain properties (simpleResolvers) only on types none of whose fields carries a middleware or @Authorized", async () => {
+    await buildApiSchema();
+    const storage = getMetadataStorage();
+    const simple = storage.objectTypes.filter((t) => t.simpleResolvers);
+    expect(simple.map((t) => t.name)).to.include.members(["Instance", "Service", "App", "Provider", "ProviderResolution", "InstanceConnection"]);
+    const onSimpleType = (target: Function) => simple.some((t) => t.target === target || t.target.prototype instanceof target);
+    const guarded = [...storage.middlewares, ...storage.authorizedFields].map((m) => ({ target: m.target, field: m.fieldName }));
+    // The check sees field middlewares at all: a deployment profile's roleArn carries one.
+    expect(guarded.map((g) => `${g.target.name}.${g.field}`)).to.include("DeploymentProfileObject.roleArn");
+    expect(guarded.filter((g) => onSimpleType(g.target)).map((g) => `${g.target.name}.${g.field}`)).to.deep.equal([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { COMPILE_AFTER_RUNS } from "../../src/http/execution.js";
 import type { Child } from "../lib/child.js";
 import { fmt, type Section } from "../lib/env.js";
 import { body, DASHBOARD } from "../lib/queries.js";
@@ -27,10 +28,15 @@ export const dashboard: Section = {
     await seedTree(env.dataSource, org.id, 5, 10, 10);
     baseline = await env.start("dashboard-sql", "baselines/dashboard-sql.js", { BASELINE_DATABASE_URL: env.databaseUrl });
     const request = body(DASHBOARD, { slug: SLUG });
-    const [ours, theirs] = [await text(env.api.url, request), await text(baseline.url, request)];
-    if (ours !== theirs) {
-      const at = [...ours].findIndex((c, i) => c !== theirs[i]);
-      throw new Error(`the dashboard baseline's JSON differs from the API's at byte ${at}: API …${ours.slice(at - 80, at + 80)}… baseline …${theirs.slice(at - 80, at + 80)}…`);
+    const theirs = await text(baseline.url, request);
+    // The API compiles a query document once it comes back: its first answers and a compiled one must all match.
+    let ours = "";
+    for (let run = 0; run <= COMPILE_AFTER_RUNS; run++) {
+      ours = await text(env.api.url, request);
+      if (ours !== theirs) {
+        const at = [...ours].findIndex((c, i) => c !== theirs[i]);
+        throw new Error(`the dashboard baseline's JSON differs from the API's (run ${run + 1}) at byte ${at}: API …${ours.slice(at - 80, at + 80)}… baseline …${theirs.slice(at - 80, at + 80)}…`);
+      }
     }
     statements = await env.statementsOf(() => env.graphql(key, DASHBOARD, { slug: SLUG }));
     if ((ours.match(/"stage"/g) ?? []).length !== 500) throw new Error("the dashboard page should show 500 instances");

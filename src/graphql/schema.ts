@@ -1,6 +1,6 @@
 import path from "node:path";
-import { isObjectType, type GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { isAbstractType, isObjectType, type GraphQLSchema } from "graphql";
+import { buildSchema, getMetadataStorage } from "type-graphql";
 import { authChecker, withCheckedArguments } from "./middleware.js";
 import { AccessKeyOperations } from "./operations/access-keys.operations.js";
 import { CatalogOperations } from "./operations/catalog.operations.js";
@@ -81,5 +81,25 @@ export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<
       if (field.args.length > 0 && field.resolve) field.resolve = withCheckedArguments(field, field.resolve, type === schema.getMutationType());
     }
   }
+  resolveTypesSynchronously(schema);
   return schema;
+}
+
+/**
+ * type-graphql wraps each union's and interface's resolveType in an async function; the compiled
+ * executor (src/http/execution.ts) calls resolveType synchronously, as graphql-jit does. Ours answer
+ * from the value alone, so the schema gets them unwrapped, a class they return turned into its name.
+ */
+function resolveTypesSynchronously(schema: GraphQLSchema): void {
+  const storage = getMetadataStorage();
+  const names = new Map<unknown, string>(storage.objectTypes.map((t) => [t.target, t.name]));
+  for (const { name, resolveType } of [...storage.unions, ...storage.interfaceTypes]) {
+    const type = schema.getType(name);
+    if (!resolveType || !isAbstractType(type)) continue;
+    type.resolveType = (value, context, info, abstractType) => {
+      const resolved = resolveType(value, context, info, abstractType);
+      if (resolved instanceof Promise) throw new Error(`The resolveType of ${name} must answer synchronously (the compiled executor does not wait for it).`);
+      return typeof resolved === "string" || resolved === undefined ? resolved : names.get(resolved);
+    };
+  }
 }

@@ -17,6 +17,7 @@ import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { compiledExecution } from "./execution.js";
 import { Metrics } from "./metrics.js";
 import { operationPlugin, requestLog } from "./request-log.js";
 import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
@@ -161,7 +162,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   // (a 502 behind the proxy). The drain plugin still closes them on stop.
   const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: deps.schema,
+    // The schema, with an executor that compiles the operations clients repeat (see execution.ts).
+    gateway: compiledExecution(deps.schema, (executor) => deps.metrics.execution(executor)),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // The CLI drains and closes the database on SIGTERM itself.

@@ -75,6 +75,13 @@ export class Metrics implements DomainObserver {
     registers: [this.registry],
   });
 
+  private readonly executions = new Counter({
+    name: "providers_api_graphql_executions_total",
+    help: "GraphQL operations run, by executor: compiled (graphql-jit, for a query document that came back) or interpreted (graphql-js).",
+    labelNames: ["executor"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "providers_api_" });
   }
@@ -110,6 +117,10 @@ export class Metrics implements DomainObserver {
     this.stsDuration.observe({ operation: observation.operation, outcome }, observation.seconds);
     if (observation.attempts > 1) this.stsRetries.inc({ operation: observation.operation }, observation.attempts - 1);
     if (observation.failure) this.stsFailures.inc({ operation: observation.operation, kind: observation.failure });
+  }
+
+  execution(executor: "compiled" | "interpreted"): void {
+    this.executions.inc({ executor });
   }
 
   authenticationFailed(): void {

@@ -44,7 +44,7 @@ export abstract class Node {
  */
 export const Follows = (rule: Rule, options: ValidationOptions = {}) => Matches(rule.pattern, { message: rule.message, context: { code: rule.code }, ...options });
 
-@ObjectType({ description: "Relay page information." })
+@ObjectType({ simpleResolvers: true, description: "Relay page information." })
 export class PageInfo {
   @Field() hasNextPage!: boolean;
   @Field() hasPreviousPage!: boolean;

@@ -16,18 +16,19 @@ export interface ConnectionValue<T> {
 
 /** A Relay connection type for the node class, named `${name}Connection` with `${name}Edge`. */
 export function Connection<TNode extends object>(name: string, node: ClassType<TNode>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field() cursor!: string;
     @Field(() => node) node!: TNode;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [Edge]) edges!: Edge[];
     @Field(() => [node], { description: "The nodes of `edges`, for clients that do not need cursors." }) nodes!: TNode[];
     @Field(() => PageInfo) pageInfo!: PageInfo;
-    @Field(() => Int, { description: "How many there are in all." }) totalCount!: number;
+    // A promise (counted only when selected): read through a resolver, which waits for it (see objects.ts).
+    @Field(() => Int, { simple: false, description: "How many there are in all." }) totalCount!: number;
   }
   return ConnectionType;
 }

@@ -6,7 +6,16 @@ import { ProviderSource } from "../../domain/resolution.js";
 import { Node } from "./common.js";
 import { Connection } from "./connection.js";
 
-@ObjectType("Org", { implements: Node, description: "An organization: the owner of providers, apps and keys." })
+/*
+ * `simpleResolvers: true` on the types a page repeats (instances, services, apps, their providers and
+ * connections): their stored fields are read as plain properties, without a type-graphql resolver per
+ * field (an object and a call each, ~3,500 on a dashboard page). Such a type's @Field may carry no
+ * middleware or @Authorized, which simple resolvers would skip (test/schema.test.ts checks that), and
+ * a field whose value is a promise needs `simple: false`: the compiled executor waits for a promise a
+ * resolver returns, not for one a plain property holds.
+ */
+
+@ObjectType("Org", { implements: Node, simpleResolvers: true, description: "An organization: the owner of providers, apps and keys." })
 export class OrgObject extends Node {
   @Field() slug!: string;
   @Field() name!: string;
@@ -26,19 +35,19 @@ export class DeploymentWarningObject {
   suggestedStage!: string | null;
 }
 
-@ObjectType("App", { implements: Node, description: "A group of services, as in serverless.yml's `app`." })
+@ObjectType("App", { implements: Node, simpleResolvers: true, description: "A group of services, as in serverless.yml's `app`." })
 export class AppObject extends Node {
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
-@ObjectType("Service", { implements: Node, description: "A service of an app; providers linked here are inherited by its instances." })
+@ObjectType("Service", { implements: Node, simpleResolvers: true, description: "A service of an app; providers linked here are inherited by its instances." })
 export class ServiceObject extends Node {
   @Field() name!: string;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
-@ObjectType("Instance", { implements: Node, description: "A service deployed to a stage (and region, unless the service is stage-only)." })
+@ObjectType("Instance", { implements: Node, simpleResolvers: true, description: "A service deployed to a stage (and region, unless the service is stage-only)." })
 export class InstanceObject extends Node {
   @Field() stage!: string;
   @Field(() => String, { nullable: true, description: "Null for a stage-only (component) instance, which also applies to every region of its stage." })
@@ -89,7 +98,7 @@ export const ProviderCredentials = createUnionType({
   resolveType: (value: object) => CREDENTIALS_SUMMARY_TYPES[(value as { kind: CredentialKind }).kind],
 });
 
-@ObjectType("Provider", { implements: Node, description: "An org's credentials for one account. Secrets are never readable." })
+@ObjectType("Provider", { implements: Node, simpleResolvers: true, description: "An org's credentials for one account. Secrets are never readable." })
 export class ProviderObject extends Node {
   @Field() name!: string;
   @Field(() => ProviderType) type!: ProviderType;
@@ -109,11 +118,12 @@ export class ProviderVerificationState {
   externalIdEnforced!: boolean | null;
 }
 
-@ObjectType({ description: "The provider a deployment would use, and why." })
+@ObjectType({ simpleResolvers: true, description: "The provider a deployment would use, and why." })
 export class ProviderResolution {
   @Field(() => ProviderObject) provider!: unknown;
   @Field(() => ProviderSource) source!: ProviderSource;
-  @Field(() => InstanceObject, { nullable: true, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
+  // A promise (loaded only when selected): read through a resolver, which waits for it (see above).
+  @Field(() => InstanceObject, { nullable: true, simple: false, description: "For INSTANCE: the instance whose link applies." }) instance!: unknown;
   @Field({ description: "Why this provider applies, in a sentence for a dashboard; it warns when the provider's role does not enforce its external id." })
   explanation!: string;
   @Field(() => Boolean, {

@@ -1,0 +1,112 @@
+import type { ApolloServerOptionsWithGateway, BaseContext } from "@apollo/server";
+import {
+  execute,
+  getNamedType,
+  GraphQLError,
+  isInputObjectType,
+  printSchema,
+  typeFromAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from "graphql";
+import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+
+type Gateway = ApolloServerOptionsWithGateway<BaseContext>["gateway"];
+
+/** How many times a document runs through graphql-js before it is compiled. */
+export const COMPILE_AFTER_RUNS = 2;
+
+interface DocumentState {
+  runs: number;
+  /** Compiled per operation name (a document may hold several operations); null: not compiled, ever. */
+  compiled: Map<string | null, CompiledQuery | null>;
+}
+
+/**
+ * graphql-jit's errors are GraphQLErrors by prototype only (no `extensions` unless the original error
+ * had some, which Apollo's error formatting reads); each becomes graphql-js's own, as graphql-js makes it.
+ */
+function asGraphQLError(error: GraphQLError): GraphQLError {
+  const converted = new GraphQLError(error.message, { path: error.path, originalError: error.originalError, extensions: error.extensions });
+  (converted as { locations?: GraphQLError["locations"] }).locations = error.locations;
+  return converted;
+}
+
+/**
+ * Which operations are compiled: queries whose variables are scalars and enums (or lists of them).
+ * graphql-jit coerces an input object variable differently from graphql-js (it does not fill in its
+ * fields' defaults), and mutations gain nothing: their cost is their work, not their few fields.
+ */
+function compilable(schema: GraphQLSchema, operation: OperationDefinitionNode): boolean {
+  if (operation.operation !== "query") return false;
+  return (operation.variableDefinitions ?? []).every((definition) => {
+    const type = typeFromAST(schema, definition.type);
+    return type !== undefined && !isInputObjectType(getNamedType(type));
+  });
+}
+
+function operationOf(document: DocumentNode, operationName: string | null): OperationDefinitionNode | undefined {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === "OperationDefinition");
+  return operationName === null ? (operations.length === 1 ? operations[0] : undefined) : operations.find((o) => o.name?.value === operationName);
+}
+
+/**
+ * Apollo Server's executor for a schema of this process, through its `gateway` interface (the one way
+ * Apollo Server 5 takes an executor of one's own). A document runs through graphql-js the first
+ * COMPILE_AFTER_RUNS times; from then on through graphql-jit's compiled form of it, which calls the
+ * same resolvers without graphql-js's per-field interpretation (on the dashboard page, ~3,500 fields,
+ * that interpretation and its garbage were a third of the CPU).
+ *
+ * Only documents Apollo has parsed and validated reach here, after the query limits (depth, aliases,
+ * tokens, cost). A document is compiled only once it has come back: a client sending ever new
+ * documents costs no compilation, while the operations a dashboard repeats are compiled once. The
+ * compiled forms hang off Apollo's own document cache (a WeakMap keyed by the parsed document it
+ * keeps), so they are bounded by that cache and dropped with its entries. A variable graphql-jit
+ * refuses is answered by graphql-js, so a bad variable gets graphql-js's own words on either path.
+ */
+export function compiledExecution(schema: GraphQLSchema, observe: (executor: "compiled" | "interpreted") => void = () => {}): Gateway {
+  const documents = new WeakMap<DocumentNode, DocumentState>();
+  const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
+    let state = documents.get(document);
+    if (!state) documents.set(document, (state = { runs: 0, compiled: new Map() }));
+    if (state.runs < COMPILE_AFTER_RUNS) {
+      state.runs++;
+      return null;
+    }
+    if (!state.compiled.has(operationName)) {
+      const operation = operationOf(document, operationName);
+      const compiled = operation && compilable(schema, operation) ? compileQuery(schema, document, operationName ?? undefined) : null;
+      // A document graphql-jit cannot compile (none that Apollo validated, so far) stays with graphql-js.
+      state.compiled.set(operationName, compiled && isCompiledQuery(compiled) ? compiled : null);
+    }
+    return state.compiled.get(operationName) ?? null;
+  };
+  const interpret = (document: DocumentNode, contextValue: unknown, variableValues: Record<string, unknown> | undefined, operationName: string | null) => {
+    observe("interpreted");
+    return execute({ schema, document, contextValue, variableValues, operationName });
+  };
+  return {
+    async load() {
+      return {
+        executor: async ({ document, request, context }) => {
+          const operationName = request.operationName ?? null;
+          const compiled = compiledFor(document, operationName);
+          if (!compiled) return interpret(document, context, request.variables, operationName);
+          const result: ExecutionResult = await compiled.query(undefined, context, request.variables ?? {});
+          // Variables graphql-jit refuses although they fit (errors and no data at all): graphql-js
+          // answers instead, in its own words.
+          if (result.errors && !("data" in result)) return interpret(document, context, request.variables, operationName);
+          observe("compiled");
+          return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
+        },
+      };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => {};
+    },
+    async stop() {},
+  };
+}
