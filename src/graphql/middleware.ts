@@ -1,6 +1,6 @@
-import type { ValidationError } from "class-validator";
+import { validateSync, type ValidationError, type ValidatorOptions } from "class-validator";
 import { getNullableType, GraphQLID, GraphQLList, isInputObjectType, type GraphQLField, type GraphQLFieldResolver, type GraphQLInputType } from "graphql";
-import { ArgumentValidationError, type AuthChecker, type MiddlewareFn } from "type-graphql";
+import { ArgumentValidationError, type AuthChecker, type MiddlewareFn, type ValidatorFn } from "type-graphql";
 import { assertUnscoped } from "../domain/scope.js";
 import { Role } from "../entities/index.js";
 import { deny } from "../domain/audit.js";
@@ -96,6 +96,24 @@ function hostileValues(type: GraphQLInputType, value: unknown, field: string[], 
     }
   }
 }
+
+/** type-graphql's own defaults: a property left out is not checked, nor is a value without rules. */
+const VALIDATOR_OPTIONS: ValidatorOptions = { skipMissingProperties: true, forbidUnknownValues: false };
+
+/**
+ * Validates an argument's input class (or each of a list of them) with class-validator, by the same
+ * rules and options as type-graphql's built-in validation, synchronously: the built-in one imports
+ * class-validator again and runs its asynchronous validator for every argument of every field, which
+ * on a dashboard page (a connection's arguments on each of ~50 services) cost more than the rules
+ * themselves. No rule of ours is asynchronous (validateSync would skip one).
+ */
+export const validateArguments: ValidatorFn = (value) => {
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (item === null || typeof item !== "object") continue;
+    const errors = validateSync(item, VALIDATOR_OPTIONS);
+    if (errors.length > 0) throw new ArgumentValidationError(errors);
+  }
+};
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === "function";
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { isAbstractType, isObjectType, type GraphQLSchema } from "graphql";
 import { buildSchema, getMetadataStorage } from "type-graphql";
-import { authChecker, withCheckedArguments } from "./middleware.js";
+import { authChecker, validateArguments, withCheckedArguments } from "./middleware.js";
 import { AccessKeyOperations } from "./operations/access-keys.operations.js";
 import { CatalogOperations } from "./operations/catalog.operations.js";
 import { DeploymentCredentialsOperations } from "./operations/deployment-credentials.operations.js";
@@ -70,7 +70,7 @@ export const SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "schema", "sch
 export async function buildApiSchema(options: { emit?: boolean } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers,
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArguments,
     authChecker,
     authMode: "error",
     emitSchemaFile: options.emit ? { path: SCHEMA_FILE, sortedSchema: true } : false,
