@@ -56,11 +56,14 @@ export async function resolveProviders(
  */
 async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
   const provider = em.connection.getMetadata(Provider);
-  const rows: Array<{ source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
-    `SELECT r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
+  // Each provider's columns come once, on the first target it resolves for (the others carry its id
+  // alone): a page of 500 instances sharing a provider is 500 short rows, not 500 copies of it.
+  const rows: Array<{ provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
+    `SELECT r.provider_id, r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
        FROM (
          SELECT t.ord,
                 COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
+                row_number() OVER (PARTITION BY COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) ORDER BY t.ord) = 1 AS first_of_provider,
                 CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
                      WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
                      WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
@@ -81,18 +84,20 @@ async function resolve(em: EntityManager, targets: string, params: unknown[]): P
            LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $2 AND svl.org_id = $1
            LEFT JOIN providers d ON d.org_id = $1 AND d.type = $2 AND d.is_default
        ) r
-       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1
+       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1 AND r.first_of_provider
       ORDER BY r.ord`,
     params,
   );
-  // One Provider object per provider, however many targets it resolves for.
-  const providers = new Map<string, Provider>();
+  // One Provider object per provider, however many targets it resolves for; rows come by target, so a
+  // provider's first row (the one with its columns) comes before the others. No columns on its first
+  // row: not the org's provider, so it resolves for none of its targets.
+  const providers = new Map<string, Provider | null>();
   return rows.map((row) => {
-    const id = row.p_id as string | null;
+    const id = row.provider_id;
     if (!id || !row.source) return null;
-    let found = providers.get(id);
-    if (!found) providers.set(id, (found = entityFromRow<Provider>(provider, row, "p_")));
-    return { provider: found, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide };
+    if (!providers.has(id)) providers.set(id, row.p_id ? entityFromRow<Provider>(provider, row, "p_") : null);
+    const found = providers.get(id);
+    return found ? { provider: found, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide } : null;
   });
 }
 
