@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { validateSync, type ValidationError, type ValidatorOptions } from "class-validator";
 import { getNullableType, GraphQLID, GraphQLList, isInputObjectType, type GraphQLField, type GraphQLFieldResolver, type GraphQLInputType } from "graphql";
 import { ArgumentValidationError, type AuthChecker, type MiddlewareFn, type ValidatorFn } from "type-graphql";
@@ -110,10 +111,33 @@ const VALIDATOR_OPTIONS: ValidatorOptions = { skipMissingProperties: true, forbi
 export const validateArguments: ValidatorFn = (value) => {
   for (const item of Array.isArray(value) ? value : [value]) {
     if (item === null || typeof item !== "object") continue;
+    const key = flatKeyOf(item);
+    if (key !== null && validFlatArguments.has(key)) continue;
     const errors = validateSync(item, VALIDATOR_OPTIONS);
     if (errors.length > 0) throw new ArgumentValidationError(errors);
+    if (key !== null) validFlatArguments.set(key, true);
   }
 };
+
+/**
+ * Flat arguments (numbers, short strings, no nested input) that passed their rules: the same values
+ * pass again, our rules being pure functions of the value. A page asks ~50 times for the same
+ * `first: 100`; class-validator looks its rules up anew each time. Bounded, and only short values kept.
+ */
+const validFlatArguments = new LRUCache<string, true>({ max: 1000 });
+const FLAT_KEY_MAX = 300;
+const classIds = new WeakMap<object, number>();
+let classCount = 0;
+
+/** The class and values of a flat argument as a string, or null for one that is not flat (or long). */
+function flatKeyOf(item: object): string | null {
+  let classId = classIds.get(item.constructor);
+  if (classId === undefined) classIds.set(item.constructor, (classId = ++classCount));
+  const values = Object.values(item);
+  if (values.some((v) => v !== null && v !== undefined && typeof v !== "number" && typeof v !== "boolean" && typeof v !== "string")) return null;
+  const key = `${classId}:${JSON.stringify(item)}`;
+  return key.length <= FLAT_KEY_MAX ? key : null;
+}
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === "function";
 
