@@ -1,6 +1,8 @@
 import { expect } from "chai";
+import { buildSchema, parse, type GraphQLObjectType } from "graphql";
 import pg from "pg";
-import { COMPILE_AFTER_RUNS } from "../src/http/execution.js";
+import { ClientGoneError } from "../src/domain/errors.js";
+import { COMPILE_AFTER_RUNS, compiledExecution } from "../src/http/execution.js";
 import { gql, newOrg, ok, type GraphQLResponse } from "./client.js";
 import { createApp, createInstance, createKey, createProvider, createRoleProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
 import { harness } from "./setup.js";
@@ -177,5 +179,28 @@ describe("the compiled executor", () => {
       await admin.end();
     }
     expect(await gql(key, query, { slug: "failing", first: 3 })).to.deep.equal(interpreted[0]);
+  });
+
+  it("a client that went away gets one error from a compiled run, not one per field left unrun", async () => {
+    const schema = buildSchema("type Query { items: [Item!]! } type Item { name: String }");
+    (schema.getQueryType()!.getFields().items.resolve as unknown) = () => Array.from({ length: 50 }, (_, i) => ({ i }));
+    ((schema.getType("Item") as GraphQLObjectType).getFields().name.resolve as unknown) = () => Promise.reject(new ClientGoneError());
+    const executed: string[] = [];
+    const { executor } = await compiledExecution(schema, (path) => executed.push(path)).load({ apollo: {} as never });
+    const document = parse("{ items { name } }");
+    const run = async (aborted: boolean) => {
+      const client = new AbortController();
+      if (aborted) client.abort();
+      const request = { document, request: { query: "{ items { name } }" }, context: { signal: client.signal } };
+      return executor!(request as unknown as Parameters<NonNullable<typeof executor>>[0]);
+    };
+    for (let i = 0; i < COMPILE_AFTER_RUNS; i++) expect((await run(false)).errors).to.have.length(50);
+    const present = await run(false);
+    const gone = await run(true);
+    expect(executed).to.deep.equal([...Array(COMPILE_AFTER_RUNS).fill("interpreted"), "compiled", "compiled"]);
+    expect(present.errors, "a client still there gets every error").to.have.length(50);
+    expect(gone.errors).to.have.length(1);
+    expect(gone.errors![0].originalError).to.be.instanceOf(ClientGoneError);
+    expect(gone.errors![0].path).to.deep.equal(["items", 0, "name"]);
   });
 });

@@ -2,7 +2,7 @@ import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
@@ -188,6 +188,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
       // Nothing is cached (answers are no-store); Apollo's default cache-control plugin would still
       // run a hook on every field of every response.
       ApolloServerPluginCacheControlDisabled(),
+      // Federation's inline traces: this server is no subgraph; the plugin would still run a hook per request.
+      ApolloServerPluginInlineTraceDisabled(),
       loggingPlugin(deps.logger),
       serviceUnavailablePlugin(),
       requestErrorStatusPlugin(),

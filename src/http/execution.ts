@@ -99,7 +99,11 @@ export function compiledExecution(schema: GraphQLSchema, observe: (executor: "co
           // answers instead, in its own words.
           if (result.errors && !("data" in result)) return interpret(document, context, request.variables, operationName);
           observe("compiled");
-          return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
+          if (!result.errors) return result;
+          // A client that went away reads no answer: its first error is kept (the request log names it),
+          // not one per field left unrun (500 on a dashboard page), each made and formatted for no one.
+          const errors = (context as { signal?: AbortSignal }).signal?.aborted ? result.errors.slice(0, 1) : result.errors;
+          return { ...result, errors: errors.map(asGraphQLError) };
         },
       };
     },
