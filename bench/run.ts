@@ -57,7 +57,7 @@ async function main() {
       "servers/api.js",
       apiEnv,
       // --expose-gc: between rounds the bench collects garbage before reading what the server retains.
-      ["--expose-gc", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
+      ["--expose-gc", ...(process.env.BENCH_API_FLAGS?.split(" ").filter(Boolean) ?? []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
     );
     // autocannon stops at the deadline with requests still in flight; the next run must not share the
     // server with them. Settled: the API ran no statement for 300 ms.
