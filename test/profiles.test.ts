@@ -117,6 +117,8 @@ describe("migrating from deployment profiles", () => {
     expect(report.providersCreated[0].provider.credentials.externalId).to.be.a("string").with.length.greaterThan(20);
     expect(report.linksAdded).to.deep.equal([
       { target: "SERVICE", stage: "default", profileName: "dev", service: { name: "service1" }, instance: null, provider: { name: "dev" } },
+      // The stage-wide prod instance, made by the migration: it covers prod in every region, new ones too.
+      { target: "INSTANCE", stage: "prod", profileName: "prod", service: { name: "service1" }, instance: { stage: "prod", region: null }, provider: { name: "prod" } },
       { target: "INSTANCE", stage: "prod", profileName: "prod", service: { name: "service1" }, instance: { stage: "prod", region: "eu-west-1" }, provider: { name: "prod" } },
       { target: "INSTANCE", stage: "prod", profileName: "prod", service: { name: "service1" }, instance: { stage: "prod", region: "us-east-1" }, provider: { name: "prod" } },
     ]);
@@ -140,7 +142,7 @@ describe("migrating from deployment profiles", () => {
     const actions = await auditActions();
     expect(actions.filter((a) => a === "provider.create")).to.have.length(2);
     expect(actions.filter((a) => a === "link.service")).to.have.length(1);
-    expect(actions.filter((a) => a === "link.instance")).to.have.length(2);
+    expect(actions.filter((a) => a === "link.instance")).to.have.length(3); // prod's two regions and its stage-wide instance
     expect(actions.filter((a) => a === "profile.migrate")).to.have.length(2);
     expect(actions).to.include("profiles.migrate");
   });
@@ -168,7 +170,7 @@ describe("migrating from deployment profiles", () => {
     await seedExample({ devArn: null });
     const report = await migrate(key, orgId);
     expect(report.profilesSkipped.map((p: any) => p.profileName)).to.deep.equal(["dev"]);
-    expect(report.linksAdded.map((l: any) => l.target)).to.deep.equal(["INSTANCE", "INSTANCE"]);
+    expect(report.linksAdded.map((l: any) => l.target)).to.deep.equal(["INSTANCE", "INSTANCE", "INSTANCE"]); // prod: stage-wide, eu-west-1, us-east-1
     expect((await effective(key, devEast)).effectiveProvider).to.equal(null);
   });
 
@@ -184,6 +186,7 @@ describe("migrating from deployment profiles", () => {
     expect(names(again.providersExisting)).to.deep.equal(["dev", "prod"]);
     expect(again.linksExisting.map((l: any) => [l.target, l.provider.name])).to.deep.equal([
       ["SERVICE", "dev"],
+      ["INSTANCE", "prod"], // the stage-wide prod instance
       ["INSTANCE", "prod"],
       ["INSTANCE", "prod"],
     ]);
@@ -203,7 +206,10 @@ describe("migrating from deployment profiles", () => {
       ["INSTANCE", "us-east-1", "prod", "manual"],
     ]);
     expect(report.conflicts[0].message).to.match(/service "service1" already has the provider "manual", linked by hand; it was kept/);
-    expect(report.linksAdded.map((l: any) => [l.target, l.instance?.region])).to.deep.equal([["INSTANCE", "eu-west-1"]]);
+    expect(report.linksAdded.map((l: any) => [l.target, l.instance?.region])).to.deep.equal([
+      ["INSTANCE", null], // the stage-wide prod instance
+      ["INSTANCE", "eu-west-1"],
+    ]);
     expect(await effective(key, prodEast)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "manual" } } });
     expect(await effective(key, devEast)).to.deep.include({ effectiveProvider: { source: "SERVICE", provider: { name: "manual" } } });
     expect(await effective(key, prodEu)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "prod" } } });
@@ -249,7 +255,10 @@ describe("migrating from deployment profiles", () => {
     await mapStage(key, appId, "staging", prodProfile);
     const next = (await application.services.profileMigration.migrateIfPending(ctx)) as MigrationReport;
     expect(next.providersCreated).to.deep.equal([]);
-    expect(next.linksAdded.map((l) => [l.stage, l.providerName])).to.deep.equal([["staging", "prod"]]);
+    expect(next.linksAdded.map((l) => [l.stage, l.region, l.providerName])).to.deep.equal([
+      ["staging", null, "prod"], // the stage-wide staging instance
+      ["staging", "us-east-1", "prod"],
+    ]);
     expect(await effective(key, staging)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "prod" } } });
   });
 
@@ -262,7 +271,7 @@ describe("migrating from deployment profiles", () => {
     let firstIsInside!: () => void;
     const firstInside = new Promise<void>((resolve) => (firstIsInside = resolve));
     // The first caller pauses inside its migration, holding the lock, until the second waits on it.
-    const paused = new ProfileMigrationService(application.services.providers, application.services.links, application.services.audit, {
+    const paused = new ProfileMigrationService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
       afterStep: async () => {
         firstIsInside();
         await firstMayFinish;
@@ -286,7 +295,7 @@ describe("migrating from deployment profiles", () => {
     expect(a?.providersCreated.map((p) => p.providerName)).to.deep.equal(["dev", "prod"]);
     expect(b).to.equal(null);
     expect(await count("providers")).to.equal(2);
-    expect(await count("instance_provider_links")).to.equal(2);
+    expect(await count("instance_provider_links")).to.equal(3); // prod's two regions and its stage-wide instance
     expect((await auditActions()).filter((x) => x === "profiles.migrate")).to.have.length(1);
   });
 
@@ -294,7 +303,7 @@ describe("migrating from deployment profiles", () => {
     await seedExample();
     const { application } = harness();
     let links = 0;
-    const failing = new ProfileMigrationService(application.services.providers, application.services.links, application.services.audit, {
+    const failing = new ProfileMigrationService(application.services.catalog, application.services.providers, application.services.links, application.services.audit, {
       afterStep: (step) => {
         if (step === "link" && ++links === 2) throw new Error("the database went away");
       },
@@ -312,7 +321,7 @@ describe("migrating from deployment profiles", () => {
     expect(await application.services.profileMigration.hasPending(ctx)).to.equal(true);
 
     const report = (await application.services.profileMigration.migrateIfPending(ctx)) as MigrationReport;
-    expect(report.linksAdded).to.have.length(3);
+    expect(report.linksAdded).to.have.length(4); // the service, and prod's stage-wide instance and two regions
   });
 
   it("checks its input and keeps the legacy writes to admins", async () => {
@@ -377,7 +386,7 @@ describe("migrating from deployment profiles", () => {
     const report = JSON.parse(stdout);
     expect(report.trigger).to.equal("CLI");
     expect(report.providersCreated.map((p: { providerName: string }) => p.providerName)).to.deep.equal(["dev", "prod"]);
-    expect(report.linksAdded).to.have.length(3);
+    expect(report.linksAdded).to.have.length(4); // the service, and prod's stage-wide instance and two regions
     const [event] = await harness().application.dataSource.query("SELECT actor_key_id, actor_label FROM audit_events WHERE action = 'profiles.migrate'");
     expect(event).to.deep.equal({ actor_key_id: null, actor_label: "providers-api migrate-profiles (CLI)" });
     expect(await effective(key, prodEast)).to.deep.include({ effectiveProvider: { source: "INSTANCE", provider: { name: "prod" } } });
