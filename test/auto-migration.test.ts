@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import { gql, newOrg, ok } from "./client.js";
 import { createApp, createService, ROLE_ARN } from "./fixtures.js";
@@ -161,5 +164,22 @@ describe("the automatic migration with stages deployed at once", () => {
     expect(retry.resolution).to.deep.equal({ source: "INSTANCE", provider: { name: "prod" } });
     expect(retry.profileMigration).to.equal(null);
     expect((await ok(key, RUNS)).org.deploymentProfileMigrations.totalCount).to.equal(1);
+  });
+  it("the credentials command prints the migration it triggered on stderr, and only the credential_process JSON on stdout", async function () {
+    this.timeout(30_000);
+    const { key, orgId } = await newOrg("acme");
+    await legacySetup(key, orgId);
+    const cli = path.resolve(__dirname, "..", "src", "cli.js");
+    const run = () =>
+      promisify(execFile)(process.execPath, [cli, "credentials", "--org", "acme", "--app", "app1", "--service", "service1", "--stage", "prod", "--region", "us-east-1"], {
+        env: { PATH: process.env.PATH, PROVIDERS_API_URL: harness().url, PROVIDERS_API_KEY: key },
+      });
+    const first = await run();
+    expect(JSON.parse(first.stdout)).to.include.keys("Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration");
+    expect(first.stdout).to.not.include("DEPLOYMENT_PROFILES_MIGRATED");
+    expect(first.stderr).to.match(/^providers-api credentials: warning: DEPLOYMENT_PROFILES_MIGRATED: This deployment migrated the org's legacy deployment profiles to providers: 2 providers created, 3 links added\. An admin can read the report/m);
+    const second = await run();
+    expect(JSON.parse(second.stdout).AccessKeyId).to.be.a("string");
+    expect(second.stderr).to.not.include("DEPLOYMENT_PROFILES_MIGRATED");
   });
 });

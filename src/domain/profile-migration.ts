@@ -83,7 +83,7 @@ export interface ProfileMigrationOptions {
    * Called after each step of a migration, inside its transaction. Tests use it to fail a run
    * half-way and prove that nothing of it stays.
    */
-  afterStep?: (step: "profile" | "link") => void | Promise<void>;
+  afterStep?: (step: "profile" | "link", ctx: RequestContext) => void | Promise<void>;
 }
 
 
@@ -187,7 +187,7 @@ export class ProfileMigrationService {
     for (const profile of profiles) {
       const provider = await this.migrateProfile(ctx, profile, report);
       if (provider) providerOf.set(profile.id, provider);
-      await this.options.afterStep?.("profile");
+      await this.options.afterStep?.("profile", ctx);
     }
     const byId = new Map(profiles.map((p) => [p.id, p]));
     const mappings: Array<{ app_id: string; app_name: string; stage: string; profile_id: string }> = await ctx.em.query(
@@ -223,7 +223,7 @@ export class ProfileMigrationService {
       for (const target of targets) {
         const link = { ...target, ...from };
         if (await this.migrateLink(ctx, report, link, done)) doneNow.push({ target: link.target, targetId: link.instanceId ?? link.serviceId, providerId: link.providerId });
-        await this.options.afterStep?.("link");
+        await this.options.afterStep?.("link", ctx);
       }
     }
     await this.record(ctx, report, triggeringInstanceId, doneNow);

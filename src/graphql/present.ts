@@ -127,7 +127,7 @@ export async function presentStoredMigrationReport(ctx: GraphQLContext, stored: 
     keep(report.linksAdded, linkExists),
     keep(report.linksExisting, linkExists),
     keep(report.linksSkipped, linkExists),
-    keep(report.conflicts, async (c) => (await linkExists(c)) && (await exists(loaders.provider(c.linkedProviderId)))),
+    keep(report.conflicts, (c) => Promise.all([linkExists(c), exists(loaders.provider(c.linkedProviderId))]).then(([link, linked]) => link && linked)),
   ]);
   return { ...report, providersCreated, providersExisting, profilesSkipped: report.profilesSkipped ?? [], linksAdded, linksExisting, linksSkipped, conflicts };
 }
