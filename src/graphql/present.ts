@@ -44,32 +44,40 @@ export function credentialsFrom(input: CredentialsInputFields, required = false)
 
 const typeNames: Record<ProviderType, string> = { AWS: "AWS", STRIPE: "Stripe", TWILIO: "Twilio" };
 
-/** A resolution as the API shows it: with the instance whose link applies, and a sentence saying why. */
-export function presentResolution(ctx: GraphQLContext, resolution: Resolution | null) {
-  if (!resolution) return null;
-  const { provider, source, instanceId, stageWide } = resolution;
+/** Why a resolution applies, in a sentence; with a warning when its role does not enforce its external id. */
+function explain({ provider, source, stageWide }: Resolution): string {
   const name = `"${provider.name}"`;
-  const explanation = {
-    [ProviderSource.INSTANCE]:
-      stageWide
+  const why =
+    source === ProviderSource.INSTANCE
+      ? stageWide
         ? `${name} is linked to the stage-wide instance of this stage, which covers every region.`
-        : `${name} is linked to this instance.`,
-    [ProviderSource.SERVICE]: `Nothing is linked to the instance, so it inherits ${name} from the service.`,
-    [ProviderSource.ORG_DEFAULT]: `Nothing is linked to the instance or the service, so the org's default ${typeNames[provider.type]} provider ${name} applies.`,
-  }[source];
+        : `${name} is linked to this instance.`
+      : source === ProviderSource.SERVICE
+        ? `Nothing is linked to the instance, so it inherits ${name} from the service.`
+        : `Nothing is linked to the instance or the service, so the org's default ${typeNames[provider.type]} provider ${name} applies.`;
   const warning =
     provider.externalIdEnforced === false
       ? ` Warning: when last verified (${provider.verifiedAt?.toISOString()}), its role could be assumed without the external id, so anyone the role trusts could use it; an admin should require sts:ExternalId in the role's trust policy and verify again.`
       : "";
+  return why + warning;
+}
+
+/** A resolution as the API shows it: with the instance whose link applies, and a sentence saying why. */
+export function presentResolution(ctx: GraphQLContext, resolution: Resolution | null) {
+  if (!resolution) return null;
+  const { provider, source, instanceId } = resolution;
   return {
     provider,
     source,
     externalIdEnforced: provider.externalIdEnforced,
-    // A getter: the instance is loaded only for a query that selects it.
+    // Getters: the instance is loaded, and the sentence written, only for a query that selects them
+    // (a dashboard page of 500 instances selects neither).
     get instance() {
       return instanceId ? ctx.loaders.instance(instanceId) : null;
     },
-    explanation: explanation + warning,
+    get explanation() {
+      return explain(resolution);
+    },
   };
 }
 
