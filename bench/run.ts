@@ -57,7 +57,8 @@ async function main() {
       "servers/api.js",
       apiEnv,
       // --expose-gc: between rounds the bench collects garbage before reading what the server retains.
-      ["--expose-gc", ...(process.env.BENCH_API_FLAGS?.split(" ").filter(Boolean) ?? []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
+      // The young generation's size operators are told to use (docs/operations.md, `npm start`); BENCH_API_FLAGS to try others.
+      ["--expose-gc", ...(process.env.BENCH_API_FLAGS ?? "--max-semi-space-size=4").split(" ").filter(Boolean), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
     );
     // autocannon stops at the deadline with requests still in flight; the next run must not share the
     // server with them. Settled: the API ran no statement for 300 ms.
@@ -111,13 +112,14 @@ async function main() {
       console.log(`setting up ${section.name}`);
       await section.setup?.(env);
     }
-    type Memory = { rss: number; peak: number; heapUsed: number; heapTotal: number; external: number };
+    type Memory = { rss: number; rssRightAfterGc: number; peak: number; heapUsed: number; heapTotal: number; external: number };
     const before = await api.call<Memory>("collected");
     await api.call("resetPeak");
-    console.log(`API before load: RSS ${fmt.mb(before.rss)}, V8 heap ${fmt.mb(before.heapUsed)} used after a full GC`);
+    console.log(`API before load: RSS ${fmt.mb(before.rss)} (${fmt.mb(before.rssRightAfterGc)} right after a full GC), V8 heap ${fmt.mb(before.heapUsed)} used`);
     const results = new Map<string, Array<Record<string, LoadResult>>>();
     const afterRounds: number[] = [];
     const heapAfterRounds: number[] = [];
+    const rightAfterGcRounds: number[] = [];
     const loaded = chosen.filter((s) => s.round);
     for (let round = 1; loaded.length > 0 && round <= rounds; round++) {
       for (const section of loaded) {
@@ -126,10 +128,14 @@ async function main() {
         console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}`);
       }
       const loadedRss = (await api.rss()).rss;
-      const { rss, heapUsed, heapTotal, external } = await api.call<Memory>("collected");
+      const { rss, rssRightAfterGc, heapUsed, heapTotal, external } = await api.call<Memory>("collected");
       afterRounds.push(rss);
       heapAfterRounds.push(heapUsed);
-      console.log(`round ${round}: API RSS ${fmt.mb(loadedRss)} at the end of the load, ${fmt.mb(rss)} after a full GC (V8 heap ${fmt.mb(heapUsed)} used of ${fmt.mb(heapTotal)}, ${fmt.mb(external)} outside it)`);
+      rightAfterGcRounds.push(rssRightAfterGc);
+      console.log(
+        `round ${round}: API RSS ${fmt.mb(loadedRss)} at the end of the load, ${fmt.mb(rssRightAfterGc)} right after a full GC, ` +
+          `${fmt.mb(rss)} once V8 released the freed pages (V8 heap ${fmt.mb(heapUsed)} used of ${fmt.mb(heapTotal)}, ${fmt.mb(external)} outside it)`,
+      );
     }
     const rows: Row[] = [];
     for (const section of chosen) {
@@ -152,8 +158,10 @@ async function main() {
     if (afterRounds.length > 0) {
       const after = afterRounds[afterRounds.length - 1];
       rows.push({
-        path: "Server memory (RSS after a full GC) under these loads: after / before",
-        api: `before ${fmt.mb(before.rss)}, after each round ${afterRounds.map(fmt.mb).join(" → ")} (V8 heap used ${[before.heapUsed, ...heapAfterRounds].map(fmt.mb).join(" → ")})`,
+        path: "Server memory (RSS once a full GC's pages are released) under these loads: after / before",
+        api:
+          `before ${fmt.mb(before.rss)}, after each round ${afterRounds.map(fmt.mb).join(" → ")} (right after the GC: ${[before.rssRightAfterGc, ...rightAfterGcRounds].map(fmt.mb).join(" → ")}; ` +
+          `V8 heap used ${[before.heapUsed, ...heapAfterRounds].map(fmt.mb).join(" → ")})`,
         baseline: "—",
         ratio: after / before.rss,
         goal: { kind: "max", value: 1.2 },
