@@ -69,6 +69,9 @@ export interface ProfileMigrationOptions {
 
 const MAX_NAME = 64;
 
+/** Whether the org (`org`, a placeholder) has profiles not yet migrated, as an SQL condition: one lookup on a partial index. */
+export const pendingProfilesSql = (org: string) => `EXISTS (SELECT 1 FROM deployment_profiles WHERE org_id = ${org} AND migrated_at IS NULL)`;
+
 /**
  * The migration of legacy deployment profiles to providers, as the seed describes it: a provider
  * per profile with a role ARN, the app's `default`-stage provider on each of its services, each
@@ -84,10 +87,7 @@ export class ProfileMigrationService {
 
   /** Whether the org has profiles not yet migrated: one lookup on a partial index. */
   async hasPending(ctx: RequestContext): Promise<boolean> {
-    const [row] = await ctx.em.query(
-      "SELECT EXISTS (SELECT 1 FROM deployment_profiles WHERE org_id = $1 AND migrated_at IS NULL) AS pending",
-      [ctx.orgId],
-    );
+    const [row] = await ctx.em.query(`SELECT ${pendingProfilesSql("$1")} AS pending`, [ctx.orgId]);
     return row.pending;
   }
 
