@@ -1,3 +1,4 @@
+import { queryPrepared } from "../db/prepared.js";
 import { entityFromRow, insertValues, selectColumns } from "../db/rows.js";
 import { App, AuditEvent, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
@@ -386,7 +387,7 @@ export class CatalogService {
     const room = mayCreate ? `$${params.push(this.limits.maxInstancesPerOrg)}::int` : null;
     const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"), room);
     for (let attempt = 1; ; attempt++) {
-      const [row]: Array<Record<string, unknown>> = await ctx.em.query(sql, params);
+      const [row] = await queryPrepared(ctx.em, sql, params);
       if (row?.id) return entityFromRow<Instance>(metadata, row);
       if (row) this.assertRoomBeside(row.__instances as number);
       // Nothing: a concurrent deployment created the app or service after this statement began (its

@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import type { StsAdapter } from "../aws/sts.js";
 import { AuditOutcome, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import { errorCodesOf, refusalOutcome, type AuditService } from "./audit.js";
+import { queryPrepared } from "../db/prepared.js";
 import { entityFromRow, selectColumns } from "../db/rows.js";
 import { deploymentPlaceSql, type CatalogService, type FoundPlace, type PlaceRow } from "./catalog.js";
 import type { RequestContext } from "./context.js";
@@ -178,8 +179,7 @@ export class DeploymentCredentialsService {
 
   /** Step 1 in one statement (see `lookUpSql`): no lock, no transaction. */
   private async lookUp(ctx: RequestContext, request: DeploymentRequest): Promise<DeploymentLookup> {
-    const rows: Array<Record<string, unknown>> = await ctx.em.query(lookUpSql(ctx.em), [ctx.orgId, request.type, request.app, request.service, request.stage, request.region]);
-    const [row] = rows;
+    const [row] = await queryPrepared(ctx.em, lookUpSql(ctx.em), [ctx.orgId, request.type, request.app, request.service, request.stage, request.region]);
     if (!row) return { org: null, profilesPending: false, serviceId: null, instanceExists: false, knownStages: [], instanceCount: null, resolution: null };
     const place = this.catalog.placeOf(ctx, request, row.service_id ? (row as unknown as PlaceRow) : undefined);
     return {
