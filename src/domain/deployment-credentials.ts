@@ -8,7 +8,7 @@ import { deploymentPlaceSql, type CatalogService, type FoundPlace, type PlaceRow
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
-import { pendingProfilesSql, type ProfileMigrationService } from "./profile-migration.js";
+import { migrationWarning, pendingProfilesSql, type MigrationReport, type ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolutionSql, resolutionsOf, type ProviderSource, type Resolution, type ResolutionRow } from "./resolution.js";
 import { assertInScope } from "./scope.js";
@@ -43,8 +43,13 @@ export interface IssuedDeployment {
   /** Null: no provider applies; the deployment uses its local credentials. */
   resolution: Resolution | null;
   credentials: IssuedCredentials | null;
-  /** A new stage (a typo of a known one?) or a new service: the deployment went ahead, but should know. */
+  /**
+   * A new stage (a typo of a known one?) or a new service, or the org's deployment profiles migrated
+   * by this request: the deployment went ahead, but should know.
+   */
   warnings: DeploymentWarning[];
+  /** The migration of the org's deployment profiles this request triggered, if it did. */
+  profileMigration: MigrationReport | null;
 }
 
 /** Everything a deployment reads before it calls STS, from one statement (see `lookUp`). */
@@ -136,24 +141,20 @@ export class DeploymentCredentialsService {
       let found = await this.lookUp(ctx, request);
       const org = await this.admit(ctx, request, found.org);
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
-      // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
-      // work the deployment only triggers: it stays even if the STS call below fails.
-      if (found.profilesPending) {
-        await inTransaction(ctx, async () => {
-          await this.catalog.recordDeployment(ctx, request);
-          await this.profileMigration.migrateIfPending(ctx);
-        });
-        found = await this.lookUp(ctx, request);
-      }
+      // the instance recorded inside the run so that it is linked too and named as the trigger. That
+      // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
+      // if the STS call below fails. The read is made again: the run may have linked and created.
+      const migration = found.profilesPending ? await this.profileMigration.migrateIfPending(ctx, () => this.catalog.recordDeployment(ctx, request)) : null;
+      if (found.profilesPending) found = await this.lookUp(ctx, request);
       const { serviceId, instanceExists, knownStages, instanceCount, resolution } = found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (instanceCount !== null) this.catalog.assertRoomBeside(instanceCount);
       const stageWarning = instanceExists ? null : newStageWarning(request, serviceId !== null, knownStages);
-      const warnings = stageWarning ? [stageWarning] : [];
+      const warnings = [...(migration ? [migrationWarning(migration)] : []), ...(stageWarning ? [stageWarning] : [])];
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         this.observe(ctx, request, { outcome: IssuanceOutcome.LOCAL, source: null, provider: null });
-        return { instance, resolution: null, credentials: null, warnings };
+        return { instance, resolution: null, credentials: null, warnings, profileMigration: migration };
       }
       provider = resolution.provider;
       source = resolution.source;
@@ -168,7 +169,7 @@ export class DeploymentCredentialsService {
         ...details,
       });
       this.observe(ctx, request, { outcome: IssuanceOutcome.ISSUED, source: resolution.source, provider });
-      return { instance, resolution, credentials, warnings };
+      return { instance, resolution, credentials, warnings, profileMigration: migration };
     } catch (error) {
       await this.audit.recordRefusal(ctx, "credentials.issue", error, { ...where, ...(provider ? { providerId: provider.id, providerName: provider.name } : {}) });
       const denied = refusalOutcome(error) === AuditOutcome.DENIED;
