@@ -144,7 +144,13 @@ export class DeploymentCredentialsService {
       // the instance recorded inside the run so that it is linked too and named as the trigger. That
       // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
       // if the STS call below fails. The read is made again: the run may have linked and created.
-      const migration = found.profilesPending ? await this.profileMigration.migrateIfPending(ctx, () => this.catalog.recordDeployment(ctx, request)) : null;
+      const migration = found.profilesPending
+        ? await this.profileMigration.migrateIfPending(ctx, async () => {
+            // A redeployment makes no instance: an org at its instance limit still deploys what it has.
+            const { instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+            return this.catalog.recordDeployment(ctx, request, !instanceExists);
+          })
+        : null;
       if (found.profilesPending) found = await this.lookUp(ctx, request);
       const { serviceId, instanceExists, knownStages, instanceCount, resolution } = found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
