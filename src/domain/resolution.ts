@@ -51,15 +51,20 @@ export async function resolveProviders(
 }
 
 /**
- * The precedence above, in one statement, for the targets `targets` yields as (service_id, stage,
- * region, ord); $1 is the org and $2 the provider type.
+ * A resolution's columns in a row of `resolutionSql`: `provider_id`, `source`, `instance_id`, `stage_wide`
+ * and the provider's, prefixed `p_`.
  */
-async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
-  const provider = em.connection.getMetadata(Provider);
-  // Each provider's columns come once, on the first target it resolves for (the others carry its id
-  // alone): a page of 500 instances sharing a provider is 500 short rows, not 500 copies of it.
-  const rows: Array<{ provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
-    `SELECT r.provider_id, r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
+export type ResolutionRow = { provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>;
+
+/**
+ * The precedence above as one query, for the targets `targets` yields as (service_id, stage, region,
+ * ord) — a set-returning expression, or the name of a CTE of the statement it is part of; $1 is the
+ * org and $2 the provider type. One row per target, in `ord` order (see `resolutionsOf`). Each provider's
+ * columns come once, on the first target it resolves for (the others carry its id alone): a page of 500
+ * instances sharing a provider is 500 short rows, not 500 copies of it.
+ */
+export function resolutionSql(em: EntityManager, targets: string): string {
+  return `SELECT r.ord, r.provider_id, r.source, r.instance_id, r.stage_wide, ${selectColumns(em.connection.getMetadata(Provider), "p", "p_")}
        FROM (
          SELECT t.ord,
                 COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
@@ -84,21 +89,30 @@ async function resolve(em: EntityManager, targets: string, params: unknown[]): P
            LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $2 AND svl.org_id = $1
            LEFT JOIN providers d ON d.org_id = $1 AND d.type = $2 AND d.is_default
        ) r
-       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1 AND r.first_of_provider
-      ORDER BY r.ord`,
-    params,
-  );
-  // One Provider object per provider, however many targets it resolves for; rows come by target, so a
-  // provider's first row (the one with its columns) comes before the others. No columns on its first
-  // row: not the org's provider, so it resolves for none of its targets.
+       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1 AND r.first_of_provider`;
+}
+
+/**
+ * The resolutions in rows of `resolutionSql`, in `ord` order (null: none applies), one Provider object
+ * per provider however many targets it resolves for. A provider's first row carries its columns; none
+ * there: not the org's provider, so it resolves for none of its targets.
+ */
+export function resolutionsOf(em: EntityManager, rows: readonly ResolutionRow[]): Array<Resolution | null> {
+  const metadata = em.connection.getMetadata(Provider);
   const providers = new Map<string, Provider | null>();
   return rows.map((row) => {
     const id = row.provider_id;
     if (!id || !row.source) return null;
-    if (!providers.has(id)) providers.set(id, row.p_id ? entityFromRow<Provider>(provider, row, "p_") : null);
+    if (!providers.has(id)) providers.set(id, row.p_id ? entityFromRow<Provider>(metadata, row, "p_") : null);
     const found = providers.get(id);
     return found ? { provider: found, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide } : null;
   });
+}
+
+/** The precedence above, in one statement, for the targets `targets` yields (see `resolutionSql`). */
+async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
+  const rows: ResolutionRow[] = await em.query(`${resolutionSql(em, targets)} ORDER BY r.ord`, params);
+  return resolutionsOf(em, rows);
 }
 
 export const targetOf = (instance: Instance): ResolutionTarget => ({

@@ -157,8 +157,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   const deps = { ...options, metrics: options.metrics ?? new Metrics() };
   const app = express();
   app.disable("x-powered-by");
-  // Answers are no-store: an ETag (a hash of every answer, 60 KB for a dashboard page) would serve no one.
-  app.set("etag", false);
+  // Every answer is no-store (below): an ETag would only cost a hash of each body.
+  app.disable("etag");
   app.set("trust proxy", deps.trustProxy);
   const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger, deps.metrics);
   // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):
