@@ -101,9 +101,9 @@ export class DeploymentCredentialsService {
       // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
       // work the deployment only triggers: it stays even if the STS call below fails.
       if (await this.profileMigration.hasPending(ctx)) {
-        await inTransaction(ctx, async () => {
-          await this.catalog.recordDeployment(ctx, request);
-          await this.profileMigration.migrateIfPending(ctx);
+        await inTransaction(ctx, async (tx) => {
+          await this.catalog.recordDeployment(tx, request);
+          await this.profileMigration.migrateIfPending(tx);
         });
       }
       const { serviceId, instanceExists, knownStages } = await this.catalog.lookUpDeployment(ctx, request);
@@ -177,8 +177,8 @@ export class DeploymentCredentialsService {
       const event = this.audit.eventOf(ctx, { action, targetType: "Instance", details });
       // One statement writes the instance and its event, so they commit together. Only a new instance
       // needs a transaction around it: the org's lock and count that keep it within the instance limit.
-      const record = () => this.catalog.recordDeployment(ctx, request, newInstance, event);
-      return await (newInstance ? inTransaction(ctx, record) : record());
+      const record = (on: RequestContext) => this.catalog.recordDeployment(on, request, newInstance, event);
+      return await (newInstance ? inTransaction(ctx, record) : record(ctx));
     } catch (error) {
       if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
       ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");

@@ -97,11 +97,11 @@ export class ProfileMigrationService {
    */
   async migrateIfPending(ctx: RequestContext): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
-    return inTransaction(ctx, async () => {
-      await this.lockOrg(ctx);
+    return inTransaction(ctx, async (tx) => {
+      await this.lockOrg(tx);
       // Another caller may have migrated the org while this one waited for the lock.
-      if (!(await this.hasPending(ctx))) return null;
-      return this.run(ctx, "AUTOMATIC");
+      if (!(await this.hasPending(tx))) return null;
+      return this.run(tx, "AUTOMATIC");
     });
   }
 
@@ -109,9 +109,9 @@ export class ProfileMigrationService {
   async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
     // The migration links whole services: beyond any scope.
     await assertUnscoped(ctx, "migrateDeploymentProfiles", "migrating deployment profiles (it links whole services)");
-    return inTransaction(ctx, async () => {
-      await this.lockOrg(ctx);
-      return this.run(ctx, trigger);
+    return inTransaction(ctx, async (tx) => {
+      await this.lockOrg(tx);
+      return this.run(tx, trigger);
     });
   }
 

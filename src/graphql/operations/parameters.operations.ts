@@ -23,27 +23,27 @@ export class ParameterOperations {
     description: "Sets a parameter on an org (ADMIN only), a service or an instance. A name already set there is refused (NAME_TAKEN): change it with updateParameter.",
   })
   createParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateParameterInput) {
-    return mutate(ctx, async () => {
+    return mutate(ctx, async (tx) => {
       const owner = fromGlobalId(input.ownerId);
       if (!owner) throw new NotFoundError("The org, service or instance");
       const { ownerId: _ownerId, ...values } = input;
-      return { parameter: await ctx.services.parameters.create(ctx, owner, values) };
+      return { parameter: await tx.services.parameters.create(tx, owner, values) };
     });
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => UpdateParameterPayload, { description: "Replaces a parameter's value, description or secrecy. Its name and owner stay." })
   updateParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateParameterInput) {
-    return mutate(ctx, async () => ({
-      parameter: await ctx.services.parameters.update(ctx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.secret }),
+    return mutate(ctx, async (tx) => ({
+      parameter: await tx.services.parameters.update(tx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.secret }),
     }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => DeleteParameterPayload, { description: "Deletes a parameter; an inherited value of the same name applies again." })
   deleteParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: ParameterIdInput) {
-    return mutate(ctx, async () => {
-      await ctx.services.parameters.delete(ctx, idOf("Parameter", input.parameterId));
+    return mutate(ctx, async (tx) => {
+      await tx.services.parameters.delete(tx, idOf("Parameter", input.parameterId));
       return { deletedParameterId: input.parameterId };
     });
   }
