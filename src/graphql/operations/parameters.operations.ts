@@ -4,16 +4,8 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, idOf } from "../global-id.js";
 import { mutate, payloadOf } from "../middleware.js";
-import {
-  CreateParameterInput,
-  CreateParameterPayload,
-  DeleteParameterPayload,
-  DeploymentParametersInput,
-  DeploymentParametersPayload,
-  ParameterIdInput,
-  UpdateParameterInput,
-  UpdateParameterPayload,
-} from "../types/parameters.js";
+import { CreateParameterInput, DeploymentParametersInput, ParameterIdInput, UpdateParameterInput } from "../types/inputs.js";
+import { CreateParameterPayload, DeleteParameterPayload, DeploymentParametersPayload, UpdateParameterPayload } from "../types/payloads.js";
 
 /** Thin resolvers: authorize (decorator), call one domain method, return. */
 @Resolver()
