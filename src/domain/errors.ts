@@ -13,7 +13,7 @@ type ErrorPlace = "error" | "userError";
  */
 export const ERROR_CODES = {
   // Transport and GraphQL (before or around any resolver)
-  BAD_REQUEST: { place: "error", http: 400, meaning: "The request body is not JSON, is over 1 MB, or is not a GraphQL request. Send `{ query, variables }` as JSON." },
+  BAD_REQUEST: { place: "error", http: 400, meaning: "The request body is not JSON, is over 1 MB, or is not a GraphQL request: send `{ query, variables }` as JSON. Or it is one a page on another site could make a browser send (a GET or a form or text/plain POST) and has no `Authorization` header: send the access key as `Authorization: Bearer <key>`." },
   GRAPHQL_PARSE_FAILED: { place: "error", http: 400, meaning: "The query is not valid GraphQL syntax." },
   GRAPHQL_VALIDATION_FAILED: { place: "error", http: 400, meaning: "The query asks for something the schema does not have (see schema/schema.graphql)." },
   OPERATION_RESOLUTION_FAILURE: { place: "error", http: 400, meaning: "`operationName` names no operation of the document." },
