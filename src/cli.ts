@@ -42,7 +42,7 @@ async function credentials(args: string[]): Promise<void> {
   const { target, client, options } = deploymentArgs("credentials", args, { duration: { type: "string" } });
   const duration = options.duration === undefined ? null : Number(options.duration);
   if (duration !== null && !Number.isInteger(duration)) throw new UsageError("--duration is a whole number of seconds");
-  const output = await credentialProcessOutput(process.env, { ...target, durationSeconds: duration }, {
+  const output = await credentialProcessOutput(process.env, { ...target, sessionDurationSeconds: duration }, {
     ...client,
     warn: (message) => process.stderr.write(`providers-api credentials: warning: ${message}\n`),
   });

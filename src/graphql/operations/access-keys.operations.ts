@@ -35,6 +35,6 @@ export class AccessKeyOperations {
   @Authorized()
   @Mutation(() => RevokeAccessKeyPayload, { description: "Revokes a key (admins: any; members: their own personal keys). It stops working on the next request." })
   revokeAccessKey(@Ctx() ctx: GraphQLContext, @Arg("input") input: RevokeAccessKeyInput) {
-    return mutate(ctx, async (tx) => ({ accessKey: await tx.services.accessKeys.revoke(tx, idOf("AccessKey", input.accessKeyId)) }));
+    return mutate(ctx, async (tx) => ({ accessKey: await tx.services.accessKeys.revoke(tx, idOf("AccessKey", input.keyId)) }));
   }
 }

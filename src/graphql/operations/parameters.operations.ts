@@ -18,8 +18,8 @@ export class ParameterOperations {
     return mutate(ctx, async (tx) => {
       const owner = fromGlobalId(input.ownerId);
       if (!owner) throw new NotFoundError("The org, service or instance");
-      const { ownerId: _ownerId, ...values } = input;
-      return { parameter: await tx.services.parameters.create(tx, owner, values) };
+      const { name, value, description, isSecret } = input;
+      return { parameter: await tx.services.parameters.create(tx, owner, { name, value, description, secret: isSecret ?? false }) };
     });
   }
 
@@ -27,7 +27,7 @@ export class ParameterOperations {
   @Mutation(() => UpdateParameterPayload, { description: "Replaces a parameter's value, description or secrecy. Its name and owner stay." })
   updateParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateParameterInput) {
     return mutate(ctx, async (tx) => ({
-      parameter: await tx.services.parameters.update(tx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.secret }),
+      parameter: await tx.services.parameters.update(tx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.isSecret }),
     }));
   }
 
