@@ -17,7 +17,9 @@ import { AppStageProfileFields } from "./fields/app-stage-profile.fields.js";
 import { AppFields } from "./fields/app.fields.js";
 import { AuditEventFields } from "./fields/audit-event.fields.js";
 import { DeploymentProfileFields } from "./fields/deployment-profile.fields.js";
+import { DeploymentProfileMigrationFields } from "./fields/deployment-profile-migration.fields.js";
 import { InstanceFields } from "./fields/instance.fields.js";
+import { MigrateDeploymentProfilesPayloadFields } from "./fields/migrate-deployment-profiles-payload.fields.js";
 import { MigratedDeploymentProfileFields } from "./fields/migrated-deployment-profile.fields.js";
 import { MigratedProviderLinkFields } from "./fields/migrated-provider-link.fields.js";
 import { OrgFields } from "./fields/org.fields.js";
@@ -26,6 +28,7 @@ import { ProviderLinkConflictFields } from "./fields/provider-link-conflict.fiel
 import { ProviderFields } from "./fields/provider.fields.js";
 import { ServiceFields } from "./fields/service.fields.js";
 import { SkippedDeploymentProfileFields } from "./fields/skipped-deployment-profile.fields.js";
+import { SkippedProviderLinkFields } from "./fields/skipped-provider-link.fields.js";
 import { UserFields } from "./fields/user.fields.js";
 import { ViewerFields } from "./fields/viewer.fields.js";
 
@@ -46,7 +49,9 @@ export const resolvers = [
   AppFields,
   AuditEventFields,
   DeploymentProfileFields,
+  DeploymentProfileMigrationFields,
   InstanceFields,
+  MigrateDeploymentProfilesPayloadFields,
   MigratedDeploymentProfileFields,
   MigratedProviderLinkFields,
   OrgFields,
@@ -55,6 +60,7 @@ export const resolvers = [
   ProviderFields,
   ServiceFields,
   SkippedDeploymentProfileFields,
+  SkippedProviderLinkFields,
   UserFields,
   ViewerFields,
 ] as const;

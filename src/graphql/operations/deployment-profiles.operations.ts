@@ -53,11 +53,14 @@ export class DeploymentProfileOperations {
   @Mutation(() => MigrateDeploymentProfilesPayload, {
     description:
       "Replaces the org's deployment profiles with providers and links, as the seed describes, and reports what it did. " +
-      "Safe to repeat; links set by hand are never overwritten. It also runs by itself on the org's first deployment credentials.",
+      "Safe to repeat: a rerun adds only what no earlier run did (a link an admin removed after a migration stays removed), and reports what it skipped and why; links set by hand are never overwritten. " +
+      "It also runs by itself on the org's first deployment credentials. Every run is listed by Org.deploymentProfileMigrations.",
   })
   migrateDeploymentProfiles(@Ctx() ctx: GraphQLContext, @Arg("input") input: MigrateDeploymentProfilesInput) {
     return mutate(ctx, async (tx) => {
       await tx.services.catalog.org(tx, idOf("Org", input.orgId));
+      // The payload's migration (this run, as listed) is read once the unit has committed it: see
+      // MigrateDeploymentProfilesPayloadFields.
       return { report: await tx.services.profileMigration.migrate(tx, "MANUAL") };
     });
   }
