@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { expect } from "chai";
 import { buildSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
@@ -81,5 +82,23 @@ describe("the schema", () => {
       outside: { via: null, usesRequestContext: false },
       leaking: { via: "mutate", usesRequestContext: true },
     });
+  });
+
+  it("gives no GraphQL class the name of a domain or entity type: each layer names things its own way", async () => {
+    // The TypeScript sources: interfaces and types leave nothing behind in the compiled code.
+    const src = path.resolve(__dirname, "..", "..", "src");
+    const exported = new Set<string>();
+    for (const folder of ["domain", "entities"]) {
+      for (const file of await readdir(path.join(src, folder), { recursive: true })) {
+        if (!file.endsWith(".ts")) continue;
+        const text = await readFile(path.join(src, folder, file), "utf8");
+        for (const [, name] of text.matchAll(/^export (?:declare )?(?:abstract )?(?:interface|class|type|enum|const|function) (\w+)/gm)) exported.add(name);
+      }
+    }
+    await buildApiSchema();
+    const storage = getMetadataStorage();
+    const classes = [...storage.objectTypes, ...storage.inputTypes, ...storage.argumentTypes, ...storage.interfaceTypes].map((t) => t.target.name);
+    expect(classes.length).to.be.greaterThan(50);
+    expect([...new Set(classes.filter((name) => exported.has(name)))].sort()).to.deep.equal([]);
   });
 });
