@@ -1,4 +1,4 @@
-import { distance } from "fastest-levenshtein";
+import { nearestName } from "../nearest-name.js";
 
 /** Something a deployment should know although it got what it asked for. */
 export interface DeploymentWarning {
@@ -6,23 +6,6 @@ export interface DeploymentWarning {
   message: string;
   /** The known stage the new one is closest to, when it looks like a typo of it. */
   suggestedStage: string | null;
-}
-
-/**
- * The known stage a new stage name most likely meant: equal ignoring case, or at most two edits away
- * (and no more than half the known name, so that "qa" does not suggest "dev"). Null when none is close.
- * `known` comes oldest first, and between equally close names the oldest wins: after a "Prod" typo
- * became a stage, "PROD" still means the prod that was there before it.
- */
-export function nearestStage(stage: string, known: readonly string[]): string | null {
-  const wanted = stage.toLowerCase();
-  let best: { name: string; distance: number } | null = null;
-  for (const name of known) {
-    const d = distance(wanted, name.toLowerCase());
-    if (d > 2 || d > Math.floor(name.length / 2)) continue;
-    if (!best || d < best.distance) best = { name, distance: d };
-  }
-  return best?.name ?? null;
 }
 
 /**
@@ -39,7 +22,9 @@ export function newStageWarning(target: { app: string; service: string; stage: s
       suggestedStage: null,
     };
   }
-  const suggestion = nearestStage(target.stage, knownStages);
+  // knownStages come oldest first, and between equally close names the first wins: after a "Prod" typo
+  // became a stage, "PROD" still means the prod that was there before it.
+  const suggestion = nearestName(target.stage, knownStages);
   const known = knownStages.length ? ` Its known stages: ${[...knownStages].sort().join(", ")}.` : "";
   return {
     code: "NEW_STAGE",
