@@ -541,7 +541,13 @@ describe("providers-api credentials (credential_process)", () => {
     }
     const own = modules.filter((m) => !m.includes("node_modules")).map((m) => path.relative(path.resolve(__dirname, ".."), m));
     expect(own.sort()).to.deep.equal(
-      [path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "api.js"), path.join("src", "client", "credential-process.js")].sort(),
+      [
+        path.join("src", "cli.js"),
+        path.join("src", "cli-usage.js"),
+        path.join("src", "nearest-name.js"),
+        path.join("src", "client", "api.js"),
+        path.join("src", "client", "credential-process.js"),
+      ].sort(),
     );
   });
 
