@@ -149,6 +149,12 @@ describe("statements per deployment", () => {
     // key; org; pending profile migration; service and instance by name; resolution with its provider;
     // then, after STS, one statement: the app/service/instance upsert with its audit event.
     expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(6);
+    // An org that refuses new stages pays nothing more for a redeployment, even with a key that may not add stages.
+    await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: true }) { userErrors { code } } }`, { org: orgId });
+    const { token: deployer } = await createKey(key, orgId, { role: "DEPLOYER", name: "ci" });
+    await ok(deployer, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
+    expect(await statementsOf(() => ok(deployer, DEPLOY, { stage: "prod" }))).to.equal(6);
+    await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: false }) { userErrors { code } } }`, { org: orgId });
     // The first deployment of a stage creates its instance in that same statement, and pays four more
     // for the org's instance limit: a count before STS is called, then a transaction (BEGIN, the org's
     // lock, the count again, COMMIT) around the statement.
@@ -161,6 +167,8 @@ describe("statements per deployment", () => {
       "SELECT e.action, e.outcome, i.stage, e.actor_label FROM audit_events e JOIN instances i ON i.id = e.target_id WHERE e.action = 'credentials.issue' ORDER BY e.occurred_at",
     );
     expect(events.map((e: any) => [e.action, e.outcome, e.stage])).to.deep.equal([
+      ["credentials.issue", "SUCCESS", "prod"],
+      ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "new-stage"],

@@ -10,7 +10,7 @@ import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, type ProviderSource, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { IGNORING_OBSERVER, IssuanceOutcome, type DomainObserver } from "./observer.js";
-import { newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
+import { assertStageMayBeAdded, newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
 
 export type { IssuedCredentials } from "./credential-kinds/index.js";
@@ -97,19 +97,25 @@ export class DeploymentCredentialsService {
       // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
       const org = await this.assertMayDeploy(ctx, request);
+      const migrationPending = await this.profileMigration.hasPending(ctx);
+      const found = await this.catalog.lookUpDeployment(ctx, request);
+      // A stage the service never had, in an org that refuses new stages, is refused before anything is
+      // recorded or STS is asked for anything.
+      if (!found.instanceExists) assertStageMayBeAdded(ctx.actor, org, request, found.knownStages);
+      const stageWarning = found.instanceExists ? null : newStageWarning(request, found.serviceId !== null, found.knownStages);
+      let { serviceId, instanceExists } = found;
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
       // work the deployment only triggers: it stays even if the STS call below fails.
-      if (await this.profileMigration.hasPending(ctx)) {
+      if (migrationPending) {
         await inTransaction(ctx, async () => {
           await this.catalog.recordDeployment(ctx, request);
           await this.profileMigration.migrateIfPending(ctx);
         });
+        ({ serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request));
       }
-      const { serviceId, instanceExists, knownStages } = await this.catalog.lookUpDeployment(ctx, request);
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
-      const stageWarning = instanceExists ? null : newStageWarning(request, serviceId !== null, knownStages);
       const warnings = stageWarning ? [stageWarning] : [];
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {

@@ -20,7 +20,10 @@ export class CatalogOperations {
   @Mutation(() => UpdateOrgSettingsPayload, { description: "Changes the org's settings; each one left out stays as it is. Audited." })
   updateOrgSettings(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateOrgSettingsInput) {
     return mutate(ctx, async () => ({
-      org: await ctx.services.catalog.updateSettings(ctx, idOf("Org", input.orgId), { refuseUnenforcedExternalId: input.refuseUnenforcedExternalId }),
+      org: await ctx.services.catalog.updateSettings(ctx, idOf("Org", input.orgId), {
+        refuseUnenforcedExternalId: input.refuseUnenforcedExternalId,
+        refuseNewStages: input.refuseNewStages,
+      }),
     }));
   }
 

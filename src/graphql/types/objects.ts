@@ -16,6 +16,11 @@ export class OrgObject extends Node {
       "Whether deploymentCredentials refuses (EXTERNAL_ID_NOT_ENFORCED) a role provider whose last verification found it can be assumed without its external id. Set with updateOrgSettings.",
   })
   refuseUnenforcedExternalId!: boolean;
+  @Field({
+    description:
+      "Whether a deployment or createInstance to a stage its service has never had is refused (NEW_STAGE_REFUSED), unless the caller is an admin or an org key with scope.mayCreateStages. Off by default. Set with updateOrgSettings.",
+  })
+  refuseNewStages!: boolean;
 }
 
 @ObjectType("DeploymentWarning", { description: "Something a deployment should know although it got its credentials." })
