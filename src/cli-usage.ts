@@ -33,6 +33,9 @@ Commands:
   audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
                                  broken link; exits with status 3 when a chain is broken
   emit-schema                    write schema/schema.graphql
+  dev-sts [--port <port>]        for trying deployments on a laptop without AWS: start an STS test
+                                 double on 127.0.0.1 (port 4599 by default; it is NOT AWS) that accepts
+                                 any role, and print the settings a server needs to use it
 
 Configuration comes from the environment; see the README.`;
 
@@ -46,7 +49,7 @@ export type Flags = Record<string, Flag>;
 export type FlagValues<F extends Flags> = { [K in keyof F]: F[K] extends { type: "boolean" } ? boolean | undefined : F[K] extends { required: true } | { default: string } ? string : string | undefined };
 
 /** Every command (and `audit` subcommand) the CLI knows, for "did you mean". */
-export const COMMANDS = ["serve", "migrate", "bootstrap", "migrate-profiles", "credentials", "parameters", "rotate-master-key", "audit", "emit-schema", "help"] as const;
+export const COMMANDS = ["serve", "migrate", "bootstrap", "migrate-profiles", "credentials", "parameters", "rotate-master-key", "audit", "emit-schema", "dev-sts", "help"] as const;
 
 /** A user's text quoted for a one-line message: JSON-escaped (no control character reaches the terminal), at most 60 characters. */
 export function quoted(text: string): string {

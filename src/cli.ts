@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
   // Clients of the API: they need none of the server's configuration.
   if (command === "credentials") return credentials(rest);
   if (command === "parameters") return parameters(rest);
+  // A development tool: it needs none of the server's configuration either.
+  if (command === "dev-sts") return (await import("./dev-sts/command.js")).devSts(rest);
   if (!(COMMANDS as readonly string[]).includes(command)) throw unknownCommand(command, COMMANDS);
   const { runServerCommand } = await import("./commands.js");
   return runServerCommand(command, rest);

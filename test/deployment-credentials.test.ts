@@ -12,7 +12,7 @@ import { fromGlobalId } from "../src/graphql/global-id.js";
 import { gql, newOrg, ok } from "./client.js";
 import { createApp, createInstance, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
-import { SERVER_IDENTITY } from "./sts/fake-sts-server.js";
+import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 
 const DEPLOY = `mutation($input: DeploymentCredentialsInput!) {
   deploymentCredentials(input: $input) {
