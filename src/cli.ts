@@ -37,7 +37,7 @@ async function credentials(args: string[]): Promise<void> {
   if (duration !== null && (!/^\d+$/.test(options.duration!) || !Number.isSafeInteger(duration))) {
     throw new UsageError(`credentials: --duration ${quoted(options.duration!)} is not a number of seconds; give a whole number such as 3600`);
   }
-  const output = await credentialProcessOutput(process.env, { ...target, durationSeconds: duration }, {
+  const output = await credentialProcessOutput(process.env, { ...target, sessionDurationSeconds: duration }, {
     ...client,
     warn: (message) => process.stderr.write(`providers-api credentials: warning: ${message}\n`),
   });

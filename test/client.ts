@@ -7,11 +7,14 @@ export interface GraphQLResponse<T = any> {
   errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
-/** POSTs an operation to the running server over real HTTP. */
+/** What current GraphQL clients accept: a request error is then a 400 (an application/json-only client gets 200). */
+export const GRAPHQL_ACCEPT = "application/graphql-response+json, application/json;q=0.9";
+
+/** POSTs an operation to the running server over real HTTP, as a current GraphQL client does. */
 export async function gql<T = any>(key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${harness().url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    headers: { "content-type": "application/json", accept: GRAPHQL_ACCEPT, ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as GraphQLResponse<T>;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { QueryFailedError } from "typeorm";
 import { Writable } from "node:stream";
-import { gql, newOrg } from "./client.js";
+import { GRAPHQL_ACCEPT, gql, newOrg } from "./client.js";
 import { ERROR_CODES, type ErrorCode } from "../src/domain/errors.js";
 import { createLogger } from "../src/logger.js";
 import { harness } from "./setup.js";
@@ -37,7 +37,7 @@ function codesInDoc(): string[] {
 }
 
 async function post(body: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${harness().url}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const response = await fetch(`${harness().url}/graphql`, { method: "POST", headers: { "content-type": "application/json", accept: GRAPHQL_ACCEPT, ...headers }, body });
   return { status: response.status, body: (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> } };
 }
 

@@ -10,7 +10,9 @@ import { harness } from "./setup.js";
  * covered without anyone remembering to add it here: every query and mutation that takes an ID
  * (as an argument or inside its input) is called with another org's IDs, under every kind of key,
  * and must answer exactly as it does for an ID that does not exist — and change nothing. Deprecated
- * operations are walked too: they are still callable.
+ * operations are walked too: they are still callable. A renamed input field (docs/api-naming.md) is
+ * walked under each of its names, one at a time: sent together with different ids they are refused
+ * before anything is looked up, which would prove nothing.
  */
 
 interface TypeRef {
@@ -22,6 +24,8 @@ interface InputValue {
   name: string;
   type: TypeRef;
   defaultValue: string | null;
+  isDeprecated?: boolean;
+  deprecationReason?: string | null;
 }
 interface FieldInfo {
   name: string;
@@ -42,7 +46,7 @@ const INTROSPECTION = `{ __schema {
   queryType { name } mutationType { name }
   types { kind name possibleTypes { name } enumValues(includeDeprecated: true) { name }
     fields(includeDeprecated: true) { name type { ${TYPE_REF} } args(includeDeprecated: true) { name defaultValue type { ${TYPE_REF} } } }
-    inputFields(includeDeprecated: true) { name defaultValue type { ${TYPE_REF} } } }
+    inputFields(includeDeprecated: true) { name defaultValue isDeprecated deprecationReason type { ${TYPE_REF} } } }
 } }`;
 
 /** A sample for each scalar the API takes; a new scalar fails the suite until it gets one. */
@@ -61,13 +65,16 @@ const named = (ref: TypeRef): TypeRef => (ref.ofType ? named(ref.ofType) : ref);
 const required = (ref: TypeRef) => ref.kind === "NON_NULL";
 const isList = (ref: TypeRef): boolean => ref.kind === "LIST" || (ref.kind === "NON_NULL" && isList(ref.ofType!));
 
-/** The node type an ID argument names, from its name (`providerId` → Provider); null: could be any. */
+/** The node type an ID argument names, from its name (`providerId` → Provider, `keyId` → AccessKey); null: could be any. */
 function nodeTypeOf(name: string): NodeTypeName | null {
   const match = /^(\w+)Id$/.exec(name);
   if (!match) return null;
+  if (match[1] === "key") return "AccessKey";
   const type = (match[1][0].toUpperCase() + match[1].slice(1)) as NodeTypeName;
   return NODE_TYPES.includes(type) ? type : null;
 }
+
+const startsWith = (path: string[], prefix: string[]) => prefix.every((p, i) => path[i] === p);
 
 class Schema {
   readonly types: Map<string, TypeInfo>;
@@ -88,7 +95,7 @@ class Schema {
   }
 
   /** A valid-looking value for every required argument, and for every optional one that leads to an ID. */
-  valueFor(ref: TypeRef, ids: (path: string[], name: string) => string, path: string[], name: string): unknown {
+  valueFor(ref: TypeRef, ids: (path: string[], name: string) => string, path: string[], name: string, slot: string[] = []): unknown {
     const type = named(ref);
     let value: unknown;
     switch (type.kind) {
@@ -100,18 +107,22 @@ class Schema {
         value = this.types.get(type.name!)!.enumValues![0].name;
         break;
       case "INPUT_OBJECT":
-        value = this.inputValue(this.types.get(type.name!)!.inputFields!, ids, path);
+        value = this.inputValue(this.types.get(type.name!)!.inputFields!, ids, path, slot);
         break;
     }
     return isList(ref) ? [value] : value;
   }
 
-  inputValue(fields: InputValue[], ids: (path: string[], name: string) => string, path: string[]): Record<string, unknown> {
+  /** A renamed field goes under one name only: its former name when that is the slot under test, else its own. */
+  inputValue(fields: InputValue[], ids: (path: string[], name: string) => string, path: string[], slot: string[] = []): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const underTest = (field: InputValue) => startsWith(slot, [...path, field.name]);
     for (const field of fields) {
+      if (field.isDeprecated && !underTest(field)) continue;
+      if (fields.some((f) => f.isDeprecated && underTest(f) && f.deprecationReason?.startsWith(`Use ${field.name}:`))) continue;
       const leadsToId = this.idSlots([field]).length > 0;
       if ((required(field.type) && field.defaultValue === null) || leadsToId) {
-        out[field.name] = this.valueFor(field.type, ids, [...path, field.name], field.name);
+        out[field.name] = this.valueFor(field.type, ids, [...path, field.name], field.name, slot);
       }
     }
     return out;
@@ -235,7 +246,7 @@ describe("tenant isolation, walked from the schema", function () {
               const ids = (path: string[], name: string) => (path.join(".") === slot.path.join(".") ? value : attacker.ids[nodeTypeOf(name) ?? targetType]);
               const vars: Record<string, unknown> = {};
               for (const arg of field.args) {
-                if (required(arg.type) || schema.idSlots([arg]).length > 0) vars[arg.name] = schema.valueFor(arg.type, ids, [arg.name], arg.name);
+                if (required(arg.type) || schema.idSlots([arg]).length > 0) vars[arg.name] = schema.valueFor(arg.type, ids, [arg.name], arg.name, slot.path);
               }
               return vars;
             };

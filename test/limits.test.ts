@@ -8,7 +8,7 @@ import { buildApiSchema } from "../src/graphql/schema.js";
 import { createHttpServer } from "../src/http/app.js";
 import type { QueryLimits } from "../src/http/limits.js";
 import { createLogger } from "../src/logger.js";
-import { gql, newOrg, ok, type GraphQLResponse } from "./client.js";
+import { GRAPHQL_ACCEPT, gql, newOrg, ok, type GraphQLResponse } from "./client.js";
 import { createApp, createInstance, createService, ROLE_ARN, createRoleProvider } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 
@@ -37,7 +37,7 @@ const aliases = (count: number, selection: string) => `{ ${Array.from({ length: 
 async function post(url: string, key: string, query: string): Promise<GraphQLResponse> {
   const response = await fetch(`${url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    headers: { "content-type": "application/json", accept: GRAPHQL_ACCEPT, authorization: `Bearer ${key}` },
     body: JSON.stringify({ query }),
   });
   return { ...((await response.json()) as GraphQLResponse), status: response.status };

@@ -10,7 +10,7 @@ export interface CredentialProcessRequest {
   service: string;
   stage: string;
   region: string | null;
-  durationSeconds: number | null;
+  sessionDurationSeconds: number | null;
 }
 
 export interface CredentialProcessOptions extends ApiClientOptions {

@@ -1,4 +1,4 @@
-import type { EntityManager } from "typeorm";
+import { IsNull, type EntityManager } from "typeorm";
 import { AccessKey, Membership, Role } from "../entities/index.js";
 import { generateToken, hashToken, tokenHintOf } from "./access-key-tokens.js";
 import { deny, type AuditService } from "./audit.js";
@@ -195,9 +195,12 @@ export class AccessKeyService {
     if (!hasRole(ctx.actor.role, Role.ADMIN) && !own) {
       await deny(ctx, { action: "accessKey.revoke", targetType: "AccessKey", targetId: key.id }, "Only an org admin revokes other keys; a member may revoke their own personal keys.");
     }
-    if (key.revokedAt) throw new UserError("ALREADY_REVOKED", ["input", "accessKeyId"], `The key "${key.name}" was already revoked.`);
+    const alreadyRevoked = () => new UserError("ALREADY_REVOKED", ["input", "keyId"], `The key "${key.name}" was already revoked.`);
+    if (key.revokedAt) throw alreadyRevoked();
     key.revokedAt = new Date();
-    await ctx.em.update(AccessKey, { id: key.id, orgId: ctx.orgId }, { revokedAt: key.revokedAt });
+    // Only the first of concurrent revocations changes the row (and is audited); the others wait for it and find it revoked.
+    const { affected } = await ctx.em.update(AccessKey, { id: key.id, orgId: ctx.orgId, revokedAt: IsNull() }, { revokedAt: key.revokedAt });
+    if (affected === 0) throw alreadyRevoked();
     await this.audit.record(ctx, { action: "accessKey.revoke", targetType: "AccessKey", targetId: key.id, details: { name: key.name } });
     return key;
   }

@@ -13,7 +13,7 @@ type ErrorPlace = "error" | "userError";
  */
 export const ERROR_CODES = {
   // Transport and GraphQL (before or around any resolver)
-  BAD_REQUEST: { place: "error", http: 400, meaning: "The request body is not JSON, is over 1 MB, or is not a GraphQL request. Send `{ query, variables }` as JSON." },
+  BAD_REQUEST: { place: "error", http: 400, meaning: "The request body is not JSON, is over 1 MB, or is not a GraphQL request: send `{ query, variables }` as JSON. Or it is one a page on another site could make a browser send (a GET or a form or text/plain POST) and has no `Authorization` header: send the access key as `Authorization: Bearer <key>`." },
   GRAPHQL_PARSE_FAILED: { place: "error", http: 400, meaning: "The query is not valid GraphQL syntax." },
   GRAPHQL_VALIDATION_FAILED: { place: "error", http: 400, meaning: "The query asks for something the schema does not have (see schema/schema.graphql)." },
   OPERATION_RESOLUTION_FAILURE: { place: "error", http: 400, meaning: "`operationName` names no operation of the document." },
@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   CLIENT_DISCONNECTED: { place: "error", http: 200, meaning: "The client went away before the answer; the rest of the operation was not run. Nobody reads it but the log." },
   // AWS STS, for deployment credentials and verifyProvider
   STS_ACCESS_DENIED: { place: "error", http: 200, meaning: "AWS refused to let the server assume the role (or the access key lacks permission): an admin fixes the role's trust policy or the key's IAM policy." },
-  SESSION_DURATION_TOO_LONG: { place: "error", http: 200, meaning: "The role allows shorter sessions than asked for: ask for a shorter durationSeconds, or raise the role's MaxSessionDuration." },
+  SESSION_DURATION_TOO_LONG: { place: "error", http: 200, meaning: "The role allows shorter sessions than asked for: ask for a shorter sessionDurationSeconds, or raise the role's MaxSessionDuration." },
   STS_THROTTLED: { place: "error", http: 200, meaning: "AWS STS throttled every attempt (`retryable: true`). Retry shortly." },
   STS_UNAVAILABLE: { place: "error", http: 200, meaning: "AWS STS did not answer in STS_TIMEOUT_MS (`retryable: true`). Retry; an operator checks the network path to STS." },
   SERVER_AWS_CREDENTIALS_REJECTED: { place: "error", http: 200, meaning: "STS rejected the server's own AWS identity: an operator fixes it." },
@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   EXTERNAL_ID_NOT_ENFORCED: { place: "error", http: 200, meaning: "The org refuses credentials from roles assumable without their external id, and this provider's last verification found one: an admin fixes the trust policy and runs verifyProvider." },
   // A mutation's userErrors: nothing was changed
   INVALID_INPUT: { place: "userError", meaning: "A value has the wrong form, holds a control character or is too long; `field` names it." },
+  RENAMED_FIELD_CONFLICT: { place: "userError", meaning: "A field and its deprecated former name were both given, with different values (docs/api-naming.md lists the renames). Send the new name alone." },
+  REQUIRED_FIELD_MISSING: { place: "userError", meaning: "A required field was given under neither its name nor its deprecated former name; `field` names it." },
   INVALID_SLUG: { place: "userError", meaning: "An org slug is 1–39 lowercase letters, digits and hyphens." },
   INVALID_NAME: { place: "userError", meaning: "A name (provider, key, profile, app or service) does not fit its form; the message says which." },
   INVALID_STAGE: { place: "userError", meaning: "A stage is 1–64 letters, digits and hyphens." },
@@ -52,7 +54,7 @@ export const ERROR_CODES = {
   INVALID_TWILIO_AUTH_TOKEN: { place: "userError", meaning: "Not a Twilio auth token (32 hex digits)." },
   INVALID_CREDENTIALS: { place: "userError", meaning: "Give exactly one kind of credentials: aws.role, aws.accessKey, stripe or twilio." },
   INVALID_SESSION_DURATION: { place: "userError", meaning: "A role provider's maximum session is 900–43200 seconds." },
-  INVALID_DURATION: { place: "userError", meaning: "durationSeconds is outside what the provider's kind allows." },
+  INVALID_DURATION: { place: "userError", meaning: "sessionDurationSeconds is outside what the provider's kind allows." },
   INVALID_SCOPE: { place: "userError", meaning: "A key's scope is malformed: an empty list, a bad app/service name or stage pattern, or a provider not in the org." },
   INVALID_EXPIRY: { place: "userError", meaning: "A key's expiry must be in the future." },
   INVALID_EMAIL: { place: "userError", meaning: "Not an email address." },

@@ -67,7 +67,7 @@ async function resolve(em: EntityManager, targets: string, params: unknown[]): P
                 CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
                 (t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
            FROM ${targets} AS t(service_id, stage, region, ord)
-           -- The regional instance's link (a stage-only target has none) and the stage-only instance's:
+           -- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
            -- equalities each unique index answers, and no OR, which would make the planner read every
            -- instance of the org.
            LEFT JOIN LATERAL (

@@ -25,7 +25,7 @@ export function explainStsFailure(failure: StsFailure, provider: Provider, conte
     case StsFailureKind.DURATION_TOO_LONG:
       return new CodedError(
         "SESSION_DURATION_TOO_LONG",
-        `The role ${role} allows shorter sessions than the ${context.durationSeconds} seconds asked for. Ask for a shorter durationSeconds, or have an admin raise the role's MaxSessionDuration in IAM (or lower the provider's maxSessionDurationSeconds to match the role).`,
+        `The role ${role} allows shorter sessions than the ${context.durationSeconds} seconds asked for. Ask for a shorter session (sessionDurationSeconds), or have an admin raise the role's MaxSessionDuration in IAM (or lower the provider's maxSessionDurationSeconds to match the role).`,
         details,
       );
     case StsFailureKind.THROTTLED:

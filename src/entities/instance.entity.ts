@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from "typeorm";
 import { Service } from "./service.entity.js";
 
-/** A service deployed to a stage, and to a region unless the service is stage-only (a component). */
+/** A service deployed to a stage and a region, or the stage-wide instance: the stage with no region, covering every region of it. */
 @Entity("instances")
 @Index("UQ_instances_stage_only", ["serviceId", "stage"], { unique: true, where: "region IS NULL" })
 @Index("UQ_instances_stage_region", ["serviceId", "stage", "region"], { unique: true, where: "region IS NOT NULL" })

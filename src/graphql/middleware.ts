@@ -8,6 +8,7 @@ import { hasAnyRole } from "../domain/roles.js";
 import { ClientGoneError, CodedError, UserError, UserErrors, type ErrorCode } from "../domain/errors.js";
 import { inTransaction } from "../domain/transaction.js";
 import type { GraphQLContext } from "./context.js";
+import { asSent, hasRenamedFields, withNewNames, type Renamed } from "./renamed-fields.js";
 
 /**
  * `@Authorized(Role.DEVELOPER)` admits developers and admins. Every query and mutation carries
@@ -111,36 +112,52 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
   resolve: GraphQLFieldResolver<TSource, GraphQLContext, TArgs>,
   isMutation: boolean,
 ): GraphQLFieldResolver<TSource, GraphQLContext, TArgs> {
+  const renames = field.args.some((arg) => hasRenamedFields(arg.type));
   const refuse = (errors: UserErrorValue[]) => {
     if (isMutation) return { userErrors: errors };
     throw new CodedError("BAD_USER_INPUT", errors.map((e) => e.message).join(" "), { field: errors[0].field });
   };
-  const onError = (error: unknown, args: TArgs) => {
+  const onError = (error: unknown, args: TArgs, sent: Map<string, string[]>) => {
+    if (error instanceof CodedError && Array.isArray(error.details.field)) error.details.field = asSent(error.details.field as string[], sent);
     if (!(error instanceof ArgumentValidationError)) throw error;
     // Mutations take one argument, `input`: paths start with it, as the domain's do.
     const argumentNames = Object.keys(args);
-    return refuse(flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []));
+    const errors = flatten(error.extensions.validationErrors as ValidationError[], argumentNames.length === 1 ? argumentNames : []);
+    return refuse(errors.map((e) => ({ ...e, field: asSent(e.field, sent) })));
+  };
+  /** A payload's userErrors name the fields the client sent. */
+  const inClientNames = (result: unknown, sent: Map<string, string[]>) => {
+    const userErrors = (result as { userErrors?: UserErrorValue[] } | null)?.userErrors;
+    if (!Array.isArray(userErrors)) return result;
+    return { ...(result as object), userErrors: userErrors.map((e) => ({ ...e, field: asSent(e.field, sent) })) };
   };
   return (source, args, context, info) => {
     // A client that went away starts no more of its mutations (they run one after another, and each
     // may call STS); a query stops at its next loader batch.
     if (isMutation && context.signal.aborted) throw new ClientGoneError();
-    const hostile: UserErrorValue[] = [];
-    for (const arg of field.args) hostileValues(arg.type, args[arg.name], [arg.name], hostile);
-    if (hostile.length > 0) {
+    const refused: UserErrorValue[] = [];
+    for (const arg of field.args) hostileValues(arg.type, args[arg.name], [arg.name], refused);
+    const renamed: Renamed = { args, errors: refused, sent: new Map() };
+    if (renames && refused.length === 0) {
+      renamed.args = Object.fromEntries(field.args.map((arg) => [arg.name, withNewNames(arg.type, args[arg.name], [arg.name], renamed)]).filter(([, v]) => v !== undefined));
+    }
+    if (refused.length > 0) {
       const operation = `${info.parentType.name}.${info.fieldName}`;
       return context.services.audit
-        .recordRefusal(context, "input.rejected", new UserErrors(hostile.map((e) => new UserError(e.code, e.field, e.message))), {
+        .recordRefusal(context, "input.rejected", new UserErrors(refused.map((e) => new UserError(e.code, e.field, e.message))), {
           operation,
-          fields: hostile.map((e) => e.field!.join(".")),
+          fields: refused.map((e) => e.field!.join(".")),
         })
-        .then(() => refuse(hostile));
+        .then(() => refuse(refused));
     }
+    const { sent } = renamed;
+    const callArgs = renamed.args as TArgs;
     try {
-      const result = resolve(source, args, context, info);
-      return isPromise(result) ? result.catch((error) => onError(error, args)) : result;
+      const result = resolve(source, callArgs, context, info);
+      if (sent.size === 0) return isPromise(result) ? result.catch((error) => onError(error, callArgs, sent)) : result;
+      return isPromise(result) ? result.then((r) => inClientNames(r, sent), (error) => onError(error, callArgs, sent)) : inClientNames(result, sent);
     } catch (error) {
-      return onError(error, args);
+      return onError(error, callArgs, sent);
     }
   };
 }

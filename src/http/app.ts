@@ -17,6 +17,7 @@ import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator } from "./authenticate.js";
 import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusPlugin } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
 import { operationPlugin, requestLog } from "./request-log.js";
 import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
@@ -61,6 +62,7 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   // graphql-js's and Apollo's own errors pass with their codes (GRAPHQL_VALIDATION_FAILED…); one that
   // Apollo marks internal (a failed context, a broken resolver result) never shows its words.
   const code = formatted.extensions?.code;
+  if (code === "BAD_REQUEST" && isCsrfRefusal(formatted.message)) return { message: CSRF_REFUSAL, extensions: { code } };
   if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
@@ -164,6 +166,12 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
     schema: deps.schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // A request a browser could send cross-site without a preflight (a GET, a form or text/plain POST)
+    // is refused before it is authenticated, so a page cannot spend the victim's failed-authentication
+    // allowance. A request with an Authorization header is no such request: a page that sets one is
+    // preflighted (this server answers no CORS preflight), and a browser adds one by itself only after
+    // a Basic or Negotiate challenge, which this server never sends.
+    csrfPrevention: { requestHeaders: ["authorization", "apollo-require-preflight", "x-apollo-operation-name"] },
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
     formatError,
@@ -178,6 +186,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       loggingPlugin(deps.logger),
       serviceUnavailablePlugin(),
+      requestErrorStatusPlugin(),
       operationPlugin(),
     ],
   });

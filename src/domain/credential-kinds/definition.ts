@@ -88,8 +88,8 @@ export function durationWithin(requested: number | null, range: { min: number; m
   if (!Number.isInteger(requested) || requested < range.min || requested > range.max) {
     throw new UserError(
       "INVALID_DURATION",
-      ["input", "durationSeconds"],
-      `durationSeconds must be a whole number from ${range.min} to ${range.max} for this provider (its maximum session duration); omit it for the default.`,
+      ["input", "sessionDurationSeconds"],
+      `The session duration must be a whole number of seconds from ${range.min} to ${range.max} for this provider (its maximum session duration); omit it for the default.`,
     );
   }
   return requested;

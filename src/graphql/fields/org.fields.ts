@@ -19,12 +19,12 @@ import { byName, presentMember } from "../present.js";
 /** The API's audit filter in the domain's terms: global ids become the key, user or object they name. */
 function auditFilterOf(filter: AuditEventFilter | null | undefined): AuditFilter | null {
   if (!filter) return null;
-  const actor = filter.actor ? fromGlobalId(filter.actor) : null;
-  const target = filter.target ? fromGlobalId(filter.target) : null;
+  const actor = filter.actorId ? fromGlobalId(filter.actorId) : null;
+  const target = filter.targetId ? fromGlobalId(filter.targetId) : null;
   return {
     action: filter.action,
-    actor: !filter.actor ? null : actor?.type === "AccessKey" ? { accessKeyId: actor.id } : actor?.type === "User" ? { userId: actor.id } : "unknown",
-    target: !filter.target ? null : target ? { id: target.id } : "unknown",
+    actor: !filter.actorId ? null : actor?.type === "AccessKey" ? { accessKeyId: actor.id } : actor?.type === "User" ? { userId: actor.id } : "unknown",
+    target: !filter.targetId ? null : target ? { id: target.id } : "unknown",
     from: filter.from,
     to: filter.to,
   };

@@ -1,6 +1,6 @@
 import { Parameter } from "../../entities/index.js";
 import { byName, presentEffectiveParameter } from "../present.js";
-import { EffectiveParameter, ParameterConnection, ResolveParametersArgs } from "../types/parameters.js";
+import { EffectiveParameter, EffectiveParametersArgs, ParameterConnection } from "../types/parameters.js";
 import { Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { Instance, Role, Service } from "../../entities/index.js";
 import { assertInScope } from "../../domain/scope.js";
@@ -8,7 +8,7 @@ import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
-import { ResolveProviderArgs } from "../types/inputs.js";
+import { EffectiveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
 import { AppObject, InstanceConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
 
@@ -41,18 +41,21 @@ export class ServiceFields {
 
   @FieldResolver(() => ProviderResolution, {
     nullable: true,
-    description: "The provider a deployment of this service to the stage (and region) would use, whether or not that instance exists yet. Null: use local credentials.",
+    description:
+      "The provider a deployment of this service to the stage (and region) would use, and where it comes from, whether or not that instance exists yet. Null: use local credentials.",
   })
-  async resolveProvider(
-    @Root() service: Service,
-    @Ctx() ctx: GraphQLContext,
-    @Args() { stage, region, type }: ResolveProviderArgs,
-  ) {
-    if (ctx.actor.scope) {
-      const app = await loaded(ctx.loaders.app(service.appId), "The app");
-      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
-    }
+  async effectiveProvider(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() { stage, region, type }: EffectiveProviderArgs) {
+    await assertStageInScope(ctx, service, stage);
     return presentResolution(ctx, await ctx.loaders.resolution(type, { serviceId: service.id, stage, region: region ?? null }));
+  }
+
+  @FieldResolver(() => ProviderResolution, {
+    nullable: true,
+    description: "The provider a deployment of this service to the stage (and region) would use. Null: use local credentials.",
+    deprecationReason: "Use effectiveProvider(stage, region, type): the same answer, named like Instance.effectiveProvider.",
+  })
+  resolveProvider(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() args: EffectiveProviderArgs) {
+    return this.effectiveProvider(service, ctx, args);
   }
 
   @Authorized(Role.DEVELOPER)
@@ -65,12 +68,24 @@ export class ServiceFields {
   @FieldResolver(() => [EffectiveParameter], {
     description: "The parameters a deployment of this service to the stage (and region) would read, whether or not that instance exists yet; by name.",
   })
-  async resolveParameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() { stage, region }: ResolveParametersArgs) {
-    if (ctx.actor.scope) {
-      const app = await loaded(ctx.loaders.app(service.appId), "The app");
-      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
-    }
+  async effectiveParameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() { stage, region }: EffectiveParametersArgs) {
+    await assertStageInScope(ctx, service, stage);
     const effective = await ctx.loaders.effectiveParameters({ serviceId: service.id, stage, region: region ?? null });
     return effective.map((e) => presentEffectiveParameter(ctx, e));
   }
+
+  @FieldResolver(() => [EffectiveParameter], {
+    description: "The parameters a deployment of this service to the stage (and region) would read; by name.",
+    deprecationReason: "Use effectiveParameters(stage, region): the same answer, named like Instance.effectiveParameters.",
+  })
+  resolveParameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() args: EffectiveParametersArgs) {
+    return this.effectiveParameters(service, ctx, args);
+  }
+}
+
+/** A scoped key asks only about the stages of its scope, as it deploys only to them. */
+async function assertStageInScope(ctx: GraphQLContext, service: Service, stage: string): Promise<void> {
+  if (!ctx.actor.scope) return;
+  const app = await loaded(ctx.loaders.app(service.appId), "The app");
+  await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
 }

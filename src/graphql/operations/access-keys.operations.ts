@@ -36,6 +36,6 @@ export class AccessKeyOperations {
   @Authorized()
   @Mutation(() => RevokeAccessKeyPayload, { description: "Revokes a key (admins: any; members: their own personal keys). It stops working on the next request." })
   revokeAccessKey(@Ctx() ctx: GraphQLContext, @Arg("input") input: RevokeAccessKeyInput) {
-    return mutate(ctx, async () => ({ accessKey: await ctx.services.accessKeys.revoke(ctx, idOf("AccessKey", input.accessKeyId)) }));
+    return mutate(ctx, async () => ({ accessKey: await ctx.services.accessKeys.revoke(ctx, idOf("AccessKey", input.keyId)) }));
   }
 }

@@ -23,7 +23,7 @@ export class DeploymentCredentialsOperations {
         stage: input.stage,
         region: input.region ?? null,
         type: input.type,
-        durationSeconds: input.durationSeconds ?? null,
+        durationSeconds: input.sessionDurationSeconds ?? null,
       });
       return {
         credentials: issued.credentials,

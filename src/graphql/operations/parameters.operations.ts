@@ -26,8 +26,8 @@ export class ParameterOperations {
     return mutate(ctx, async () => {
       const owner = fromGlobalId(input.ownerId);
       if (!owner) throw new NotFoundError("The org, service or instance");
-      const { ownerId: _ownerId, ...values } = input;
-      return { parameter: await ctx.services.parameters.create(ctx, owner, values) };
+      const { name, value, description, isSecret } = input;
+      return { parameter: await ctx.services.parameters.create(ctx, owner, { name, value, description, secret: isSecret ?? false }) };
     });
   }
 
@@ -35,7 +35,7 @@ export class ParameterOperations {
   @Mutation(() => UpdateParameterPayload, { description: "Replaces a parameter's value, description or secrecy. Its name and owner stay." })
   updateParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateParameterInput) {
     return mutate(ctx, async () => ({
-      parameter: await ctx.services.parameters.update(ctx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.secret }),
+      parameter: await ctx.services.parameters.update(ctx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.isSecret }),
     }));
   }
 

@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
+import { ArgsType, Extensions, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import { Matches, Max, MaxLength, Min, type ValidationOptions } from "class-validator";
 import type { Rule } from "../../domain/validation.js";
 import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
@@ -43,6 +43,28 @@ export abstract class Node {
  * type-graphql before the resolver runs, answering with the rule's code and sentence.
  */
 export const Follows = (rule: Rule, options: ValidationOptions = {}) => Matches(rule.pattern, { message: rule.message, context: { code: rule.code }, ...options });
+
+/** What `FormerlyNamed` records on the new field, for `withCheckedArguments` to read. */
+export interface FormerName {
+  name: string;
+  required: boolean;
+}
+
+/**
+ * An input field renamed under the naming rule (docs/api-naming.md), without breaking a client that
+ * sends the old name: the old name is declared here as a second field of the same type, deprecated
+ * with a reason naming the new one. Both are optional in the schema; `withCheckedArguments` takes a
+ * value sent under either (the same value under both is fine), refuses two different ones
+ * (RENAMED_FIELD_CONFLICT) and, for a `required` field, neither (REQUIRED_FIELD_MISSING); an error
+ * about the value names the field the client sent.
+ */
+export function FormerlyNamed(formerName: string, options: { type: Parameters<typeof Field>[0]; why: string; required?: boolean }): PropertyDecorator {
+  return (prototype, property) => {
+    const name = String(property);
+    Field(options.type, { nullable: true, description: `The former name of \`${name}\`.`, deprecationReason: `Use ${name}: ${options.why}` })(prototype, formerName);
+    Extensions({ formerName: { name: formerName, required: options.required ?? false } satisfies FormerName })(prototype, property);
+  };
+}
 
 @ObjectType({ description: "Relay page information." })
 export class PageInfo {

@@ -2,7 +2,7 @@ import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int } from "type-gr
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, ValidateNested } from "class-validator";
 import { ProviderType, Role } from "../../entities/index.js";
 import { rules } from "../../domain/validation.js";
-import { Follows } from "./common.js";
+import { Follows, FormerlyNamed } from "./common.js";
 
 /*
  * Inputs carry shapes, and the values whose form the domain fixes follow its rules
@@ -43,7 +43,7 @@ export class CreateServiceInput {
 export class CreateInstanceInput {
   @Field(() => ID) serviceId!: string;
   @Field() @Follows(rules.stage) stage!: string;
-  @Field(() => String, { nullable: true, description: "Omit for a stage-only (component) instance." })
+  @Field(() => String, { nullable: true, description: "Omit for the stage-wide instance, which covers every region of the stage." })
   @IsOptional()
   @Follows(rules.region)
   region?: string | null;
@@ -149,13 +149,17 @@ export class DeploymentCredentialsInput {
   @Field({ description: "The app; created on its first deployment." }) @MaxLength(256) app!: string;
   @Field({ description: "The service; created on its first deployment." }) @MaxLength(256) service!: string;
   @Field({ description: "The stage, e.g. prod or feature-x." }) @MaxLength(256) stage!: string;
-  @Field(() => String, { nullable: true, description: "The AWS region; omit for a stage-only (component) service." })
+  @Field(() => String, { nullable: true, description: "The AWS region; omit for the stage-wide instance (a service deployed per stage, not per region)." })
   @IsOptional()
   @MaxLength(64)
   region?: string | null;
   @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;
-  @Field(() => Int, { nullable: true, description: "How long AWS session credentials last: 900 up to the provider's maximum. Default 3600 (or the maximum, if lower)." })
-  durationSeconds?: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: "How long the AWS session lasts, in seconds: 900 up to the provider's maxSessionDurationSeconds. Default 3600 (or the maximum, if lower).",
+  })
+  @FormerlyNamed("durationSeconds", { type: () => Int, why: "the same seconds, named like the provider's maxSessionDurationSeconds, which bounds them." })
+  sessionDurationSeconds?: number | null;
 }
 
 @InputType({ description: "Limits a key to some apps, services and stage patterns. Leave a list out for any; a scope only narrows the key's role." })
@@ -194,7 +198,13 @@ export class CreateAccessKeyInput {
 
 @InputType()
 export class RevokeAccessKeyInput {
-  @Field(() => ID) accessKeyId!: string;
+  @Field(() => ID, { nullable: true, description: "The key to revoke: an AccessKey's `id` (a key of this API, not an AWS access key). Required." })
+  @FormerlyNamed("accessKeyId", {
+    type: () => ID,
+    required: true,
+    why: "the same AccessKey id; `accessKeyId` is AWS's name for an AWS access key's id elsewhere in this schema.",
+  })
+  keyId!: string;
 }
 
 @InputType()
@@ -223,8 +233,12 @@ export class AuditEventFilter {
   @IsOptional()
   @Matches(/^[a-z][A-Za-z_.]{0,127}$/, { message: "is an action such as provider.create, or a prefix ending in a dot such as provider." })
   action?: string | null;
-  @Field(() => ID, { nullable: true, description: "An AccessKey or User id: what that key, or that user with any of their keys, did." }) actor?: string | null;
-  @Field(() => ID, { nullable: true, description: "The id of the object acted on (a Provider, Service, Instance, User, AccessKey…)." }) target?: string | null;
+  @Field(() => ID, { nullable: true, description: "An AccessKey or User id: what that key, or that user with any of their keys, did." })
+  @FormerlyNamed("actor", { type: () => ID, why: "the same id; a field holding an id ends in Id." })
+  actorId?: string | null;
+  @Field(() => ID, { nullable: true, description: "The id of the object acted on (an event's `targetId`): a Provider, Service, Instance, User, AccessKey…" })
+  @FormerlyNamed("target", { type: () => ID, why: "the same id, named like AuditEvent.targetId." })
+  targetId?: string | null;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "From this time, inclusive." }) from?: Date | null;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "Before this time." }) to?: Date | null;
 }
@@ -235,7 +249,7 @@ export class OrgArgs {
 }
 
 @ArgsType()
-export class ResolveProviderArgs {
+export class EffectiveProviderArgs {
   @Field() @Follows(rules.stage) stage!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
   @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;

@@ -43,10 +43,10 @@ export class ServiceObject extends Node {
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
-@ObjectType("Instance", { implements: Node, description: "A service deployed to a stage (and region, unless the service is stage-only)." })
+@ObjectType("Instance", { implements: Node, description: "A service deployed to a stage and region, or the stage-wide instance: the stage with no region, covering every region of it." })
 export class InstanceObject extends Node {
   @Field() stage!: string;
-  @Field(() => String, { nullable: true, description: "Null for a stage-only (component) instance, which also applies to every region of its stage." })
+  @Field(() => String, { nullable: true, description: "Null for the stage-wide instance, which covers every region of its stage." })
   region!: string | null;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
   @Field(() => GraphQLISODateTime, { nullable: true, description: "When deployment credentials were last issued for it." })

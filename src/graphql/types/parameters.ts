@@ -4,7 +4,7 @@ import { MAX_DESCRIPTION_LENGTH, MAX_VALUE_BYTES } from "../../domain/parameters
 import { ParameterSource } from "../../domain/parameter-resolution.js";
 import { rules } from "../../domain/validation.js";
 import type { FreeText } from "../middleware.js";
-import { Follows, Node } from "./common.js";
+import { Follows, FormerlyNamed, Node } from "./common.js";
 import { Connection } from "./connection.js";
 import { InstanceObject, ServiceObject } from "./objects.js";
 import { Payload } from "./payloads.js";
@@ -68,7 +68,9 @@ export class CreateParameterInput {
   @Extensions({ freeText: VALUE_TEXT })
   value!: string;
   @Field(() => String, { nullable: true }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
-  @Field({ defaultValue: false, description: "Seal the value: it is then shown only as a hint, and handed only to deployments." }) secret!: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Seal the value: it is then shown only as a hint, and handed only to deployments. Default false." })
+  @FormerlyNamed("secret", { type: () => Boolean, why: "the same flag, named like Parameter.isSecret, which reads it back." })
+  isSecret?: boolean | null;
 }
 
 @InputType({ description: "Replace a parameter's value, description, or secrecy. A secret becomes plain only with a new value." })
@@ -76,7 +78,9 @@ export class UpdateParameterInput {
   @Field(() => ID) parameterId!: string;
   @Field(() => String, { nullable: true }) @Extensions({ freeText: VALUE_TEXT }) value?: string | null;
   @Field(() => String, { nullable: true, description: "An empty string removes it." }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
-  @Field(() => Boolean, { nullable: true }) secret?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "Seal the value, or (with a new value) make it plain. Left out: unchanged." })
+  @FormerlyNamed("secret", { type: () => Boolean, why: "the same flag, named like Parameter.isSecret, which reads it back." })
+  isSecret?: boolean | null;
 }
 
 @InputType()
@@ -90,7 +94,7 @@ export class DeploymentParametersInput {
   @Field() @MaxLength(256) app!: string;
   @Field() @MaxLength(256) service!: string;
   @Field() @MaxLength(256) stage!: string;
-  @Field(() => String, { nullable: true, description: "Omit for a stage-only (component) service." }) @IsOptional() @MaxLength(64) region?: string | null;
+  @Field(() => String, { nullable: true, description: "Omit for the stage-wide instance (a service deployed per stage, not per region)." }) @IsOptional() @MaxLength(64) region?: string | null;
 }
 
 @ObjectType()
@@ -116,7 +120,7 @@ export class DeploymentParametersPayload extends Payload {
 }
 
 @ArgsType()
-export class ResolveParametersArgs {
+export class EffectiveParametersArgs {
   @Field() @Follows(rules.stage) stage!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
 }

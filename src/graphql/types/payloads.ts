@@ -66,7 +66,7 @@ export class UpdateProviderPayload extends ProviderPayload {}
 
 @ObjectType()
 export class DeleteProviderPayload extends Payload {
-  @Field(() => String, { nullable: true }) deletedProviderId?: string;
+  @Field(() => ID, { nullable: true }) deletedProviderId?: string;
   @Field(() => Int, { nullable: true, description: "How many services lost their link to the provider." }) unlinkedServiceCount?: number;
   @Field(() => Int, { nullable: true, description: "How many instances lost their link to the provider." }) unlinkedInstanceCount?: number;
 }
