@@ -244,8 +244,13 @@ describe("an org that refuses new stages (Org.refuseNewStages)", () => {
     const message: string = refused.userErrors[0].message;
     expect(message).to.match(/did you mean pr-3000\? its stages are pr-3000(, [a-z0-9-]+){9} and 2992 more\. Use a known stage/);
     expect(message.length).to.be.below(500);
-    const { token: preview } = await createKey(admin, orgId, { role: "DEPLOYER", name: "preview", scope: { stages: ["pr-*"] } });
-    const scoped = (await payloadOf(preview, "pr-x")).userErrors[0].message;
+    const preview = (
+      await ok(admin, `mutation($input: CreateAccessKeyInput!) { createAccessKey(input: $input) { token accessKey { mayCreateStages scope { stages mayCreateStages } } } }`, {
+        input: { orgId, name: "preview", role: "DEPLOYER", scope: { stages: ["pr-*"] } },
+      })
+    ).createAccessKey;
+    expect(preview.accessKey).to.deep.equal({ mayCreateStages: false, scope: { stages: ["pr-*"], mayCreateStages: false } });
+    const scoped = (await payloadOf(preview.token, "pr-x")).userErrors[0].message;
     expect(scoped).not.to.match(/\bprod\b|\bdev\b/);
     expect(scoped).to.include("and 2990 more");
   });

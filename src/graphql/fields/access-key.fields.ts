@@ -42,6 +42,7 @@ export class AccessKeyFields {
 
   @FieldResolver(() => AccessKeyScope, { nullable: true, description: "Null: the key is not limited to some apps, services or stages." })
   scope(@Root() key: AccessKey) {
-    return scopeOf(key);
+    const scope = scopeOf(key);
+    return scope && { ...scope, mayCreateStages: key.scopeMayCreateStages };
   }
 }

@@ -189,6 +189,8 @@ export class AccessKeyScope {
   @Field(() => [String], { nullable: true, description: "Stage patterns; `*` matches any characters, e.g. `feature-*`." }) stages!: string[] | null;
   @Field(() => [ProviderObject], { nullable: true, description: "The providers the key may link to instances inside its scope (null: none)." })
   linkableProviders!: unknown[] | null;
+  @Field({ description: "Whether the key may add a stage to a service when the org refuses new stages; the same as AccessKey.mayCreateStages, which an unscoped key shows too." })
+  mayCreateStages!: boolean;
 }
 
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
