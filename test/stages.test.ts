@@ -224,8 +224,8 @@ describe("an org that refuses new stages (Org.refuseNewStages)", () => {
     expect((await ok(admin, `{ org(slug: "acme") { refuseNewStages } }`)).org.refuseNewStages).to.equal(false);
     await setRefuseNewStages(admin, true);
     const [event] = await harness().application.dataSource.query("SELECT details FROM audit_events WHERE action = 'org.updateSettings'");
-    expect(event.details.before).to.deep.equal({ refuseUnenforcedExternalId: false, refuseNewStages: false });
-    expect(event.details.after).to.deep.equal({ refuseUnenforcedExternalId: false, refuseNewStages: true });
+    expect(event.details.before).to.deep.equal({ refuseNewStages: false });
+    expect(event.details.after).to.deep.equal({ refuseNewStages: true });
 
     const userId = await addMember(admin, orgId, "ada@example.com", "DEVELOPER");
     const personal = await ok(admin, `mutation($input: CreateAccessKeyInput!) { createAccessKey(input: $input) { token userErrors { code field } } }`, {

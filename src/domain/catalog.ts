@@ -92,15 +92,16 @@ export class CatalogService {
     return org;
   }
 
-  /** Changes the org's settings (each one left out stays), audited with what it was and what it is. */
+  /** Changes the org's settings (each one left out stays), audited with what each one given was and is. */
   async updateSettings(ctx: RequestContext, orgId: string, changes: Partial<Record<OrgSetting, boolean | null>>): Promise<Org> {
     await assertUnscoped(ctx, "updateOrgSettings", "changing the org's settings (they apply to every app and stage)");
     const org = await this.org(ctx, orgId);
-    const settingsOf = () => Object.fromEntries(ORG_SETTINGS.map((name) => [name, org[name]])) as Record<OrgSetting, boolean>;
+    const given = ORG_SETTINGS.filter((name) => changes[name] != null);
+    const settingsOf = () => Object.fromEntries(given.map((name) => [name, org[name]])) as Partial<Record<OrgSetting, boolean>>;
     const before = settingsOf();
-    for (const name of ORG_SETTINGS) if (changes[name] != null) org[name] = changes[name];
+    for (const name of given) org[name] = changes[name]!;
     const after = settingsOf();
-    await ctx.em.update(Org, { id: org.id }, after);
+    if (given.length > 0) await ctx.em.update(Org, { id: org.id }, after);
     await this.audit.record(ctx, { action: "org.updateSettings", targetType: "Org", targetId: org.id, details: { before, after } });
     return org;
   }
