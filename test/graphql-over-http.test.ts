@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { serverAudits } from "graphql-http";
-import { startHarness } from "./harness.js";
+import { withEveryConnectionTaken } from "./harness.js";
 import { newOrg } from "./client.js";
 import { harness } from "./setup.js";
 
@@ -134,19 +134,13 @@ describe("GraphQL over HTTP", () => {
     it("never turns an outage into 200: with every pool connection taken, a legacy client's request error is 503", async function () {
       this.timeout(60_000);
       const { key } = await newOrg("acme");
-      const tiny = await startHarness(harness().databaseUrl, { databasePoolSize: 2, databasePoolTimeoutMs: 300 });
-      const held = [tiny.application.dataSource.createQueryRunner(), tiny.application.dataSource.createQueryRunner()];
-      try {
-        for (const runner of held) await runner.connect();
-        const down = await post(key, LEGACY, { query: "{" }, `${tiny.url}/graphql`);
+      await withEveryConnectionTaken(harness().databaseUrl, async (url) => {
+        const down = await post(key, LEGACY, { query: "{" }, `${url}/graphql`);
         expect([down.status, down.body.errors?.[0]?.extensions?.code]).to.deep.equal([503, "SERVICE_UNAVAILABLE"]);
         // The refusal of a keyless GET needs no database.
-        const keyless = await send(`${tiny.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, {});
+        const keyless = await send(`${url}/graphql?query=${encodeURIComponent("{ __typename }")}`, {});
         expect([keyless.status, keyless.body.errors?.[0]?.extensions?.code]).to.deep.equal([400, "BAD_REQUEST"]);
-      } finally {
-        for (const runner of held) await runner.release();
-        await tiny.server.stop();
-      }
+      });
     });
   });
 

@@ -119,6 +119,22 @@ export async function startHarness(databaseUrl: string, overrides: Partial<Confi
   return { url: server.url, databaseUrl, masterKey: config.masterKey!, application, server, statements, logs, config };
 }
 
+/**
+ * A second server on the same database with a pool of 2, both connections held while `run` goes: every
+ * request that needs the database waits out the pool timeout (300 ms) and is answered 503.
+ */
+export async function withEveryConnectionTaken(databaseUrl: string, run: (url: string) => Promise<void>): Promise<void> {
+  const tiny = await startHarness(databaseUrl, { databasePoolSize: 2, databasePoolTimeoutMs: 300 });
+  const held = [tiny.application.dataSource.createQueryRunner(), tiny.application.dataSource.createQueryRunner()];
+  try {
+    for (const runner of held) await runner.connect();
+    await run(tiny.url);
+  } finally {
+    for (const runner of held) await runner.release();
+    await tiny.server.stop();
+  }
+}
+
 /** Every row of every table, as text: what a database dump would show. */
 export async function dumpDatabase(dataSource: { query(sql: string): Promise<any> }): Promise<string> {
   const tables: Array<{ tablename: string }> = await dataSource.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");

@@ -178,6 +178,7 @@ async function populate(slug: string) {
   const profile = await ok(key, `mutation($input: CreateDeploymentProfileInput!) { createDeploymentProfile(input: $input) { deploymentProfile { id } } }`, {
     input: { orgId, name: `${slug}-profile`, roleArn: ROLE_ARN("111111111111", `${slug}-legacy`) },
   });
+  const migration = await ok(key, `mutation($orgId: ID!) { migrateDeploymentProfiles(input: { orgId: $orgId }) { migration { id } } }`, { orgId });
   // One parameter on each level; the service's is secret, and its value must never show up in an answer.
   await createParameter(key, orgId, `${slug}_ORG_PARAM`, `${slug}-org-value`);
   const parameter = await createParameter(key, service, `${slug}_TOKEN`, `${slug}-secret-parameter-value`, { secret: true });
@@ -192,6 +193,7 @@ async function populate(slug: string) {
     User: member.userId,
     AuditEvent: toGlobalId("AuditEvent", randomUUID()),
     DeploymentProfile: profile.createDeploymentProfile.deploymentProfile.id,
+    DeploymentProfileMigration: migration.migrateDeploymentProfiles.migration.id,
     Parameter: parameter,
   };
   return { key, orgId, ids, member };

@@ -98,8 +98,9 @@ describe("several replicas on one database", function () {
       });
       sts().addRole(roleArn);
     }
-    // More deployments than one replica's pool, all at once, round-robin over the replicas.
-    const stages = Array.from({ length: 24 }, () => "prod");
+    // More deployments than one replica's pool, all at once, round-robin over the replicas, to prod,
+    // dev and a preview stage mixed: whichever replica migrates, each stage gets its own account.
+    const stages = Array.from({ length: 24 }, (_, i) => ["prod", "dev", "feature-x", "prod"][i % 4]);
     const results = await Promise.all(stages.map((stage, i) => on(i % 3, key, DEPLOY, { stage })));
     results.forEach((result, i) => {
       expect(result.errors, JSON.stringify(result.errors)).to.equal(undefined);
@@ -112,6 +113,9 @@ describe("several replicas on one database", function () {
     expect(runs).to.equal(1);
     const [{ providers }] = await db.query("SELECT count(*)::int AS providers FROM providers");
     expect(providers).to.equal(2);
+    const assumed: string[] = sts().callsOf("AssumeRole").map((call) => call.params.RoleArn.split(":")[4]);
+    expect(assumed.filter((account) => account === "222222222222")).to.have.length(stages.filter((s) => s === "prod").length);
+    expect(assumed.filter((account) => account === "111111111111")).to.have.length(stages.filter((s) => s !== "prod").length + 1); // + the dev deployment after
     // Every replica took part, and each says so in its metrics.
     for (const replica of replicas) {
       const url = replica.metricsPort ? `http://127.0.0.1:${replica.metricsPort}/metrics` : `http://127.0.0.1:${replica.port}/metrics`;

@@ -223,4 +223,44 @@ describe("batched loading of the admin lists", () => {
     expect(keys.filter((k: any) => k.kind === "PERSONAL").every((k: any) => k.role === "ADMIN" && k.user.email)).to.equal(true);
     expect(large, `small page: ${small} statements, large page: ${large}`).to.equal(small);
   });
+  it("the statements for Org.deploymentProfileMigrations with each run's report, key and deployment do not grow with the page", async () => {
+    const RUNS = `query($slug: String!) { org(slug: $slug) { deploymentProfileMigrations(first: 50) { totalCount nodes { id trigger actorLabel actorKey { name } deployment { stage region }
+      report { providersCreated { provider { name } } providersExisting { profile { name } provider { name } }
+        linksAdded { target service { name } instance { stage region } provider { name } } linksExisting { service { name } instance { region } provider { name } }
+        linksSkipped { reason link { provider { name } } earlierMigration { id } } } } } } }`;
+    /** An org with legacy profiles, migrated by `runs` runs: the first by a deployment, then by hand, each after a new stage mapping. */
+    const orgWithRuns = async (slug: string, runs: number) => {
+      const { key, orgId } = await newOrg(slug);
+      const appId = await createApp(key, orgId, "app1");
+      const serviceId = await createService(key, appId, "service1");
+      await createInstance(key, serviceId, "prod", "eu-west-1");
+      const profile = async (name: string, account: string) => {
+        const arn = ROLE_ARN(account, name);
+        sts().addRole(arn);
+        return (await ok(key, `mutation($input: CreateDeploymentProfileInput!) { createDeploymentProfile(input: $input) { deploymentProfile { id } } }`, { input: { orgId, name, roleArn: arn } }))
+          .createDeploymentProfile.deploymentProfile.id;
+      };
+      const map = (stage: string, deploymentProfileId: string) =>
+        ok(key, `mutation($input: SetAppStageProfileInput!) { setAppStageProfile(input: $input) { userErrors { code } } }`, { input: { appId, stage, deploymentProfileId } });
+      await map("default", await profile("dev", "111111111111"));
+      const prod = await profile("prod", "222222222222");
+      await map("prod", prod);
+      await ok(key, `mutation { deploymentCredentials(input: { org: "${slug}", app: "app1", service: "service1", stage: "prod", region: "us-east-1" }) { userErrors { code } } }`);
+      for (let run = 1; run < runs; run++) {
+        await map(`stage${run}`, prod);
+        await ok(key, `mutation($org: ID!) { migrateDeploymentProfiles(input: { orgId: $org }) { userErrors { code } } }`, { org: orgId });
+      }
+      return key;
+    };
+    // Two runs at least, so that both pages hold a run of each kind (the automatic one creates, the manual ones reuse).
+    const smallKey = await orgWithRuns("small", 2);
+    const largeKey = await orgWithRuns("large", 7);
+    const small = await statementsOf(() => ok(smallKey, RUNS, { slug: "small" }));
+    const large = await statementsOf(() => ok(largeKey, RUNS, { slug: "large" }));
+    const runs = (await ok(largeKey, RUNS, { slug: "large" })).org.deploymentProfileMigrations;
+    expect(runs.totalCount).to.equal(7);
+    expect(runs.nodes.map((r: any) => r.trigger)).to.deep.equal(["MANUAL", "MANUAL", "MANUAL", "MANUAL", "MANUAL", "MANUAL", "AUTOMATIC"]);
+    expect(runs.nodes[0].report.linksAdded.map((l: any) => l.instance.stage)).to.deep.equal(["stage6"]);
+    expect(large, `small page: ${small} statements, large page: ${large}`).to.equal(small);
+  });
 });

@@ -313,6 +313,40 @@ export class CatalogService {
   }
 
   /**
+   * Makes sure each service of the app has the stage-wide instance of the stage (no region: it covers
+   * every region, those deployed and those to come), for the deployment-profile migration. Missing
+   * ones count against the org's instance limit, under its lock: services past the limit get none and
+   * are returned in `refused`. Each one made is audited.
+   */
+  async ensureStageWideInstances(ctx: RequestContext, appId: string, stage: string, details: Record<string, unknown>): Promise<{ refused: Array<{ id: string; name: string }> }> {
+    const missingSql = `SELECT s.id, s.name FROM services s
+       WHERE s.org_id = $1 AND s.app_id = $2
+         AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.org_id = $1 AND i.service_id = s.id AND i.stage = $3 AND i.region IS NULL)
+       ORDER BY s.name, s.id`;
+    if ((await ctx.em.query(missingSql, [ctx.orgId, appId, stage])).length === 0) return { refused: [] };
+    await ctx.em.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/instances/' || $1))", [ctx.orgId]);
+    // Read again under the lock: a concurrent deployment may have made one meanwhile.
+    const missing: Array<{ id: string; name: string }> = await ctx.em.query(missingSql, [ctx.orgId, appId, stage]);
+    const [{ count }]: Array<{ count: number }> = await ctx.em.query("SELECT count(*)::int AS count FROM instances WHERE org_id = $1", [ctx.orgId]);
+    const room = Math.max(0, this.limits.maxInstancesPerOrg - count);
+    const made: Array<{ id: string; service_id: string }> = await ctx.em.query(
+      `INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, s, $3, NULL, NULL FROM unnest($2::uuid[]) AS s
+       ON CONFLICT (service_id, stage) WHERE region IS NULL DO NOTHING RETURNING id, service_id`,
+      [ctx.orgId, missing.slice(0, room).map((s) => s.id), stage],
+    );
+    const names = new Map(missing.map((s) => [s.id, s.name]));
+    for (const instance of made) {
+      await this.audit.record(ctx, {
+        action: "instance.create",
+        targetType: "Instance",
+        targetId: instance.id,
+        details: { service: names.get(instance.service_id), stage, region: null, ...details },
+      });
+    }
+    return { refused: missing.slice(room) };
+  }
+
+  /**
    * What a deployment finds before it writes anything: its service (null when never deployed) and
    * whether its instance exists yet; when it does not, the stages the service has deployed (any region,
    * the oldest first) as far as the caller's key may see them — a key limited to preview stages does not learn that prod

@@ -5,7 +5,7 @@ import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
-import type { ProfileMigrationService } from "./profile-migration.js";
+import { migrationWarning, type MigrationReport, type ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolveProviders, type ProviderSource, type Resolution } from "./resolution.js";
 import { assertInScope } from "./scope.js";
@@ -40,8 +40,13 @@ export interface IssuedDeployment {
   /** Null: no provider applies; the deployment uses its local credentials. */
   resolution: Resolution | null;
   credentials: IssuedCredentials | null;
-  /** A new stage (a typo of a known one?) or a new service: the deployment went ahead, but should know. */
+  /**
+   * A new stage (a typo of a known one?) or a new service, or the org's deployment profiles migrated
+   * by this request: the deployment went ahead, but should know.
+   */
   warnings: DeploymentWarning[];
+  /** The migration of the org's deployment profiles this request triggered, if it did. */
+  profileMigration: MigrationReport | null;
 }
 
 /**
@@ -97,31 +102,25 @@ export class DeploymentCredentialsService {
       // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
       const org = await this.assertMayDeploy(ctx, request);
-      const migrationPending = await this.profileMigration.hasPending(ctx);
       const found = await this.catalog.lookUpDeployment(ctx, request);
       // A stage the service never had, in an org that refuses new stages, is refused before anything is
-      // recorded or STS is asked for anything.
+      // recorded (the profile migration below included) or STS is asked for anything.
       if (!found.instanceExists) assertStageMayBeAdded(ctx.actor, org, request, found.knownStages);
       const stageWarning = found.instanceExists ? null : newStageWarning(request, found.serviceId !== null, found.knownStages);
-      let { serviceId, instanceExists } = found;
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
-      // the instance recorded first so that its stage's profile is linked to it too. That is org-wide
-      // work the deployment only triggers: it stays even if the STS call below fails.
-      if (migrationPending) {
-        await inTransaction(ctx, async () => {
-          await this.catalog.recordDeployment(ctx, request);
-          await this.profileMigration.migrateIfPending(ctx);
-        });
-        ({ serviceId, instanceExists } = await this.catalog.lookUpDeployment(ctx, request));
-      }
+      // the instance recorded inside the run so that it is linked too and named as the trigger. That
+      // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
+      // if the STS call below fails. A run that recorded the instance is read again after it.
+      const migration = await this.profileMigration.migrateIfPending(ctx, () => this.catalog.recordDeployment(ctx, request));
+      const { serviceId, instanceExists } = migration ? await this.catalog.lookUpDeployment(ctx, request) : found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
-      const warnings = stageWarning ? [stageWarning] : [];
+      const warnings = [...(migration ? [migrationWarning(migration)] : []), ...(stageWarning ? [stageWarning] : [])];
       const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         this.observe(ctx, request, { outcome: IssuanceOutcome.LOCAL, source: null, provider: null });
-        return { instance, resolution: null, credentials: null, warnings };
+        return { instance, resolution: null, credentials: null, warnings, profileMigration: migration };
       }
       provider = resolution.provider;
       source = resolution.source;
@@ -136,7 +135,7 @@ export class DeploymentCredentialsService {
         ...details,
       });
       this.observe(ctx, request, { outcome: IssuanceOutcome.ISSUED, source: resolution.source, provider });
-      return { instance, resolution, credentials, warnings };
+      return { instance, resolution, credentials, warnings, profileMigration: migration };
     } catch (error) {
       await this.audit.recordRefusal(ctx, "credentials.issue", error, { ...where, ...(provider ? { providerId: provider.id, providerName: provider.name } : {}) });
       const denied = refusalOutcome(error) === AuditOutcome.DENIED;

@@ -87,12 +87,18 @@ export class LinkService {
       });
       return null;
     }
+    return this.linkedProvider(ctx, kind, targetId, provider.type);
+  }
+
+  /** The provider of the type linked to the service or instance, or null. */
+  async linkedProvider(ctx: RequestContext, kind: "service" | "instance", targetId: string, type: Provider["type"]): Promise<{ id: string; name: string } | null> {
+    const links = kind === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
     const [current]: Array<{ id: string; name: string }> = await ctx.em.query(
       `SELECT p.id, p.name FROM ${links.table} l JOIN providers p ON p.id = l.provider_id
         WHERE l.${links.column} = $1 AND l.provider_type = $2 AND l.org_id = $3`,
-      [targetId, provider.type, ctx.orgId],
+      [targetId, type, ctx.orgId],
     );
-    return current;
+    return current ?? null;
   }
 
   /**

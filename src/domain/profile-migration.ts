@@ -1,11 +1,15 @@
-import { CredentialKind, DeploymentProfile, Provider, ProviderType } from "../entities/index.js";
-import type { AuditService } from "./audit.js";
+import { randomUUID } from "node:crypto";
+import { CredentialKind, DeploymentProfile, type Instance, ProfileMigrationRun, Provider, ProviderType } from "../entities/index.js";
+import { AuditService } from "./audit.js";
+import type { CatalogService } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { DEFAULT_STAGE } from "./deployment-profiles.js";
 import type { LinkService } from "./links.js";
 import type { ProviderService } from "./providers.js";
 import { assertUnscoped } from "./scope.js";
+import type { DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
+import { listPages, countByParent, type Page, type PageArgs } from "./pagination.js";
 
 export type MigrationTrigger = "AUTOMATIC" | "MANUAL" | "CLI";
 
@@ -40,6 +44,19 @@ export interface MigratedLink {
   providerName: string;
 }
 
+/**
+ * A link the migration leaves alone although its mapping asks for it:
+ * - UNLINKED_SINCE / REPLACED_SINCE: an earlier run did it (added it, or found it in place), and
+ *   someone unlinked it or linked another provider since. A rerun adds only what no run has done.
+ * - INSTANCE_LIMIT_REACHED: the stage-wide instance it goes on could not be made (MAX_INSTANCES_PER_ORG).
+ */
+export interface SkippedLink extends MigratedLink {
+  reason: "UNLINKED_SINCE" | "REPLACED_SINCE" | "INSTANCE_LIMIT_REACHED";
+  message: string;
+  /** For UNLINKED_SINCE and REPLACED_SINCE: the run that did it. */
+  earlierRunId: string | null;
+}
+
 /** A link the migration would add, where someone had already linked another provider by hand. */
 export interface LinkConflict extends MigratedLink {
   linkedProviderId: string;
@@ -48,6 +65,8 @@ export interface LinkConflict extends MigratedLink {
 }
 
 export interface MigrationReport {
+  /** The run, as stored in profile_migration_runs and listed by Org.deploymentProfileMigrations. */
+  runId: string;
   orgId: string;
   trigger: MigrationTrigger;
   providersCreated: MigratedProfile[];
@@ -55,6 +74,7 @@ export interface MigrationReport {
   profilesSkipped: SkippedProfile[];
   linksAdded: MigratedLink[];
   linksExisting: MigratedLink[];
+  linksSkipped: SkippedLink[];
   conflicts: LinkConflict[];
 }
 
@@ -63,19 +83,34 @@ export interface ProfileMigrationOptions {
    * Called after each step of a migration, inside its transaction. Tests use it to fail a run
    * half-way and prove that nothing of it stays.
    */
-  afterStep?: (step: "profile" | "link") => void | Promise<void>;
+  afterStep?: (step: "profile" | "link", ctx: RequestContext) => void | Promise<void>;
 }
 
 
 const MAX_NAME = 64;
 
+/** Newest first: the ordering key counts down from the far future, to the millisecond. */
+const NEWEST_FIRST = { sql: "lpad((9999999999999 - floor(extract(epoch from t.ran_at) * 1000))::bigint::text, 13, '0')" };
+
+/** What an earlier run did on a target with a provider: the run, and when it ran. */
+interface EarlierLink {
+  runId: string;
+  ranAt: Date;
+}
+
+const doneKey = (targetId: string, providerId: string) => `${targetId}/${providerId}`;
+
 /**
  * The migration of legacy deployment profiles to providers, as the seed describes it: a provider
  * per profile with a role ARN, the app's `default`-stage provider on each of its services, each
- * stage's provider on the instances of that stage. Hand-made links are never overwritten.
+ * stage's provider on the stage-wide instance of every service of the app (which covers every region,
+ * deployed or not yet) and on the stage's regional instances. Hand-made links are never overwritten,
+ * and a link an earlier run did is never done again: an admin who removed one keeps it removed.
+ * Each run is one transaction, recorded with its report in profile_migration_runs.
  */
 export class ProfileMigrationService {
   constructor(
+    private readonly catalog: CatalogService,
     private readonly providers: ProviderService,
     private readonly links: LinkService,
     private readonly audit: AuditService,
@@ -94,25 +129,39 @@ export class ProfileMigrationService {
   /**
    * The automatic path, for deploymentCredentials: migrates the org if profiles are pending, else
    * returns null after one indexed query. Concurrent callers in any process migrate it once.
+   * `recordDeployment` records the deploying instance inside the run, after the org's lock is held,
+   * so that the run links it too and names it as what triggered it; a caller that waited for the lock
+   * and finds the org migrated records nothing here (its instance is then covered by the stage-wide
+   * instance's link).
    */
-  async migrateIfPending(ctx: RequestContext): Promise<MigrationReport | null> {
+  async migrateIfPending(ctx: RequestContext, recordDeployment?: () => Promise<Instance>): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
     return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
       // Another caller may have migrated the org while this one waited for the lock.
       if (!(await this.hasPending(ctx))) return null;
-      return this.run(ctx, "AUTOMATIC");
+      const instance = recordDeployment ? await recordDeployment() : null;
+      return this.run(ctx, "AUTOMATIC", instance?.id ?? null);
     });
   }
 
-  /** Migrates the org now (admins, the CLI); a repeat changes nothing and reports what exists. */
+  /** Migrates the org now (admins, the CLI); a repeat adds nothing an earlier run did, and says what it skipped. */
   async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
     // The migration links whole services: beyond any scope.
     await assertUnscoped(ctx, "migrateDeploymentProfiles", "migrating deployment profiles (it links whole services)");
     return inTransaction(ctx, async () => {
       await this.lockOrg(ctx);
-      return this.run(ctx, trigger);
+      return this.run(ctx, trigger, null);
     });
+  }
+
+  /** The org's runs, newest first, and their count, made only when asked for. */
+  async runs(ctx: RequestContext, page: PageArgs): Promise<{ page: Page<ProfileMigrationRun>; totalCount: () => Promise<number> }> {
+    const pages = await listPages<ProfileMigrationRun>(ctx.em, { entity: ProfileMigrationRun, orgId: ctx.orgId, ordering: NEWEST_FIRST, page });
+    return {
+      page: pages.get("")!,
+      totalCount: async () => (await countByParent(ctx.em, ProfileMigrationRun, ctx.orgId, null)).get("")!,
+    };
   }
 
   /** A transaction-scoped advisory lock per org: held until commit or rollback, across processes. */
@@ -120,8 +169,9 @@ export class ProfileMigrationService {
     await ctx.em.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/profiles/' || $1))", [ctx.orgId]);
   }
 
-  private async run(ctx: RequestContext, trigger: MigrationTrigger): Promise<MigrationReport> {
+  private async run(ctx: RequestContext, trigger: MigrationTrigger, triggeringInstanceId: string | null): Promise<MigrationReport> {
     const report: MigrationReport = {
+      runId: randomUUID(),
       orgId: ctx.orgId,
       trigger,
       providersCreated: [],
@@ -129,6 +179,7 @@ export class ProfileMigrationService {
       profilesSkipped: [],
       linksAdded: [],
       linksExisting: [],
+      linksSkipped: [],
       conflicts: [],
     };
     const profiles = await ctx.em.find(DeploymentProfile, { where: { orgId: ctx.orgId }, order: { name: "ASC" } });
@@ -136,7 +187,7 @@ export class ProfileMigrationService {
     for (const profile of profiles) {
       const provider = await this.migrateProfile(ctx, profile, report);
       if (provider) providerOf.set(profile.id, provider);
-      await this.options.afterStep?.("profile");
+      await this.options.afterStep?.("profile", ctx);
     }
     const byId = new Map(profiles.map((p) => [p.id, p]));
     const mappings: Array<{ app_id: string; app_name: string; stage: string; profile_id: string }> = await ctx.em.query(
@@ -146,31 +197,85 @@ export class ProfileMigrationService {
         ORDER BY a.name, m.stage`,
       [ctx.orgId],
     );
+    const done = await this.earlierLinks(ctx);
+    const doneNow: Array<{ target: "SERVICE" | "INSTANCE"; targetId: string; providerId: string }> = [];
     for (const mapping of mappings) {
       const provider = providerOf.get(mapping.profile_id);
       if (!provider) continue;
-      const profileName = byId.get(mapping.profile_id)!.name;
+      const from = { appName: mapping.app_name, stage: mapping.stage, profileName: byId.get(mapping.profile_id)!.name, providerId: provider.id, providerName: provider.name };
+      if (mapping.stage !== DEFAULT_STAGE) {
+        const { refused } = await this.catalog.ensureStageWideInstances(ctx, mapping.app_id, mapping.stage, { fromDeploymentProfile: from.profileName });
+        for (const service of refused) {
+          report.linksSkipped.push({
+            ...from,
+            target: "INSTANCE",
+            serviceId: service.id,
+            serviceName: service.name,
+            instanceId: null,
+            region: null,
+            reason: "INSTANCE_LIMIT_REACHED",
+            earlierRunId: null,
+            message: `The org has as many instances as the server allows (MAX_INSTANCES_PER_ORG), so "${service.name}" got no stage-wide ${mapping.stage} instance and "${provider.name}" covers only its existing ${mapping.stage} regions; deploying ${mapping.stage} to a new region uses what the service inherits. Raise the limit or delete unused instances, then run the migration again.`,
+          });
+        }
+      }
       const targets = mapping.stage === DEFAULT_STAGE ? await this.servicesOf(ctx, mapping.app_id) : await this.instancesOf(ctx, mapping.app_id, mapping.stage);
       for (const target of targets) {
-        await this.migrateLink(ctx, report, { ...target, appName: mapping.app_name, stage: mapping.stage, profileName, providerId: provider.id, providerName: provider.name });
-        await this.options.afterStep?.("link");
+        const link = { ...target, ...from };
+        if (await this.migrateLink(ctx, report, link, done)) doneNow.push({ target: link.target, targetId: link.instanceId ?? link.serviceId, providerId: link.providerId });
+        await this.options.afterStep?.("link", ctx);
       }
     }
+    await this.record(ctx, report, triggeringInstanceId, doneNow);
     await this.audit.record(ctx, {
       action: "profiles.migrate",
       targetType: "Org",
       targetId: ctx.orgId,
       details: {
+        runId: report.runId,
         trigger,
         providersCreated: report.providersCreated.map((p) => p.providerId),
         providersExisting: report.providersExisting.map((p) => p.providerId),
         profilesSkipped: report.profilesSkipped.map((p) => p.profileId),
         linksAdded: report.linksAdded.length,
         linksExisting: report.linksExisting.length,
+        linksSkipped: report.linksSkipped.map((l) => ({ target: l.target, id: l.instanceId ?? l.serviceId, provider: l.providerId, reason: l.reason })),
         conflicts: report.conflicts.map((c) => ({ target: c.target, id: c.instanceId ?? c.serviceId, wanted: c.providerId, linked: c.linkedProviderId })),
       },
     });
     return report;
+  }
+
+  /** The links earlier runs did, by target and provider. */
+  private async earlierLinks(ctx: RequestContext): Promise<Map<string, EarlierLink>> {
+    const rows: Array<{ target_id: string; provider_id: string; run_id: string; ran_at: Date }> = await ctx.em.query(
+      `SELECT l.target_id, l.provider_id, l.run_id, r.ran_at FROM profile_migration_links l JOIN profile_migration_runs r ON r.id = l.run_id AND r.org_id = l.org_id
+        WHERE l.org_id = $1`,
+      [ctx.orgId],
+    );
+    return new Map(rows.map((r) => [doneKey(r.target_id, r.provider_id), { runId: r.run_id, ranAt: r.ran_at }]));
+  }
+
+  /** The run and the links it did, in the run's transaction: both commit with the run's changes, or neither. */
+  private async record(
+    ctx: RequestContext,
+    report: MigrationReport,
+    instanceId: string | null,
+    doneNow: Array<{ target: "SERVICE" | "INSTANCE"; targetId: string; providerId: string }>,
+  ): Promise<void> {
+    const actor = AuditService.actorOf(ctx);
+    const { orgId: _orgId, ...stored } = report;
+    await ctx.em.query(
+      `INSERT INTO profile_migration_runs (id, org_id, trigger, actor_key_id, actor_label, request_id, instance_id, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+      [report.runId, ctx.orgId, report.trigger, actor.actorKeyId, actor.actorLabel, actor.requestId ?? null, instanceId, JSON.stringify(stored)],
+    );
+    if (doneNow.length === 0) return;
+    await ctx.em.query(
+      `INSERT INTO profile_migration_links (org_id, target_id, provider_id, run_id, target)
+       SELECT $1, t, p, $2, k FROM unnest($3::uuid[], $4::uuid[], $5::text[]) AS d(t, p, k)
+       ON CONFLICT DO NOTHING`,
+      [ctx.orgId, report.runId, doneNow.map((d) => d.targetId), doneNow.map((d) => d.providerId), doneNow.map((d) => d.target)],
+    );
   }
 
   /** The profile's provider (made now, or existing), or null when the profile is skipped. */
@@ -255,27 +360,65 @@ export class ProfileMigrationService {
     return rows.map((r) => ({ target: "INSTANCE" as const, serviceId: r.service_id, serviceName: r.service_name, instanceId: r.id, region: r.region }));
   }
 
-  /** Adds the link unless the target already has an AWS provider: the same one is "existing", another a conflict. */
-  private async migrateLink(ctx: RequestContext, report: MigrationReport, link: MigratedLink): Promise<void> {
-    const current = await this.links.linkUnlessLinked(
-      ctx,
-      link.target === "SERVICE" ? "service" : "instance",
-      link.instanceId ?? link.serviceId,
-      { id: link.providerId, name: link.providerName, type: ProviderType.AWS },
-      { fromDeploymentProfile: link.profileName, stage: link.stage },
-    );
+  /**
+   * Adds the link unless the target already has an AWS provider (the same one is "existing", another
+   * a conflict), or an earlier run did it already (then it is left as it is now, and reported as
+   * skipped if someone changed it since). True when this run did it, for the record of done links.
+   */
+  private async migrateLink(ctx: RequestContext, report: MigrationReport, link: MigratedLink, done: Map<string, EarlierLink>): Promise<boolean> {
+    const kind = link.target === "SERVICE" ? "service" : "instance";
+    const targetId = link.instanceId ?? link.serviceId;
+    const where = link.target === "SERVICE" ? `The service "${link.serviceName}"` : `The ${link.stage}${link.region ? ` ${link.region}` : " stage-wide"} instance of "${link.serviceName}"`;
+    const earlier = done.get(doneKey(targetId, link.providerId));
+    if (earlier) {
+      const current = await this.links.linkedProvider(ctx, kind, targetId, ProviderType.AWS);
+      if (current?.id === link.providerId) {
+        report.linksExisting.push(link);
+        return false;
+      }
+      const since = `the migration of ${earlier.ranAt.toISOString()} linked "${link.providerName}" there`;
+      report.linksSkipped.push({
+        ...link,
+        earlierRunId: earlier.runId,
+        ...(current
+          ? { reason: "REPLACED_SINCE", message: `${where} has the provider "${current.name}": ${since}, and someone linked "${current.name}" instead since; it was kept.` }
+          : { reason: "UNLINKED_SINCE", message: `${where} has no AWS provider: ${since}, and someone unlinked it since; it was not linked again. Link it by hand if it is wanted.` }),
+      });
+      return false;
+    }
+    const current = await this.links.linkUnlessLinked(ctx, kind, targetId, { id: link.providerId, name: link.providerName, type: ProviderType.AWS }, {
+      fromDeploymentProfile: link.profileName,
+      stage: link.stage,
+    });
     if (!current) report.linksAdded.push(link);
     else if (current.id === link.providerId) report.linksExisting.push(link);
     else {
-      const where = link.target === "SERVICE" ? `The service "${link.serviceName}"` : `The ${link.stage}${link.region ? ` ${link.region}` : ""} instance of "${link.serviceName}"`;
+      const by = done.has(doneKey(targetId, current.id)) ? "linked by an earlier migration (its stage was mapped to another profile since)" : "linked by hand";
       report.conflicts.push({
         ...link,
         linkedProviderId: current.id,
         linkedProviderName: current.name,
-        message: `${where} already has the provider "${current.name}", linked by hand; it was kept, and "${link.providerName}" (from the deployment profile "${link.profileName}") was not linked.`,
+        message: `${where} already has the provider "${current.name}", ${by}; it was kept, and "${link.providerName}" (from the deployment profile "${link.profileName}") was not linked.`,
       });
+      return false;
     }
+    return true;
   }
+}
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/** What a deployment that triggered the migration is told (the CLI prints it on stderr). */
+export function migrationWarning(report: MigrationReport): DeploymentWarning {
+  const problems = report.conflicts.length + report.linksSkipped.length + report.profilesSkipped.length;
+  return {
+    code: "DEPLOYMENT_PROFILES_MIGRATED",
+    message:
+      `This deployment migrated the org's legacy deployment profiles to providers: ${plural(report.providersCreated.length, "provider")} created, ${plural(report.linksAdded.length, "link")} added` +
+      (problems ? `, ${plural(problems, "item")} left for an admin (conflicts or skipped)` : "") +
+      ". An admin can read the report in the org's deploymentProfileMigrations.",
+    suggestedStage: null,
+  };
 }
 
 function skipped(profile: DeploymentProfile): SkippedProfile {

@@ -45,7 +45,7 @@ export class Services {
     this.providers = new ProviderService(this.secrets, this.audit);
     this.links = new LinkService(this.catalog, this.providers, this.audit);
     this.profiles = new DeploymentProfileService(this.catalog, this.audit);
-    this.profileMigration = new ProfileMigrationService(this.providers, this.links, this.audit);
+    this.profileMigration = new ProfileMigrationService(this.catalog, this.providers, this.links, this.audit);
     this.credentials = new DeploymentCredentialsService(this.catalog, this.secrets, this.audit, this.profileMigration, sts, observer);
     this.verification = new ProviderVerificationService(this.catalog, this.providers, this.secrets, this.audit, sts);
     this.parameters = new ParameterService(secretBox, this.catalog, this.audit, this.credentials);

@@ -24,7 +24,7 @@ function stageList(knownStages: readonly string[], suggestion: string | null): s
 
 /** Something a deployment should know although it got what it asked for. */
 export interface DeploymentWarning {
-  code: "NEW_STAGE" | "NEW_SERVICE";
+  code: "NEW_STAGE" | "NEW_SERVICE" | "DEPLOYMENT_PROFILES_MIGRATED";
   message: string;
   /** The known stage the new one is closest to, when it looks like a typo of it. */
   suggestedStage: string | null;

@@ -10,9 +10,10 @@ import { ServerPresence } from "./server-presence.entity.js";
 import { Service } from "./service.entity.js";
 import { Membership } from "./membership.entity.js";
 import { Parameter } from "./parameter.entity.js";
+import { ProfileMigrationLink, ProfileMigrationRun } from "./profile-migration.entity.js";
 import { User } from "./user.entity.js";
 
-export { AccessKey, App, AppStageProfile, AuditChainHead, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, Provider, ServerPresence, Service, ServiceProviderLink, User };
+export { AccessKey, App, AppStageProfile, AuditChainHead, AuditEvent, AuditOutcome, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Parameter, ProfileMigrationLink, ProfileMigrationRun, Provider, ServerPresence, Service, ServiceProviderLink, User };
 export * from "./enums.js";
 export type { ProviderSettings } from "./provider.entity.js";
 
@@ -33,4 +34,6 @@ export const entities = [
   AppStageProfile,
   ServerPresence,
   Parameter,
+  ProfileMigrationRun,
+  ProfileMigrationLink,
 ];

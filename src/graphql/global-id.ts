@@ -2,7 +2,7 @@ import { NotFoundError } from "../domain/errors.js";
 import { UUID } from "../domain/validation.js";
 
 /** The object types that have global IDs: one list, so a type added to it is also decoded. */
-const NODE_TYPES = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "AuditEvent", "DeploymentProfile", "Parameter"] as const;
+const NODE_TYPES = ["Org", "App", "Service", "Instance", "Provider", "AccessKey", "User", "AuditEvent", "DeploymentProfile", "DeploymentProfileMigration", "Parameter"] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
 const NODE_TYPE_NAMES: ReadonlySet<string> = new Set<NodeTypeName>(NODE_TYPES);

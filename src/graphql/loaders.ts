@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from "typeorm";
-import { AccessKey, App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, Provider, ProviderType, Service, ServiceProviderLink, User } from "../entities/index.js";
+import { AccessKey, App, AppStageProfile, DeploymentProfile, Instance, InstanceProviderLink, Membership, Org, ProfileMigrationRun, Provider, ProviderType, Service, ServiceProviderLink, User } from "../entities/index.js";
 import { countByParent, listPages, type ListSpec, type Page, type PageArgs } from "../domain/pagination.js";
 import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
@@ -99,6 +99,7 @@ export class Loaders {
   provider = (id: string) => this.byId(Provider, "provider").load(id);
   deploymentProfile = (id: string) => this.byId(DeploymentProfile, "deploymentProfile").load(id);
   accessKey = (id: string) => this.byId(AccessKey, "accessKey").load(id);
+  profileMigrationRun = (id: string) => this.byId(ProfileMigrationRun, "profileMigrationRun").load(id);
 
   /**
    * A user by id. Users belong to no org, so this is reached only through ids read from the org's own

@@ -98,6 +98,8 @@ function hostileValues(type: GraphQLInputType, value: unknown, field: string[], 
   }
 }
 
+const NOTHING_RENAMED: ReadonlyMap<string, string[]> = new Map();
+
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === "function";
 
 /**
@@ -117,7 +119,7 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
     if (isMutation) return { userErrors: errors };
     throw new CodedError("BAD_USER_INPUT", errors.map((e) => e.message).join(" "), { field: errors[0].field });
   };
-  const onError = (error: unknown, args: TArgs, sent: Map<string, string[]>) => {
+  const onError = (error: unknown, args: TArgs, sent: ReadonlyMap<string, string[]>) => {
     if (error instanceof CodedError && Array.isArray(error.details.field)) error.details.field = asSent(error.details.field as string[], sent);
     if (!(error instanceof ArgumentValidationError)) throw error;
     // Mutations take one argument, `input`: paths start with it, as the domain's do.
@@ -126,7 +128,7 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
     return refuse(errors.map((e) => ({ ...e, field: asSent(e.field, sent) })));
   };
   /** A payload's userErrors name the fields the client sent. */
-  const inClientNames = (result: unknown, sent: Map<string, string[]>) => {
+  const inClientNames = (result: unknown, sent: ReadonlyMap<string, string[]>) => {
     const userErrors = (result as { userErrors?: UserErrorValue[] } | null)?.userErrors;
     if (!Array.isArray(userErrors)) return result;
     return { ...(result as object), userErrors: userErrors.map((e) => ({ ...e, field: asSent(e.field, sent) })) };
@@ -137,9 +139,13 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
     if (isMutation && context.signal.aborted) throw new ClientGoneError();
     const refused: UserErrorValue[] = [];
     for (const arg of field.args) hostileValues(arg.type, args[arg.name], [arg.name], refused);
-    const renamed: Renamed = { args, errors: refused, sent: new Map() };
+    // Most fields have no renamed input: they pay for nothing here.
+    let callArgs = args;
+    let sent: ReadonlyMap<string, string[]> = NOTHING_RENAMED;
     if (renames && refused.length === 0) {
-      renamed.args = Object.fromEntries(field.args.map((arg) => [arg.name, withNewNames(arg.type, args[arg.name], [arg.name], renamed)]).filter(([, v]) => v !== undefined));
+      const renamed: Renamed = { errors: refused, sent: new Map() };
+      callArgs = Object.fromEntries(field.args.map((arg) => [arg.name, withNewNames(arg.type, args[arg.name], [arg.name], renamed)]).filter(([, v]) => v !== undefined)) as TArgs;
+      sent = renamed.sent;
     }
     if (refused.length > 0) {
       const operation = `${info.parentType.name}.${info.fieldName}`;
@@ -150,8 +156,6 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
         })
         .then(() => refuse(refused));
     }
-    const { sent } = renamed;
-    const callArgs = renamed.args as TArgs;
     try {
       const result = resolve(source, callArgs, context, info);
       if (sent.size === 0) return isPromise(result) ? result.catch((error) => onError(error, callArgs, sent)) : result;

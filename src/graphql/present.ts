@@ -3,6 +3,7 @@ import { ProviderType, type Provider } from "../entities/index.js";
 import { ProviderSource, type Resolution } from "../domain/resolution.js";
 import { NotFoundError, UserError } from "../domain/errors.js";
 import type { MemberView } from "../domain/members.js";
+import type { MigratedLink, MigrationReport } from "../domain/profile-migration.js";
 import { credentialKind, CREDENTIAL_KINDS, type CredentialsInput } from "../domain/credential-kinds/index.js";
 import type { CredentialsInputFields } from "./types/inputs.js";
 import type { GraphQLContext } from "./context.js";
@@ -100,4 +101,33 @@ export function presentEffectiveParameter(ctx: GraphQLContext, { parameter, sour
     service: source === ParameterSource.SERVICE ? ctx.loaders.service(parameter.serviceId!) : null,
     explanation,
   };
+}
+
+/**
+ * A run's stored report as the API shows it: entries whose provider, service or instance has been
+ * deleted since are left out (their non-null fields could not be answered; the audit trail keeps
+ * them). Every lookup is queued before any is awaited, so a page of runs costs one batch per loader.
+ */
+export async function presentStoredMigrationReport(ctx: GraphQLContext, stored: Record<string, unknown>) {
+  const report = stored as unknown as MigrationReport;
+  const { loaders } = ctx;
+  const exists = (value: Promise<unknown>) => value.then((found) => found !== null);
+  const linkExists = (link: MigratedLink) =>
+    Promise.all([exists(loaders.service(link.serviceId)), link.instanceId ? exists(loaders.instance(link.instanceId)) : true, exists(loaders.provider(link.providerId))]).then((all) =>
+      all.every(Boolean),
+    );
+  const keep = async <T>(entries: T[] | undefined, test: (entry: T) => Promise<boolean>) => {
+    const list = entries ?? [];
+    const kept = await Promise.all(list.map(test));
+    return list.filter((_, i) => kept[i]);
+  };
+  const [providersCreated, providersExisting, linksAdded, linksExisting, linksSkipped, conflicts] = await Promise.all([
+    keep(report.providersCreated, (p) => exists(loaders.provider(p.providerId))),
+    keep(report.providersExisting, (p) => exists(loaders.provider(p.providerId))),
+    keep(report.linksAdded, linkExists),
+    keep(report.linksExisting, linkExists),
+    keep(report.linksSkipped, linkExists),
+    keep(report.conflicts, (c) => Promise.all([linkExists(c), exists(loaders.provider(c.linkedProviderId))]).then(([link, linked]) => link && linked)),
+  ]);
+  return { ...report, providersCreated, providersExisting, profilesSkipped: report.profilesSkipped ?? [], linksAdded, linksExisting, linksSkipped, conflicts };
 }

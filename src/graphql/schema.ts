@@ -17,6 +17,7 @@ import { AppStageProfileFields } from "./fields/app-stage-profile.fields.js";
 import { AppFields } from "./fields/app.fields.js";
 import { AuditEventFields } from "./fields/audit-event.fields.js";
 import { DeploymentProfileFields } from "./fields/deployment-profile.fields.js";
+import { DeploymentProfileMigrationFields } from "./fields/deployment-profile-migration.fields.js";
 import { InstanceFields } from "./fields/instance.fields.js";
 import { MigratedDeploymentProfileFields } from "./fields/migrated-deployment-profile.fields.js";
 import { MigratedProviderLinkFields } from "./fields/migrated-provider-link.fields.js";
@@ -26,6 +27,7 @@ import { ProviderLinkConflictFields } from "./fields/provider-link-conflict.fiel
 import { ProviderFields } from "./fields/provider.fields.js";
 import { ServiceFields } from "./fields/service.fields.js";
 import { SkippedDeploymentProfileFields } from "./fields/skipped-deployment-profile.fields.js";
+import { SkippedProviderLinkFields } from "./fields/skipped-provider-link.fields.js";
 import { UserFields } from "./fields/user.fields.js";
 import { ViewerFields } from "./fields/viewer.fields.js";
 
@@ -46,6 +48,7 @@ export const resolvers = [
   AppFields,
   AuditEventFields,
   DeploymentProfileFields,
+  DeploymentProfileMigrationFields,
   InstanceFields,
   MigratedDeploymentProfileFields,
   MigratedProviderLinkFields,
@@ -55,6 +58,7 @@ export const resolvers = [
   ProviderFields,
   ServiceFields,
   SkippedDeploymentProfileFields,
+  SkippedProviderLinkFields,
   UserFields,
   ViewerFields,
 ] as const;

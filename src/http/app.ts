@@ -16,7 +16,7 @@ import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator } from "./authenticate.js";
-import { GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
+import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusPlugin } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
 import { operationPlugin, requestLog } from "./request-log.js";
@@ -218,7 +218,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   app.use(graphiqlRouter());
   app.get("/graphql", (req, res, next) => {
     if (!wantsGraphiQL(req)) return next();
-    res.setHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.setHeader("Content-Security-Policy", GRAPHIQL_CSP);
     res.type("html").send(GRAPHIQL_PAGE);
   });
 

@@ -11,7 +11,7 @@ export class MigratedProviderLinkFields {
     return ctx.loaders.service(link.serviceId);
   }
 
-  @FieldResolver(() => InstanceObject, { nullable: true, description: "Null for a service link." })
+  @FieldResolver(() => InstanceObject, { nullable: true, description: "Null for a service link, and for a stage-wide instance the migration could not make (INSTANCE_LIMIT_REACHED)." })
   instance(@Root() link: MigratedLink, @Ctx() ctx: GraphQLContext) {
     return link.instanceId ? ctx.loaders.instance(link.instanceId) : null;
   }

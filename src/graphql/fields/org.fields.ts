@@ -13,7 +13,7 @@ import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
 import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberObject, OrgObject, ProviderConnection, ProviderObject } from "../types/objects.js";
-import { DeploymentProfileConnection, PROFILES_DEPRECATION } from "../types/profiles.js";
+import { DeploymentProfileConnection, DeploymentProfileMigrationConnection, PROFILES_DEPRECATION } from "../types/profiles.js";
 import { byName, presentMember } from "../present.js";
 
 /** The API's audit filter in the domain's terms: global ids become the key, user or object they name. */
@@ -103,6 +103,16 @@ export class OrgFields {
   async deploymentProfiles(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
     const result = await ctx.loaders.page<DeploymentProfile>("org.deploymentProfiles", { entity: DeploymentProfile, ordering: byName }, null, org.id, page);
     return toConnection(result, page, () => ctx.loaders.count("org.deploymentProfiles", DeploymentProfile, null, org.id));
+  }
+
+  @Authorized(Role.ADMIN)
+  @UseMiddleware(unscopedOnly("listing the org's deployment-profile migrations"))
+  @FieldResolver(() => DeploymentProfileMigrationConnection, {
+    description: "Each run of the deployment-profile migration, newest first: when, what triggered it, who, and its report. ADMIN, unscoped key.",
+  })
+  async deploymentProfileMigrations(@Root() org: Org, @Ctx() ctx: GraphQLContext, @Args() page: ConnectionArgs) {
+    const { page: result, totalCount } = await ctx.services.profileMigration.runs(ctx, page);
+    return toConnection(result, page, totalCount);
   }
 
   @Authorized(Role.DEVELOPER)

@@ -31,6 +31,7 @@ export class DeploymentCredentialsOperations {
         instance: issued.instance,
         useLocalCredentials: issued.credentials === null,
         warnings: issued.warnings,
+        profileMigration: issued.profileMigration ? ctx.loaders.profileMigrationRun(issued.profileMigration.runId) : null,
       };
     });
   }

@@ -53,12 +53,20 @@ export class DeploymentProfileOperations {
   @Mutation(() => MigrateDeploymentProfilesPayload, {
     description:
       "Replaces the org's deployment profiles with providers and links, as the seed describes, and reports what it did. " +
-      "Safe to repeat; links set by hand are never overwritten. It also runs by itself on the org's first deployment credentials.",
+      "Safe to repeat: a rerun adds only what no earlier run did (a link an admin removed after a migration stays removed), and reports what it skipped and why; links set by hand are never overwritten. " +
+      "It also runs by itself on the org's first deployment credentials. Every run is listed by Org.deploymentProfileMigrations.",
   })
   migrateDeploymentProfiles(@Ctx() ctx: GraphQLContext, @Arg("input") input: MigrateDeploymentProfilesInput) {
     return mutate(ctx, async () => {
       await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { report: await ctx.services.profileMigration.migrate(ctx, "MANUAL") };
+      const report = await ctx.services.profileMigration.migrate(ctx, "MANUAL");
+      return {
+        report,
+        // A getter: read once the unit of work has committed the run, and only when selected.
+        get migration() {
+          return ctx.loaders.profileMigrationRun(report.runId);
+        },
+      };
     });
   }
 }

@@ -46,6 +46,7 @@ export class ViewerOperations {
       ["Instance", () => loaders.instance(parsed.id)],
       ["Provider", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.provider(parsed.id) : null)],
       ["DeploymentProfile", async () => (hasRole(actor.role, Role.DEVELOPER) ? loaders.deploymentProfile(parsed.id) : null)],
+      ["DeploymentProfileMigration", async () => (hasRole(actor.role, Role.ADMIN) && !actor.scope ? loaders.profileMigrationRun(parsed.id) : null)],
       ["Parameter", async () => (hasRole(actor.role, Role.DEVELOPER) ? ctx.services.parameters.parameter(ctx, parsed.id).catch(nullWhenNotFound) : null)],
       [
         "AccessKey",

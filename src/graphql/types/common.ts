@@ -1,7 +1,7 @@
 import { ArgsType, Extensions, Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import { Matches, Max, MaxLength, Min, type ValidationOptions } from "class-validator";
 import type { Rule } from "../../domain/validation.js";
-import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
+import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, ProfileMigrationRun, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
 import { ProviderSource } from "../../domain/resolution.js";
 
 registerEnumType(ProviderType, { name: "ProviderType", description: "The kind of account a provider gives access to." });
@@ -27,6 +27,7 @@ const NODE_TYPE_NAMES = new Map<unknown, string>([
   [DeploymentProfile, "DeploymentProfile"],
   [User, "User"],
   [Parameter, "Parameter"],
+  [ProfileMigrationRun, "DeploymentProfileMigration"],
 ]);
 
 @InterfaceType({

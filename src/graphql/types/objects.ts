@@ -170,6 +170,17 @@ registerEnumType(AccessKeyKind, {
 });
 registerEnumType(AuditOutcome, { name: "AuditOutcome", description: "How an audited action ended." });
 
+export enum MigrationTrigger {
+  AUTOMATIC = "AUTOMATIC",
+  MANUAL = "MANUAL",
+  CLI = "CLI",
+}
+registerEnumType(MigrationTrigger, {
+  name: "DeploymentProfileMigrationTrigger",
+  description: "What started a migration: the org's first deployment credentials after profiles exist, an admin, or the CLI.",
+});
+
+
 @ObjectType("User", { implements: Node, description: "A person who can be a member of orgs, known by email alone (nothing one org sets is visible to another)." })
 export class UserObject extends Node {
   @Field() email!: string;
@@ -227,6 +238,16 @@ export class AuditEventObject {
   @Field(() => String, { nullable: true, description: "What kind of object was acted on: Provider, Service, Instance, User, AccessKey…" }) targetType!: string | null;
   @Field(() => String, { nullable: true, description: "The request the action was part of (the X-Request-Id response header)." }) requestId!: string | null;
   @Field(() => GraphQLJSONObject, { description: "Identifiers and labels describing the action." }) details!: Record<string, unknown>;
+}
+
+@ObjectType("DeploymentProfileMigration", {
+  implements: Node,
+  description: "One run of the deployment-profile migration: when, what triggered it, who, and its report. Runs that did not commit left nothing.",
+})
+export class DeploymentProfileMigrationObject extends Node {
+  @Field(() => GraphQLISODateTime) ranAt!: Date;
+  @Field(() => MigrationTrigger, { description: "AUTOMATIC: a deployment (see `deployment`); MANUAL: migrateDeploymentProfiles; CLI: providers-api migrate-profiles." })
+  trigger!: MigrationTrigger;
 }
 
 export const ProviderConnection = Connection("Provider", ProviderObject);

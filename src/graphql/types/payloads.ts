@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import { UserErrorObject } from "./common.js";
-import { AccessKeyObject, AppObject, DeploymentCredentials, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
+import { AccessKeyObject, DeploymentProfileMigrationObject, AppObject, DeploymentCredentials, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -127,8 +127,16 @@ export class DeploymentCredentialsPayload extends Payload {
   @Field(() => InstanceObject, { nullable: true, description: "The instance this deployment recorded (created on its first deployment)." }) instance?: unknown;
   @Field(() => Boolean, { nullable: true, description: "True when no provider applies and the deployment should use its local credentials." })
   useLocalCredentials?: boolean;
-  @Field(() => [DeploymentWarningObject], { nullable: true, description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), or a new service." })
+  @Field(() => [DeploymentWarningObject], {
+    nullable: true,
+    description: "Empty unless the deployment should know something: a stage its service never deployed (a typo?), a new service, or that it migrated the org's deployment profiles (DEPLOYMENT_PROFILES_MIGRATED).",
+  })
   warnings?: unknown;
+  @Field(() => DeploymentProfileMigrationObject, {
+    nullable: true,
+    description: "The migration of the org's legacy deployment profiles this request triggered (the org's first deployment while profiles were pending); null when it triggered none.",
+  })
+  profileMigration?: unknown;
 }
 
 @ObjectType()

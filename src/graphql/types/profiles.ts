@@ -4,17 +4,12 @@ import { unscopedOnly } from "../middleware.js";
 import { rules } from "../../domain/validation.js";
 import { Follows, Node } from "./common.js";
 import { Connection } from "./connection.js";
-import { AppObject } from "./objects.js";
+import { AppObject, DeploymentProfileMigrationObject, MigrationTrigger } from "./objects.js";
 import { Payload } from "./payloads.js";
 
 /** Why the legacy API is still here, shown wherever it is used. */
 export const PROFILES_DEPRECATION = "Deployment profiles are replaced by providers; run migrateDeploymentProfiles";
 
-enum MigrationTrigger {
-  AUTOMATIC = "AUTOMATIC",
-  MANUAL = "MANUAL",
-  CLI = "CLI",
-}
 enum LinkTarget {
   SERVICE = "SERVICE",
   INSTANCE = "INSTANCE",
@@ -23,12 +18,22 @@ enum ProfileSkipReason {
   NO_ROLE_ARN = "NO_ROLE_ARN",
   PROVIDER_DELETED = "PROVIDER_DELETED",
 }
-registerEnumType(MigrationTrigger, {
-  name: "DeploymentProfileMigrationTrigger",
-  description: "What started a migration: the org's first deployment credentials after profiles exist, an admin, or the CLI.",
-});
 registerEnumType(LinkTarget, { name: "ProviderLinkTarget", description: "Whether a link is on a service or on an instance." });
 registerEnumType(ProfileSkipReason, { name: "DeploymentProfileSkipReason", description: "Why no provider came from a deployment profile." });
+enum LinkSkipReason {
+  UNLINKED_SINCE = "UNLINKED_SINCE",
+  REPLACED_SINCE = "REPLACED_SINCE",
+  INSTANCE_LIMIT_REACHED = "INSTANCE_LIMIT_REACHED",
+}
+registerEnumType(LinkSkipReason, {
+  name: "ProviderLinkSkipReason",
+  description: "Why a migration left a link of its mapping alone.",
+  valuesConfig: {
+    UNLINKED_SINCE: { description: "An earlier run did this link and someone unlinked it since: a rerun does not link it again." },
+    REPLACED_SINCE: { description: "An earlier run did this link and someone linked another provider there since: that one stays." },
+    INSTANCE_LIMIT_REACHED: { description: "The stage-wide instance the link goes on could not be made: the org has as many instances as the server allows." },
+  },
+});
 
 @ObjectType("DeploymentProfile", {
   implements: Node,
@@ -71,12 +76,22 @@ export class MigratedProviderLink {
   @Field() profileName!: string;
 }
 
+@ObjectType({ description: "A link of the migration's mapping that this run left alone, and why: a rerun adds only what no earlier run has done." })
+export class SkippedProviderLink {
+  @Field(() => LinkSkipReason) reason!: LinkSkipReason;
+  @Field({ description: "What happened and what an admin can do, in a sentence." }) message!: string;
+}
+
 @ObjectType({ description: "A link the migration left alone: the target already had another AWS provider, linked by hand." })
 export class ProviderLinkConflict {
   @Field() message!: string;
 }
 
-@ObjectType({ description: "What a migration of deployment profiles did. A repeat adds nothing and lists what exists." })
+@ObjectType({
+  description:
+    "What a migration of deployment profiles did. A repeat adds nothing an earlier run did: it lists what exists, and what it skipped and why. " +
+    "In a run read back later (DeploymentProfileMigration.report), entries whose provider, service or instance was deleted since are left out; the audit trail keeps them.",
+})
 export class DeploymentProfileMigrationReport {
   @Field(() => MigrationTrigger) trigger!: MigrationTrigger;
   @Field(() => [MigratedDeploymentProfile]) providersCreated!: unknown[];
@@ -85,7 +100,11 @@ export class DeploymentProfileMigrationReport {
   @Field(() => [MigratedProviderLink]) linksAdded!: unknown[];
   @Field(() => [MigratedProviderLink], { description: "Links that were already there, with the same provider." }) linksExisting!: unknown[];
   @Field(() => [ProviderLinkConflict], { description: "Links set by hand to another provider; never overwritten." }) conflicts!: unknown[];
+  @Field(() => [SkippedProviderLink], { description: "Links of the mapping this run did not add, with the reason: an earlier run did them and someone changed them since, or the instance limit." })
+  linksSkipped!: unknown[];
 }
+
+export const DeploymentProfileMigrationConnection = Connection("DeploymentProfileMigration", DeploymentProfileMigrationObject);
 
 @InputType()
 export class CreateDeploymentProfileInput {
@@ -146,4 +165,5 @@ export class RemoveAppStageProfilePayload extends Payload {
 @ObjectType()
 export class MigrateDeploymentProfilesPayload extends Payload {
   @Field(() => DeploymentProfileMigrationReport, { nullable: true }) report?: unknown;
+  @Field(() => DeploymentProfileMigrationObject, { nullable: true, description: "This run, as Org.deploymentProfileMigrations lists it." }) migration?: unknown;
 }
