@@ -348,6 +348,35 @@ describe("under failure", () => {
       expect(created.data.createInstance.userErrors).to.deep.equal([{ code: "INSTANCE_LIMIT_REACHED" }]);
     });
 
+    it("an org at MAX_INSTANCES_PER_ORG with deployment profiles: its first deployment, to an existing instance, migrates it and deploys; the stage-wide instance without room is reported", async () => {
+      const appId = await createApp(key, orgId, "app1");
+      const serviceId = await createService(key, appId, "service1");
+      for (const [stage, region] of [["prod", "us-east-1"], ["prod", "eu-west-1"], ["dev", "us-east-1"]]) {
+        const made = await ok(key, `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { userErrors { code } } }`, { input: { serviceId, stage, region } });
+        expect(made.createInstance.userErrors).to.deep.equal([]);
+      }
+      for (const [name, account, stage] of [["dev", "111111111111", "default"], ["prod", "222222222222", "prod"]]) {
+        const roleArn = ROLE_ARN(account, `legacy-${name}`);
+        sts().addRole(roleArn);
+        const profile = await ok(key, `mutation($input: CreateDeploymentProfileInput!) { createDeploymentProfile(input: $input) { deploymentProfile { id } } }`, { input: { orgId, name, roleArn } });
+        await ok(key, `mutation($input: SetAppStageProfileInput!) { setAppStageProfile(input: $input) { userErrors { code } } }`, {
+          input: { appId, stage, deploymentProfileId: profile.createDeploymentProfile.deploymentProfile.id },
+        });
+      }
+      const deployed = await post(limited.url, key, `mutation($input: DeploymentCredentialsInput!) { deploymentCredentials(input: $input) {
+        credentials { ... on AwsDeploymentCredentials { accessKeyId } } resolution { provider { name } } userErrors { code message }
+        profileMigration { report { linksAdded { instance { region } } linksSkipped { reason message } } } } }`, target({ stage: "prod" }));
+      expect(deployed.errors, JSON.stringify(deployed.errors)).to.equal(undefined);
+      const answer = deployed.data.deploymentCredentials;
+      expect(answer.userErrors).to.deep.equal([]);
+      expect(answer.resolution.provider.name).to.equal("prod");
+      expect(answer.credentials.accessKeyId).to.match(/^ASIA/);
+      expect(answer.profileMigration.report.linksAdded.map((l: any) => l.instance?.region ?? null)).to.deep.equal([null, "eu-west-1", "us-east-1"]);
+      expect(answer.profileMigration.report.linksSkipped.map((l: any) => l.reason)).to.deep.equal(["INSTANCE_LIMIT_REACHED"]);
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM instances");
+      expect(count).to.equal(3);
+    });
+
     it("keeps at most the configured number of regional STS clients, and an evicted region still works", async () => {
       const roleArn = ROLE_ARN("555555555555", "deploy");
       sts().addRole(roleArn);

@@ -111,7 +111,11 @@ export class DeploymentCredentialsService {
       // the instance recorded inside the run so that it is linked too and named as the trigger. That
       // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
       // if the STS call below fails. A run that recorded the instance is read again after it.
-      const migration = await this.profileMigration.migrateIfPending(ctx, () => this.catalog.recordDeployment(ctx, request));
+      const migration = await this.profileMigration.migrateIfPending(ctx, async () => {
+        // A redeployment makes no instance: an org at its instance limit still deploys what it has.
+        const { instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+        return this.catalog.recordDeployment(ctx, request, !instanceExists);
+      });
       const { serviceId, instanceExists } = migration ? await this.catalog.lookUpDeployment(ctx, request) : found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
