@@ -45,6 +45,8 @@ describe("HTTP surface", () => {
     });
     expect(await get.json()).to.deep.equal({ data: { viewer: { orgs: [{ slug: "acme" }] } } });
     expect(get.headers.get("cache-control")).to.equal("no-store");
+    // Nothing is kept, so nothing is revalidated: no ETag (a hash of every answer) either.
+    expect(get.headers.get("etag")).to.equal(null);
     expect(await (await fetch(`${harness().url}/healthz`)).json()).to.deep.equal({ status: "ok" });
     const ready = await fetch(`${harness().url}/readyz`);
     expect([ready.status, await ready.json()]).to.deep.equal([200, { status: "ready" }]);

@@ -153,6 +153,31 @@ describe("bounded work per request", function () {
     }
   });
 
+  it("prices one query text again for each value of the variables its price depends on (page sizes, directives), however often it was priced before", async () => {
+    const pages = `query($n: Int!, $slug: String!) { org(slug: $slug) { apps(first: $n) { nodes { services(first: $n) { nodes { instances(first: $n) { nodes { stage } } } } } } } }`;
+    const refused = (result: GraphQLResponse) => expect(result.errors?.[0].extensions, JSON.stringify(result.errors)).to.deep.equal({ code: "QUERY_TOO_COMPLEX", limit: "MAX_QUERY_COST" });
+    const accepted = (result: GraphQLResponse) => expect(result.errors, JSON.stringify(result.errors)).to.equal(undefined);
+    // A variable the price does not depend on ($slug) changes nothing; each page size is priced on its own.
+    for (const round of [1, 2]) {
+      accepted(await gql(key, pages, { n: 2, slug: "acme" }));
+      refused(await gql(key, pages, { n: 1000, slug: "acme" }));
+      accepted(await gql(key, pages, { n: 2, slug: `other${round}` }));
+      refused(await gql(key, pages, { n: 1000, slug: `other${round}` }));
+    }
+    // A subtree a directive drops costs nothing, until the variable keeps it.
+    const optional = `query($all: Boolean!) { org(slug: "acme") { slug apps(first: 1000) @include(if: $all) { nodes { services(first: 1000) { nodes { instances(first: 1000) { nodes { stage } } } } } } } }`;
+    for (const _round of [1, 2]) {
+      accepted(await gql(key, optional, { all: false }));
+      refused(await gql(key, optional, { all: true }));
+    }
+    // A variable left out takes its default: priced apart from the same variable sent.
+    const defaulted = `query($n: Int = 1000) { org(slug: "acme") { apps(first: $n) { nodes { services(first: $n) { nodes { instances(first: $n) { nodes { stage } } } } } } } }`;
+    for (const _round of [1, 2]) {
+      refused(await gql(key, defaulted));
+      accepted(await gql(key, defaulted, { n: 1 }));
+    }
+  });
+
   it("refuses a fragment bomb (each fragment spreading the next twice) by cost, before pricing runs away", async () => {
     const fragments = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Org { slug ${i < 29 ? `...F${i + 1} ...F${i + 1}` : ""} }`).join(" ");
     let result!: GraphQLResponse;

@@ -137,31 +137,33 @@ describe("statements per request on the hot paths", () => {
 
 describe("statements per deployment", () => {
   const DEPLOY = `mutation($stage: String!) { deploymentCredentials(input: { org: "acme", app: "shop", service: "api", stage: $stage, region: "us-east-1" }) {
-    credentials { ... on AwsDeploymentCredentials { accessKeyId } } userErrors { code } } }`;
+    credentials { ... on AwsDeploymentCredentials { accessKeyId } } warnings { code } userErrors { code } } }`;
 
-  it("a deployment is six statements, none of them held across the STS call", async () => {
+  it("a deployment is three statements, none of them held across the STS call", async () => {
     const { key, orgId } = await newOrg("acme");
     const roleArn = ROLE_ARN("222222222222", "deploy");
     const providerId = await createRoleProvider(key, orgId, "prod", roleArn);
     const { node } = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
     sts().addRole(roleArn, { externalId: node.credentials.externalId });
     await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
-    // key; org; pending profile migration; service and instance by name; resolution with its provider;
-    // then, after STS, one statement: the app/service/instance upsert with its audit event.
-    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(6);
+    // The key; one read of the org, its pending profile migration, the service and instance by name and
+    // the resolution with its provider; then, after STS, one statement: the app/service/instance upsert
+    // with its audit event.
+    expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(3);
     // An org that refuses new stages pays nothing more for a redeployment, even with a key that may not add stages.
     await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: true }) { userErrors { code } } }`, { org: orgId });
     const { token: deployer } = await createKey(key, orgId, { role: "DEPLOYER", name: "ci" });
     await ok(deployer, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
-    expect(await statementsOf(() => ok(deployer, DEPLOY, { stage: "prod" }))).to.equal(6);
+    expect(await statementsOf(() => ok(deployer, DEPLOY, { stage: "prod" }))).to.equal(3);
     await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: false }) { userErrors { code } } }`, { org: orgId });
-    // The first deployment of a stage creates its instance in that same statement, and pays four more
-    // for the org's instance limit: a count before STS is called, then a transaction (BEGIN, the org's
-    // lock, the count again, COMMIT) around the statement.
+    // The first deployment of a stage creates its instance in that same statement (the read before STS
+    // counts the org's instances too), and pays three more for the org's instance limit: a transaction
+    // (BEGIN, the org's lock, COMMIT) around the statement, which counts again under the lock.
     const before = harness().statements.count;
     const first = await ok(key, DEPLOY, { stage: "new-stage" });
     expect(first.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
-    expect(harness().statements.count - before).to.equal(11);
+    expect(first.deploymentCredentials.warnings.map((w: any) => w.code)).to.deep.equal(["NEW_STAGE"]);
+    expect(harness().statements.count - before).to.equal(6);
     // Each issuance is recorded, against the instance that statement made or stamped.
     const events = await harness().application.dataSource.query(
       "SELECT e.action, e.outcome, i.stage, e.actor_label FROM audit_events e JOIN instances i ON i.id = e.target_id WHERE e.action = 'credentials.issue' ORDER BY e.occurred_at",

@@ -6,9 +6,17 @@ import type { EntityMetadata } from "typeorm";
  * The pg driver already returns each column as the entity holds it (Date, Buffer, parsed JSON).
  */
 
+/** Each entity's column lists, by alias and prefix (a few of each, all written in the code). */
+const selected = new WeakMap<EntityMetadata, Map<string, string>>();
+
 /** `alias."column" AS "<prefix>property"` for every column of the entity. */
 export function selectColumns(metadata: EntityMetadata, alias: string, prefix = ""): string {
-  return metadata.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}${c.propertyName}"`).join(", ");
+  let lists = selected.get(metadata);
+  if (!lists) selected.set(metadata, (lists = new Map()));
+  const key = `${alias}\0${prefix}`;
+  let list = lists.get(key);
+  if (list === undefined) lists.set(key, (list = metadata.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}${c.propertyName}"`).join(", ")));
+  return list;
 }
 
 /** The entity whose columns were selected with `selectColumns` under `prefix`. */

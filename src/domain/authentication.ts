@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { queryPrepared } from "../db/prepared.js";
 import type { Role } from "../entities/index.js";
 import { hashToken, isWellFormedToken } from "./access-key-tokens.js";
 import { scopeOf } from "./access-keys.js";
@@ -51,7 +52,7 @@ interface AuthenticatedRow {
  */
 export async function authenticate(em: EntityManager, token: string): Promise<Actor> {
   if (!isWellFormedToken(token)) throw new UnauthenticatedError("The access key is not valid. Send a key created by this server as `Authorization: Bearer <key>`.");
-  const [key]: AuthenticatedRow[] = await em.query(AUTHENTICATE, [hashToken(token)]);
+  const [key] = await queryPrepared<AuthenticatedRow>(em, AUTHENTICATE, [hashToken(token)]);
   // A personal key whose member was removed has no role left.
   if (!key?.role) throw new UnauthenticatedError(INVALID_KEY);
   return {

@@ -1,3 +1,4 @@
+import { queryPrepared } from "../db/prepared.js";
 import { entityFromRow, insertValues, selectColumns } from "../db/rows.js";
 import { App, AuditEvent, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
@@ -20,8 +21,11 @@ export function isUniqueViolation(error: unknown): boolean {
  * last_deployed_at, and writes the audit event about it when one is given. An existing app or service
  * is only read, never rewritten (a rewrite would lock it until the transaction ends, and deployments of
  * one app would queue behind each other). $1 org, $2 app, $3 service, $4 stage, $5 region.
+ * With `room` (the placeholder of the org's instance limit), a new instance is created only while the
+ * org has fewer instances than that, and the count is returned as `__instances` (the row's instance
+ * columns are null when it was refused).
  */
-const recordDeploymentSql = (conflict: string, audit: string | null, returning: string) => `
+const recordDeploymentSql = (conflict: string, audit: string | null, returning: string, room: string | null) => `
 WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
      new_app AS (INSERT INTO apps (org_id, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM found_app)
                  ON CONFLICT DO NOTHING RETURNING id),
@@ -29,12 +33,15 @@ WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
      found_service AS (SELECT s.id FROM services s JOIN app ON s.app_id = app.id WHERE s.org_id = $1 AND s.name = $3),
      new_service AS (INSERT INTO services (org_id, app_id, name) SELECT $1, app.id, $3 FROM app WHERE NOT EXISTS (SELECT 1 FROM found_service)
                      ON CONFLICT DO NOTHING RETURNING id),
-     service AS (SELECT id FROM found_service UNION ALL SELECT id FROM new_service),
-     instance AS (INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, service.id, $4, $5, now() FROM service
+     service AS (SELECT id FROM found_service UNION ALL SELECT id FROM new_service),${room ? `
+     room AS (SELECT count(*)::int AS count FROM instances WHERE org_id = $1),` : ""}
+     instance AS (INSERT INTO instances (org_id, service_id, stage, region, last_deployed_at) SELECT $1, service.id, $4, $5, now() FROM service${room ? `
+                   WHERE (SELECT count FROM room) < ${room}
+                      OR EXISTS (SELECT 1 FROM instances WHERE org_id = $1 AND service_id = service.id AND stage = $4 AND region IS NOT DISTINCT FROM $5)` : ""}
                   ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at
                   RETURNING *)${audit ? `,
      audit AS (${audit})` : ""}
-SELECT ${returning} FROM instance`;
+SELECT ${returning}${room ? ", room.count AS __instances FROM room LEFT JOIN instance ON true" : " FROM instance"}`;
 
 /** The stages a service has had, in any region, the oldest first: a text[] (null for none). */
 const knownStagesSql = (org: string, service: string) => `(SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
@@ -49,6 +56,35 @@ export interface DeploymentPlace {
   service: string;
   stage: string;
   region: string | null;
+}
+
+/**
+ * A deployment's place by name, as a query of at most one row: its service (no row when the app or the
+ * service was never deployed), its instance, and, only when the instance is new, the stages the service
+ * has deployed (any region, the oldest first). `p` names the placeholders of the values.
+ */
+export const deploymentPlaceSql = (p: Record<keyof DeploymentPlace | "org", string>) => `
+SELECT s.id AS service_id, i.id AS existing_instance_id,
+       CASE WHEN i.id IS NULL THEN ${knownStagesSql("a.org_id", "s.id")} END AS known_stages
+  FROM apps a
+  JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = ${p.service}::text
+  LEFT JOIN instances i ON i.org_id = a.org_id AND i.service_id = s.id AND i.stage = ${p.stage}::text AND i.region IS NOT DISTINCT FROM ${p.region}::text
+ WHERE a.org_id = ${p.org}::uuid AND a.name = ${p.app}::text`;
+
+/** A row of `deploymentPlaceSql`. */
+export interface PlaceRow {
+  service_id: string;
+  existing_instance_id: string | null;
+  known_stages: string[] | null;
+}
+
+/** What a deployment finds of its place before it writes anything. */
+export interface FoundPlace {
+  /** Null: the service was never deployed. */
+  serviceId: string | null;
+  instanceExists: boolean;
+  /** When the instance is new: the stages its service has deployed that the caller's key may see, oldest first. */
+  knownStages: string[];
 }
 
 /** What deleting an app, a service or an instance took with it. */
@@ -174,7 +210,7 @@ export class CatalogService {
       throw new UserError("INSTANCE_EXISTS", ["input", "stage"], `The service already has an instance for ${where}.`);
     }
     if (!mayCreateStages(ctx.actor)) await this.assertStageMayBeAdded(ctx, service, app, stage, region);
-    await this.assertRoomForInstance(ctx, { lock: true });
+    await this.assertRoomForInstance(ctx);
     const instance = await ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
     await this.audit.record(ctx, { action: "instance.create", targetType: "Instance", targetId: instance.id, details: { service: service.name, stage, region } });
     return instance;
@@ -296,20 +332,28 @@ export class CatalogService {
   }
 
   /**
-   * Refuses a new instance when the org has as many as the server allows. With `lock`, inside a
-   * transaction, concurrent creations in the org wait for each other so that none overshoots; without
-   * it, a cheap early check (a deployment makes it before calling STS).
+   * Refuses a new instance when the org has as many as the server allows. Inside a transaction:
+   * concurrent creations in the org wait for each other (the org's lock) so that none overshoots.
    */
-  async assertRoomForInstance(ctx: RequestContext, options: { lock: boolean }): Promise<void> {
-    if (options.lock) await ctx.em.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/instances/' || $1))", [ctx.orgId]);
+  async assertRoomForInstance(ctx: RequestContext): Promise<void> {
+    await this.lockInstances(ctx);
     const [{ count }]: Array<{ count: number }> = await ctx.em.query("SELECT count(*)::int AS count FROM instances WHERE org_id = $1", [ctx.orgId]);
-    if (count >= this.limits.maxInstancesPerOrg) {
-      throw new UserError(
-        "INSTANCE_LIMIT_REACHED",
-        ["input", "stage"],
-        `The org has ${count} instances, the most this server allows (MAX_INSTANCES_PER_ORG = ${this.limits.maxInstancesPerOrg}); a new stage or region cannot be added. Deploy to an existing one, or ask the server's operator to raise the limit.`,
-      );
-    }
+    this.assertRoomBeside(count);
+  }
+
+  /** Makes the org's instance creations wait for each other until the caller's transaction ends. */
+  private async lockInstances(ctx: RequestContext): Promise<void> {
+    await ctx.em.query("SELECT pg_advisory_xact_lock(hashtext('providers-api/instances/' || $1))", [ctx.orgId]);
+  }
+
+  /** Refuses a new instance beside the org's `count`, when that is as many as the server allows. */
+  assertRoomBeside(count: number): void {
+    if (count < this.limits.maxInstancesPerOrg) return;
+    throw new UserError(
+      "INSTANCE_LIMIT_REACHED",
+      ["input", "stage"],
+      `The org has ${count} instances, the most this server allows (MAX_INSTANCES_PER_ORG = ${this.limits.maxInstancesPerOrg}); a new stage or region cannot be added. Deploy to an existing one, or ask the server's operator to raise the limit.`,
+    );
   }
 
   /**
@@ -352,18 +396,21 @@ export class CatalogService {
    * the oldest first) as far as the caller's key may see them — a key limited to preview stages does not learn that prod
    * exists. One read, no lock; a redeployment does not list the stages.
    */
-  async lookUpDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<{ serviceId: string | null; instanceExists: boolean; knownStages: string[] }> {
-    const [row]: Array<{ service_id: string; instance_id: string | null; stages: string[] | null }> = await ctx.em.query(
-      `SELECT s.id AS service_id, i.id AS instance_id,
-              CASE WHEN i.id IS NULL THEN ${knownStagesSql("a.org_id", "s.id")} END AS stages
-         FROM apps a
-         JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = $3
-         LEFT JOIN instances i ON i.org_id = a.org_id AND i.service_id = s.id AND i.stage = $4 AND i.region IS NOT DISTINCT FROM $5
-        WHERE a.org_id = $1 AND a.name = $2`,
-      [ctx.orgId, target.app, target.service, target.stage, target.region],
-    );
-    const knownStages = (row?.stages ?? []).filter((stage) => isInScope(ctx.actor.scope, { appName: target.app, serviceName: target.service, stage }));
-    return { serviceId: row?.service_id ?? null, instanceExists: Boolean(row?.instance_id), knownStages };
+  async lookUpDeployment(ctx: RequestContext, target: DeploymentPlace): Promise<FoundPlace> {
+    const rows: PlaceRow[] = await ctx.em.query(`SELECT * FROM (${deploymentPlaceSql({ org: "$1", app: "$2", service: "$3", stage: "$4", region: "$5" })}) place`, [
+      ctx.orgId,
+      target.app,
+      target.service,
+      target.stage,
+      target.region,
+    ]);
+    return this.placeOf(ctx, target, rows[0]);
+  }
+
+  /** A row of `deploymentPlaceSql` (or none: the service was never deployed), with the stages the caller's key may see. */
+  placeOf(ctx: RequestContext, target: DeploymentPlace, row: PlaceRow | undefined): FoundPlace {
+    const knownStages = (row?.known_stages ?? []).filter((stage) => isInScope(ctx.actor.scope, { appName: target.app, serviceName: target.service, stage }));
+    return { serviceId: row?.service_id ?? null, instanceExists: Boolean(row?.existing_instance_id), knownStages };
   }
 
   /**
@@ -373,11 +420,12 @@ export class CatalogService {
    * each. Given an audit event, writes it about the instance in that same statement: both or neither.
    * Inside a transaction, the instance's row stays locked until it commits.
    * `mayCreate`: the caller found no instance, so this may add one, and the org's instance limit is
-   * checked under the org's lock first (statements a redeployment does not pay; call it in a transaction).
+   * checked under the org's lock (one statement more, which a redeployment does not pay; call it in a
+   * transaction): past the limit, nothing is recorded and INSTANCE_LIMIT_REACHED is thrown.
    */
   async recordDeployment(ctx: RequestContext, target: DeploymentPlace, mayCreate = true, audit?: Partial<AuditEvent>): Promise<Instance> {
     this.checkDeploymentTarget(target);
-    if (mayCreate) await this.assertRoomForInstance(ctx, { lock: true });
+    if (mayCreate) await this.lockInstances(ctx);
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
     const metadata = ctx.em.connection.getMetadata(Instance);
     const params: unknown[] = [ctx.orgId, target.app, target.service, target.stage, target.region];
@@ -388,10 +436,14 @@ export class CatalogService {
       const { columns, values } = insertValues(ctx.em.connection.getMetadata(AuditEvent), event, params);
       auditInsert = `INSERT INTO audit_events (${columns.join(", ")}, target_id) SELECT ${values.join(", ")}, instance.id FROM instance`;
     }
-    const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"));
+    // The limit is counted in the statement after the lock: one that began before it could miss an
+    // instance a concurrent deployment committed while this one waited.
+    const room = mayCreate ? `$${params.push(this.limits.maxInstancesPerOrg)}::int` : null;
+    const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"), room);
     for (let attempt = 1; ; attempt++) {
-      const [row]: Array<Record<string, unknown>> = await ctx.em.query(sql, params);
-      if (row) return entityFromRow<Instance>(metadata, row);
+      const [row] = await queryPrepared(ctx.em, sql, params);
+      if (row?.id) return entityFromRow<Instance>(metadata, row);
+      if (row) this.assertRoomBeside(row.__instances as number);
       // Nothing: a concurrent deployment created the app or service after this statement began (its
       // insert did nothing and the snapshot could not see the row). The next statement sees it.
       if (attempt === RECORD_ATTEMPTS) throw new Error("the deployment's app and service could not be found or created");

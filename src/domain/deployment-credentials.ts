@@ -1,13 +1,16 @@
+import type { EntityManager } from "typeorm";
 import type { StsAdapter } from "../aws/sts.js";
 import { AuditOutcome, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import { errorCodesOf, refusalOutcome, type AuditService } from "./audit.js";
-import type { CatalogService } from "./catalog.js";
+import { queryPrepared } from "../db/prepared.js";
+import { entityFromRow, selectColumns } from "../db/rows.js";
+import { deploymentPlaceSql, type CatalogService, type FoundPlace, type PlaceRow } from "./catalog.js";
 import type { RequestContext } from "./context.js";
 import { credentialKind, kindTools, type IssuedCredentials, type Minted } from "./credential-kinds/index.js";
 import { CodedError, NotFoundError, ServiceUnavailableError, UserError, UserErrors } from "./errors.js";
-import { migrationWarning, type MigrationReport, type ProfileMigrationService } from "./profile-migration.js";
+import { migrationWarning, pendingProfilesSql, type MigrationReport, type ProfileMigrationService } from "./profile-migration.js";
 import type { ProviderSecrets } from "./provider-secrets.js";
-import { resolveProviders, type ProviderSource, type Resolution } from "./resolution.js";
+import { resolutionSql, resolutionsOf, type ProviderSource, type Resolution, type ResolutionRow } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { IGNORING_OBSERVER, IssuanceOutcome, type DomainObserver } from "./observer.js";
 import { assertStageMayBeAdded, newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
@@ -49,6 +52,36 @@ export interface IssuedDeployment {
   profileMigration: MigrationReport | null;
 }
 
+/** Everything a deployment reads before it calls STS, from one statement (see `lookUp`). */
+interface DeploymentLookup extends FoundPlace {
+  /** The caller's org, whatever slug the request named (null: it was deleted). */
+  org: Org | null;
+  /** The org still has legacy deployment profiles to migrate. */
+  profilesPending: boolean;
+  /** When the instance is new: how many the org has (the instance limit is checked before STS). */
+  instanceCount: number | null;
+  resolution: Resolution | null;
+}
+
+/**
+ * The deployment's one read before STS: the caller's org, whether it has profiles to migrate, the
+ * place (service, instance, and the known stages and the org's instance count when the instance is
+ * new) and the provider that applies, by the rules of `resolutionSql` for the place found.
+ * $1 org, $2 provider type, $3 app, $4 service, $5 stage, $6 region.
+ */
+const lookUpSql = (em: EntityManager) => `
+WITH place AS (${deploymentPlaceSql({ org: "$1", app: "$3", service: "$4", stage: "$5", region: "$6" })}),
+     target AS (SELECT place.service_id, $5::text, $6::text, 1::bigint FROM (SELECT) one LEFT JOIN place ON true)
+SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")},
+       ${pendingProfilesSql("$1")} AS profiles_pending,
+       place.service_id, place.existing_instance_id, place.known_stages,
+       CASE WHEN place.existing_instance_id IS NULL THEN (SELECT count(*)::int FROM instances WHERE org_id = $1) END AS instance_count,
+       resolution.*
+  FROM orgs o
+  LEFT JOIN place ON true
+  LEFT JOIN (${resolutionSql(em, "target")}) resolution ON true
+ WHERE o.id = $1`;
+
 /**
  * An org that asked for it gets no credentials from a role whose last verification found that it can
  * be assumed without the external id: whoever else the role trusts could act as this org's deployments.
@@ -88,8 +121,12 @@ export class DeploymentCredentialsService {
    * service and stage — so a preview pipeline's key can never mint prod credentials.
    */
   async assertMayDeploy(ctx: RequestContext, target: DeploymentTarget): Promise<Org> {
-    const org = await this.catalog.orgBySlug(ctx, target.org);
-    if (!org) throw new NotFoundError(`The org "${target.org}"`);
+    return this.admit(ctx, target, await this.catalog.orgBySlug(ctx, target.org));
+  }
+
+  /** `assertMayDeploy` for the caller's org already read (null: none). */
+  private async admit(ctx: RequestContext, target: DeploymentTarget, org: Org | null): Promise<Org> {
+    if (!org || org.slug !== target.org) throw new NotFoundError(`The org "${target.org}"`);
     await assertInScope(ctx, { appName: target.app, serviceName: target.service, stage: target.stage });
     return org;
   }
@@ -101,26 +138,29 @@ export class DeploymentCredentialsService {
     try {
       // The names first: a stage is checked before a scope's pattern is matched against it.
       this.catalog.checkDeploymentTarget(request);
-      const org = await this.assertMayDeploy(ctx, request);
-      const found = await this.catalog.lookUpDeployment(ctx, request);
+      let found = await this.lookUp(ctx, request);
+      const org = await this.admit(ctx, request, found.org);
       // A stage the service never had, in an org that refuses new stages, is refused before anything is
-      // recorded (the profile migration below included) or STS is asked for anything.
+      // recorded (the profile migration below included) or STS is asked for anything. No statement: the
+      // org, the key and the known stages came with the one read.
       if (!found.instanceExists) assertStageMayBeAdded(ctx.actor, org, request, found.knownStages);
       const stageWarning = found.instanceExists ? null : newStageWarning(request, found.serviceId !== null, found.knownStages);
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded inside the run so that it is linked too and named as the trigger. That
       // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
-      // if the STS call below fails. A run that recorded the instance is read again after it.
-      const migration = await this.profileMigration.migrateIfPending(ctx, async () => {
-        // A redeployment makes no instance: an org at its instance limit still deploys what it has.
-        const { instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
-        return this.catalog.recordDeployment(ctx, request, !instanceExists);
-      });
-      const { serviceId, instanceExists } = migration ? await this.catalog.lookUpDeployment(ctx, request) : found;
+      // if the STS call below fails. The read is made again: the run may have linked and created.
+      const migration = found.profilesPending
+        ? await this.profileMigration.migrateIfPending(ctx, async () => {
+            // A redeployment makes no instance: an org at its instance limit still deploys what it has.
+            const { instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
+            return this.catalog.recordDeployment(ctx, request, !instanceExists);
+          })
+        : null;
+      if (found.profilesPending) found = await this.lookUp(ctx, request);
+      const { instanceExists, instanceCount, resolution } = found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
-      if (!instanceExists) await this.catalog.assertRoomForInstance(ctx, { lock: false });
+      if (instanceCount !== null) this.catalog.assertRoomBeside(instanceCount);
       const warnings = [...(migration ? [migrationWarning(migration)] : []), ...(stageWarning ? [stageWarning] : [])];
-      const [resolution] = await resolveProviders(ctx.em, ctx.orgId, request.type, [{ serviceId, stage: request.stage, region: request.region }]);
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });
         this.observe(ctx, request, { outcome: IssuanceOutcome.LOCAL, source: null, provider: null });
@@ -146,6 +186,20 @@ export class DeploymentCredentialsService {
       this.observe(ctx, request, { outcome: denied ? IssuanceOutcome.DENIED : IssuanceOutcome.FAILED, source, provider, code: errorCodesOf(error).errorCode });
       throw error;
     }
+  }
+
+  /** Step 1 in one statement (see `lookUpSql`): no lock, no transaction. */
+  private async lookUp(ctx: RequestContext, request: DeploymentRequest): Promise<DeploymentLookup> {
+    const [row] = await queryPrepared(ctx.em, lookUpSql(ctx.em), [ctx.orgId, request.type, request.app, request.service, request.stage, request.region]);
+    if (!row) return { org: null, profilesPending: false, serviceId: null, instanceExists: false, knownStages: [], instanceCount: null, resolution: null };
+    const place = this.catalog.placeOf(ctx, request, row.service_id ? (row as unknown as PlaceRow) : undefined);
+    return {
+      ...place,
+      org: entityFromRow<Org>(ctx.em.connection.getMetadata(Org), row, "org_"),
+      profilesPending: row.profiles_pending as boolean,
+      instanceCount: row.instance_count as number | null,
+      resolution: resolutionsOf(ctx.em, [row as ResolutionRow])[0],
+    };
   }
 
   /** One log line and the metrics for each request for credentials: names and ids, never a secret. */

@@ -89,6 +89,9 @@ export interface ProfileMigrationOptions {
 
 const MAX_NAME = 64;
 
+/** Whether the org (`org`, a placeholder) has profiles not yet migrated, as an SQL condition: one lookup on a partial index. */
+export const pendingProfilesSql = (org: string) => `EXISTS (SELECT 1 FROM deployment_profiles WHERE org_id = ${org} AND migrated_at IS NULL)`;
+
 /** Newest first: the ordering key counts down from the far future, to the millisecond. */
 const NEWEST_FIRST = { sql: "lpad((9999999999999 - floor(extract(epoch from t.ran_at) * 1000))::bigint::text, 13, '0')" };
 
@@ -119,10 +122,7 @@ export class ProfileMigrationService {
 
   /** Whether the org has profiles not yet migrated: one lookup on a partial index. */
   async hasPending(ctx: RequestContext): Promise<boolean> {
-    const [row] = await ctx.em.query(
-      "SELECT EXISTS (SELECT 1 FROM deployment_profiles WHERE org_id = $1 AND migrated_at IS NULL) AS pending",
-      [ctx.orgId],
-    );
+    const [row] = await ctx.em.query(`SELECT ${pendingProfilesSql("$1")} AS pending`, [ctx.orgId]);
     return row.pending;
   }
 

@@ -50,14 +50,16 @@ export async function resolveProviders(
   ]);
 }
 
+/** A resolution's columns in a row of `resolutionSql`: `source`, `instance_id`, `stage_wide` and the provider's, prefixed `p_`. */
+export type ResolutionRow = { source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>;
+
 /**
- * The precedence above, in one statement, for the targets `targets` yields as (service_id, stage,
- * region, ord); $1 is the org and $2 the provider type.
+ * The precedence above as one query, for the targets `targets` yields as (service_id, stage, region,
+ * ord) — a set-returning expression, or the name of a CTE of the statement it is part of; $1 is the
+ * org and $2 the provider type. One row per target, in `ord` order (see `resolutionsOf`).
  */
-async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
-  const provider = em.connection.getMetadata(Provider);
-  const rows: Array<{ source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>> = await em.query(
-    `SELECT r.source, r.instance_id, r.stage_wide, ${selectColumns(provider, "p", "p_")}
+export function resolutionSql(em: EntityManager, targets: string): string {
+  return `SELECT r.ord, r.source, r.instance_id, r.stage_wide, ${selectColumns(em.connection.getMetadata(Provider), "p", "p_")}
        FROM (
          SELECT t.ord,
                 COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
@@ -81,19 +83,26 @@ async function resolve(em: EntityManager, targets: string, params: unknown[]): P
            LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $2 AND svl.org_id = $1
            LEFT JOIN providers d ON d.org_id = $1 AND d.type = $2 AND d.is_default
        ) r
-       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1
-      ORDER BY r.ord`,
-    params,
-  );
-  // One Provider object per provider, however many targets it resolves for.
+       LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1`;
+}
+
+/** The resolutions in rows of `resolutionSql` (null: none applies), one Provider object per provider however many targets it resolves for. */
+export function resolutionsOf(em: EntityManager, rows: readonly ResolutionRow[]): Array<Resolution | null> {
+  const metadata = em.connection.getMetadata(Provider);
   const providers = new Map<string, Provider>();
   return rows.map((row) => {
     const id = row.p_id as string | null;
     if (!id || !row.source) return null;
     let found = providers.get(id);
-    if (!found) providers.set(id, (found = entityFromRow<Provider>(provider, row, "p_")));
+    if (!found) providers.set(id, (found = entityFromRow<Provider>(metadata, row, "p_")));
     return { provider: found, source: row.source, instanceId: row.instance_id, stageWide: row.stage_wide };
   });
+}
+
+/** The precedence above, in one statement, for the targets `targets` yields (see `resolutionSql`). */
+async function resolve(em: EntityManager, targets: string, params: unknown[]): Promise<Array<Resolution | null>> {
+  const rows: ResolutionRow[] = await em.query(`${resolutionSql(em, targets)} ORDER BY r.ord`, params);
+  return resolutionsOf(em, rows);
 }
 
 export const targetOf = (instance: Instance): ResolutionTarget => ({

@@ -156,6 +156,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   const deps = { ...options, metrics: options.metrics ?? new Metrics() };
   const app = express();
   app.disable("x-powered-by");
+  // Every answer is no-store (below): an ETag would only cost a hash of each body.
+  app.disable("etag");
   app.set("trust proxy", deps.trustProxy);
   const authenticator = new RequestAuthenticator(deps.dataSource, deps.authThrottle, deps.logger, deps.metrics);
   // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB):

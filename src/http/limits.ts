@@ -3,7 +3,7 @@ import type { RequestHandler } from "express";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from "graphql";
+import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationContext, type ValidationRule, type ValueNode } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
 import { CodedError } from "../domain/errors.js";
 import type { GraphQLContext } from "../graphql/context.js";
@@ -97,26 +97,80 @@ export function tokenLimitError(message: string): QueryLimitError | null {
 const connectionEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
   typeof args.first === "number" ? 1 + Math.max(args.first, 0) * childComplexity : undefined;
 
+/** What pricing found for one document with some values of its cost variables. */
+type Priced = number | "TOO_MANY_NODES";
+
+/** Prices kept per document (for different `first` values, say); past it they are priced afresh. */
+const PRICES_PER_DOCUMENT = 32;
+/** The longest key a price is kept under: the values of `first` and of directives are short. */
+const MAX_PRICE_KEY = 512;
+
+/**
+ * The variables a document's price can depend on: those given to a `first` argument (the
+ * connection estimator multiplies by it) or to a directive (`@include(if: $x)` drops a subtree).
+ * Every other variable leaves the price as it is.
+ */
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const collect = (value: ValueNode) => {
+    if (value.kind === Kind.VARIABLE) names.add(value.name.value);
+    else if (value.kind === Kind.LIST) value.values.forEach(collect);
+    else if (value.kind === Kind.OBJECT) value.fields.forEach((field) => collect(field.value));
+  };
+  visit(document, {
+    Field: (node) => node.arguments?.forEach((argument) => argument.name.value === "first" && collect(argument.value)),
+    Directive: (node) => node.arguments?.forEach((argument) => collect(argument.value)),
+  });
+  return [...names].sort();
+}
+
+/**
+ * Prices a request's operation, reusing the price of an earlier request with the same document
+ * (Apollo hands every request of one query text the same parsed and validated document) and the same
+ * values of the variables the price depends on: a hot operation is priced once, not on every request.
+ * Bounded: the documents are those Apollo keeps, and each keeps a few prices of short values.
+ */
+class PriceCache {
+  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; prices: Map<string, Priced> }>();
+  private readonly estimators = [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })];
+
+  /** Undefined when the variables do not fit the operation (execution says so in its own words). */
+  priceOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> = {}, operationName?: string): Priced | undefined {
+    let known = this.documents.get(document);
+    if (!known) this.documents.set(document, (known = { variables: costVariables(document), prices: new Map() }));
+    // A variable left out (its default applies) and one sent as null price differently.
+    const key = JSON.stringify([operationName ?? null, ...known.variables.map((name) => (Object.hasOwn(variables, name) ? [variables[name]] : []))]);
+    const cached = known.prices.get(key);
+    if (cached !== undefined) return cached;
+    let priced: Priced;
+    try {
+      priced = getComplexity({ schema, query: document, variables, operationName, estimators: this.estimators });
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      // Pricing stops at its own node budget: a document that expands past it (fragments spread
+      // over and over) is refused as too costly rather than run unpriced.
+      if (!/maximum allowed number of nodes/.test(error.message)) return undefined;
+      priced = "TOO_MANY_NODES";
+    }
+    if (key.length <= MAX_PRICE_KEY) {
+      if (known.prices.size >= PRICES_PER_DOCUMENT) known.prices.clear();
+      known.prices.set(key, priced);
+    }
+    return priced;
+  }
+}
+
 export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerPlugin<GraphQLContext> {
-  const estimators = [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })];
+  const prices = new PriceCache();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          let cost: number;
-          try {
-            cost = getComplexity({ schema, query: document, variables: request.variables, operationName: request.operationName ?? undefined, estimators });
-          } catch (error) {
-            // Pricing stops at its own node budget: a document that expands past it (fragments spread
-            // over and over) is refused as too costly rather than run unpriced.
-            if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
-              throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded: with its fragments spread, the query has more than 10000 fields, too many to price.`));
-            }
-            // Variables that do not fit the operation: execution reports them with its own words.
-            if (error instanceof GraphQLError) return;
-            throw error;
+          const cost = prices.priceOf(schema, document, request.variables, request.operationName ?? undefined);
+          if (cost === "TOO_MANY_NODES") {
+            throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded: with its fragments spread, the query has more than 10000 fields, too many to price.`));
           }
-          if (cost > limits.maxCost) {
+          if (cost !== undefined && cost > limits.maxCost) {
             throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded, found ${cost} (each connection's \`first\` multiplies what its items ask for).`));
           }
         },
