@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { gql, newOrg } from "./client.js";
+import { startHarness } from "./harness.js";
 import { harness } from "./setup.js";
 
 describe("HTTP surface", () => {
@@ -14,6 +15,34 @@ describe("HTTP surface", () => {
     const fine = await gql(key, `{ viewer { orgs { slug viewerRole } accessKey { name role tokenHint } } }`);
     expect(fine.data.viewer.orgs).to.deep.equal([{ slug: "acme", viewerRole: "ADMIN" }]);
     expect(fine.data.viewer.accessKey.tokenHint).to.equal(`${key.slice(0, 8)}…${key.slice(-4)}`);
+  });
+
+  it("every 401 names the Bearer scheme in WWW-Authenticate, on /graphql and the Serverless routes; other answers carry none", async () => {
+    // Its wrong keys would spend the suite server's failed-authentication allowance (20 a minute).
+    const own = await startHarness(harness().databaseUrl, { authFailureLimit: 1000 });
+    try {
+      const { key } = await newOrg("acme");
+      const ask = (path: string, token: string | null, init: RequestInit = {}) =>
+        fetch(`${own.url}${path}`, {
+          ...init,
+          headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) },
+        });
+      const query = { method: "POST", body: JSON.stringify({ query: "{ viewer { __typename } }" }) };
+      for (const bad of [null, "pvk_nope", `${key}x`]) {
+        for (const answer of [await ask("/graphql", bad, query), await ask("/sls/v1/core/tenants/acme", bad)]) {
+          expect(answer.status, `${answer.url} ${bad}`).to.equal(401);
+          expect(answer.headers.get("www-authenticate"), answer.url).to.equal('Bearer realm="providers-api"');
+        }
+      }
+      const fine = await ask("/graphql", key, query);
+      expect(fine.status).to.equal(200);
+      expect(fine.headers.get("www-authenticate")).to.equal(null);
+      const notFound = await ask("/sls/v1/core/tenants/nope", key);
+      expect(notFound.status).to.equal(404);
+      expect(notFound.headers.get("www-authenticate")).to.equal(null);
+    } finally {
+      await own.server.stop();
+    }
   });
 
   it("a revoked or expired key stops working on the next request", async () => {

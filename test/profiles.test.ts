@@ -479,7 +479,7 @@ describe("migrating from deployment profiles", () => {
     const ctx = await contextFor(key);
     const place = { app: "app1", service: "service1", stage: "qa", region: "eu-central-1" };
     let failure: unknown;
-    await cut.migrateIfPending(ctx, () => catalog.recordDeployment(ctx, place)).catch((error) => (failure = error));
+    await cut.migrateIfPending(ctx, (tx) => catalog.recordDeployment(tx, place)).catch((error) => (failure = error));
     expect(String(failure)).to.match(/terminat|Connection/i);
 
     for (const table of ["providers", "service_provider_links", "instance_provider_links", "profile_migration_runs", "profile_migration_links"]) expect(await count(table), table).to.equal(0);

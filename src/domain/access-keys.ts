@@ -111,7 +111,7 @@ async function unknownProviders(ctx: RequestContext, scope: AccessScope | null):
     : new UserError("INVALID_SCOPE", ["input", "scope", "linkableProviderIds"], "A provider in linkableProviderIds was not found in this org; give the ids of the org's providers.");
 }
 
-export interface CreateAccessKeyInput {
+export interface NewAccessKey {
   name: string;
   /** Set: a personal key for that member. Null: an org key with `role`. */
   userId: string | null;
@@ -132,7 +132,7 @@ export class AccessKeyService {
     return key;
   }
 
-  async create(ctx: RequestContext, input: CreateAccessKeyInput): Promise<{ key: AccessKey; token: string }> {
+  async create(ctx: RequestContext, input: NewAccessKey): Promise<{ key: AccessKey; token: string }> {
     const { actor } = ctx;
     const personal = input.userId !== null;
     if (personal) {

@@ -79,13 +79,13 @@ export class AuditService {
    */
   private static async refuse(ctx: RequestContext, entry: AuditEntry): Promise<void> {
     const event = { ...AuditService.actorOf(ctx), ...entry };
-    if (ctx.em.queryRunner?.isTransactionActive) ctx.deferredAudits.push(event);
+    if (ctx.inTransaction) ctx.deferredAudits.push(event);
     else await AuditService.writeOrLog(ctx, event);
   }
 
-  /** Writes the refusals a transaction kept back; the context must no longer be in that transaction. */
-  static async flushDeferred(ctx: RequestContext): Promise<void> {
-    for (const event of ctx.deferredAudits.splice(0)) await AuditService.writeOrLog(ctx, event);
+  /** Writes the refusals a unit of work's context kept back, through `to`, a context outside that transaction. */
+  static async flushDeferred(from: RequestContext, to: RequestContext): Promise<void> {
+    for (const event of from.deferredAudits.splice(0)) await AuditService.writeOrLog(to, event);
   }
 
   private static async writeOrLog(ctx: RequestContext, event: AuditEntry & AuditActor): Promise<void> {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { Role } from "../entities/index.js";
@@ -42,9 +43,21 @@ export function serverActor(orgId: string, label: string): Actor {
 
 let fallbackLogger: Logger | undefined;
 
+/** A context that has handed out a child for a unit of work, while that work runs (see `RequestContext.within`). */
+interface OpenUnit {
+  parent: RequestContext;
+  open: boolean;
+  outer: OpenUnit | undefined;
+}
+const openUnits = new AsyncLocalStorage<OpenUnit>();
+
+/** Thrown when work inside a unit of work reaches past its child context to the request's. */
+export class ContextMisuseError extends Error {}
+
 /**
- * Follows a request through every domain call. `em` is the request's entity manager: the pool's,
- * or the mutation's transaction while one is open.
+ * Follows a request through every domain call; immutable. `em` is its entity manager: the pool's for
+ * the request's context, a transaction's for the child context a unit of work hands out
+ * (`within`, used by `inTransaction`).
  */
 export class RequestContext {
   /**
@@ -55,7 +68,7 @@ export class RequestContext {
 
   constructor(
     readonly actor: Actor,
-    public em: EntityManager,
+    private readonly entityManager: EntityManager,
     readonly requestId: string = randomUUID(),
     /** Where a failure that must not change the answer (an audit write) is reported. */
     readonly logger: Logger = (fallbackLogger ??= createLogger("error")),
@@ -63,5 +76,45 @@ export class RequestContext {
 
   get orgId(): string {
     return this.actor.orgId;
+  }
+
+  /**
+   * The entity manager. Work running inside a unit of work opened on this context must use the child
+   * it was handed: reaching this context's instead would read and write outside the transaction (no
+   * rollback, and rows the transaction cannot see), so it throws.
+   */
+  get em(): EntityManager {
+    for (let unit = openUnits.getStore(); unit; unit = unit.outer) {
+      if (unit.open && unit.parent === this) {
+        throw new ContextMisuseError("work inside a unit of work used the request's context: use the context the unit of work handed to it");
+      }
+    }
+    return this.entityManager;
+  }
+
+  /** Whether this context's entity manager is in a transaction (a child of a unit of work, or one made on a transaction). */
+  get inTransaction(): boolean {
+    return this.entityManager.queryRunner?.isTransactionActive === true;
+  }
+
+  /**
+   * Runs `work` with a new context on `em` (the same request: actor, request id, logger; nothing else
+   * carried over), while this context refuses to be used from inside it. This context is unchanged.
+   */
+  async within<T>(em: EntityManager, work: (child: this) => Promise<T>): Promise<T> {
+    const unit: OpenUnit = { parent: this, open: true, outer: openUnits.getStore() };
+    try {
+      const child = this.child(em);
+      // A subclass that did not make its own kind would lose what it adds (the GraphQL loaders).
+      if (Object.getPrototypeOf(child) !== Object.getPrototypeOf(this)) throw new ContextMisuseError(`${this.constructor.name} does not make its own child context`);
+      return await openUnits.run(unit, () => work(child));
+    } finally {
+      unit.open = false;
+    }
+  }
+
+  /** The same request on another entity manager; a subclass makes its own kind, with its own per-request state. */
+  protected child(em: EntityManager): this {
+    return new RequestContext(this.actor, em, this.requestId, this.logger) as this;
   }
 }

@@ -150,10 +150,10 @@ export class DeploymentCredentialsService {
       // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
       // if the STS call below fails. The read is made again: the run may have linked and created.
       const migration = found.profilesPending
-        ? await this.profileMigration.migrateIfPending(ctx, async () => {
+        ? await this.profileMigration.migrateIfPending(ctx, async (tx) => {
             // A redeployment makes no instance: an org at its instance limit still deploys what it has.
-            const { instanceExists } = await this.catalog.lookUpDeployment(ctx, request);
-            return this.catalog.recordDeployment(ctx, request, !instanceExists);
+            const { instanceExists } = await this.catalog.lookUpDeployment(tx, request);
+            return this.catalog.recordDeployment(tx, request, !instanceExists);
           })
         : null;
       if (found.profilesPending) found = await this.lookUp(ctx, request);
@@ -240,8 +240,8 @@ export class DeploymentCredentialsService {
       const event = this.audit.eventOf(ctx, { action, targetType: "Instance", details });
       // One statement writes the instance and its event, so they commit together. Only a new instance
       // needs a transaction around it: the org's lock and count that keep it within the instance limit.
-      const record = () => this.catalog.recordDeployment(ctx, request, newInstance, event);
-      return await (newInstance ? inTransaction(ctx, record) : record());
+      const record = (on: RequestContext) => this.catalog.recordDeployment(on, request, newInstance, event);
+      return await (newInstance ? inTransaction(ctx, record) : record(ctx));
     } catch (error) {
       if (error instanceof UserError || error instanceof UserErrors || error instanceof CodedError) throw error;
       ctx.logger.error({ requestId: ctx.requestId, action, err: { message: (error as Error).message } }, "could not record an issuance; its credentials were not handed out");

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { Instance, Parameter, Role, Service } from "../entities/index.js";
-import { deny, type AuditService } from "./audit.js";
+import type { AuditService } from "./audit.js";
+import { requireRole } from "./roles.js";
 import { isUniqueViolation, type CatalogService } from "./catalog.js";
 import { assertUnscoped } from "./scope.js";
 import type { RequestContext } from "./context.js";
@@ -267,10 +268,11 @@ export class ParameterService {
    */
   private async assertMayChange(ctx: RequestContext, level: ParameterOwner["kind"], operation: string): Promise<void> {
     if (level === "instance") return;
-    if (level === "org" && ctx.actor.role !== Role.ADMIN) {
-      await deny(
+    if (level === "org") {
+      await requireRole(
         ctx,
-        { action: "authorization.role", details: { operation, requiredRoles: [Role.ADMIN] } },
+        Role.ADMIN,
+        operation,
         "Org-level parameters apply to every service: only an ADMIN may set, change or delete them. Set the parameter on a service or an instance instead.",
       );
     }

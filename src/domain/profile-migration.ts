@@ -134,14 +134,14 @@ export class ProfileMigrationService {
    * and finds the org migrated records nothing here (its instance is then covered by the stage-wide
    * instance's link).
    */
-  async migrateIfPending(ctx: RequestContext, recordDeployment?: () => Promise<Instance>): Promise<MigrationReport | null> {
+  async migrateIfPending(ctx: RequestContext, recordDeployment?: (tx: RequestContext) => Promise<Instance>): Promise<MigrationReport | null> {
     if (!(await this.hasPending(ctx))) return null;
-    return inTransaction(ctx, async () => {
-      await this.lockOrg(ctx);
+    return inTransaction(ctx, async (tx) => {
+      await this.lockOrg(tx);
       // Another caller may have migrated the org while this one waited for the lock.
-      if (!(await this.hasPending(ctx))) return null;
-      const instance = recordDeployment ? await recordDeployment() : null;
-      return this.run(ctx, "AUTOMATIC", instance?.id ?? null);
+      if (!(await this.hasPending(tx))) return null;
+      const instance = recordDeployment ? await recordDeployment(tx) : null;
+      return this.run(tx, "AUTOMATIC", instance?.id ?? null);
     });
   }
 
@@ -149,9 +149,9 @@ export class ProfileMigrationService {
   async migrate(ctx: RequestContext, trigger: Exclude<MigrationTrigger, "AUTOMATIC">): Promise<MigrationReport> {
     // The migration links whole services: beyond any scope.
     await assertUnscoped(ctx, "migrateDeploymentProfiles", "migrating deployment profiles (it links whole services)");
-    return inTransaction(ctx, async () => {
-      await this.lockOrg(ctx);
-      return this.run(ctx, trigger, null);
+    return inTransaction(ctx, async (tx) => {
+      await this.lockOrg(tx);
+      return this.run(tx, trigger, null);
     });
   }
 

@@ -31,21 +31,21 @@ export class ProviderVerificationService {
     try {
       const verification = await this.check(ctx, provider);
       const verifiedAt = new Date();
-      await inTransaction(ctx, async () => {
+      await inTransaction(ctx, async (tx) => {
         // Kept on the provider only if its credentials are still the ones just tested: an update
         // made while STS answered must not inherit this verdict.
-        await ctx.em
+        await tx.em
           .createQueryBuilder()
           .update(Provider)
           .set({ verifiedAt, externalIdEnforced: verification.externalIdEnforced })
           .where("id = :id AND org_id = :orgId AND kind = :kind AND settings = :settings", {
             id: provider.id,
-            orgId: ctx.orgId,
+            orgId: tx.orgId,
             kind: provider.kind,
             settings: JSON.stringify(provider.settings),
           })
           .execute();
-        await this.audit.record(ctx, {
+        await this.audit.record(tx, {
           action: "provider.verify",
           targetType: "Provider",
           targetId: provider.id,

@@ -8,15 +8,16 @@ export const ROLE_RANK: Record<Role, number> = { [Role.DEPLOYER]: 1, [Role.DEVEL
 export const hasRole = (actual: Role, needed: Role): boolean => ROLE_RANK[actual] >= ROLE_RANK[needed];
 
 /**
- * For callers outside GraphQL (where `@Authorized` does this): refuses a key whose role is below
- * `needed` with the same DENIED `authorization.role` audit event and FORBIDDEN error.
+ * Where the domain decides on a role (callers outside GraphQL, where `@Authorized` does this, and
+ * rules that depend on what is acted on): refuses a key whose role is below `needed` with the same
+ * DENIED `authorization.role` audit event and FORBIDDEN error, and `message` when the rule has its own.
  */
-export async function requireRole(ctx: RequestContext, needed: Role, operation: string): Promise<void> {
+export async function requireRole(ctx: RequestContext, needed: Role, operation: string, message?: string): Promise<void> {
   if (hasRole(ctx.actor.role, needed)) return;
   await deny(
     ctx,
     { action: "authorization.role", details: { operation, requiredRoles: [needed] } },
-    `This needs the ${needed} role (or higher); the access key has ${ctx.actor.role}.`,
+    message ?? `This needs the ${needed} role (or higher); the access key has ${ctx.actor.role}.`,
   );
 }
 

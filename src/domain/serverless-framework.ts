@@ -184,9 +184,9 @@ export class ServerlessFrameworkService {
     }
     await requireRole(ctx, Role.DEVELOPER, "serverless.link");
     await assertInScope(ctx, { appName: target.app, serviceName: target.service, stage: target.stage });
-    return inTransaction(ctx, async () => {
-      const instance = await this.ensureInstance(ctx, org, target);
-      return this.links.linkToInstance(ctx, providerUid, instance.id);
+    return inTransaction(ctx, async (tx) => {
+      const instance = await this.ensureInstance(tx, org, target);
+      return this.links.linkToInstance(tx, providerUid, instance.id);
     });
   }
 

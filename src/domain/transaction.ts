@@ -3,36 +3,38 @@ import type { RequestContext } from "./context.js";
 
 /** Serialization failure and deadlock: the transaction is run again from the start. */
 const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = 3;
 
 /**
- * Runs `work` as one transaction that follows the context down (`ctx.em` is the transaction's while
- * it runs), or joins the transaction the context is already in. A serialization failure or deadlock
- * runs it again. Refusals audited inside it are written after it has ended and its connection is back
- * in the pool, so no request ever waits for a second connection while holding one.
+ * The unit of work: runs `work` in one transaction, handing it a child context whose `em` is the
+ * transaction's (and, for GraphQL, whose loaders read through it); the caller's context is not changed,
+ * and refuses to be used from inside the work. A context already in a transaction is handed to `work`
+ * itself: the work joins that transaction.
+ *
+ * A serialization failure or deadlock runs the work again in a new transaction with a new child, so
+ * nothing of the failed attempt (its writes, its loaders' cache, its kept refusals) carries over.
+ * Refusals audited inside it are written after it has ended and its connection is back in the pool,
+ * so no request ever waits for a second connection while holding one.
  */
-export async function inTransaction<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
-  if (ctx.em.queryRunner?.isTransactionActive) return work();
-  const outer = ctx.em;
+export async function inTransaction<C extends RequestContext, T>(ctx: C, work: (tx: C) => Promise<T>): Promise<T> {
+  if (ctx.inTransaction) return work(ctx);
+  let last: C | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
-      // A retried attempt makes its own refusals again.
-      ctx.deferredAudits.length = 0;
       try {
-        return await outer.transaction(async (em) => {
-          ctx.em = em;
-          try {
-            return await work();
-          } finally {
-            ctx.em = outer;
-          }
-        });
+        return await ctx.em.transaction((em) =>
+          ctx.within(em, (tx) => {
+            last = tx;
+            return work(tx);
+          }),
+        );
       } catch (error) {
         const code = (error as { driverError?: { code?: string } }).driverError?.code;
         if (!code || !RETRYABLE.has(code) || attempt === MAX_ATTEMPTS) throw error;
       }
     }
   } finally {
-    await AuditService.flushDeferred(ctx);
+    // The last attempt's refusals (a retried attempt makes its own again), on the caller's connection.
+    if (last) await AuditService.flushDeferred(last, ctx);
   }
 }

@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { Logger } from "../logger.js";
 import { RequestContext, type Actor } from "../domain/context.js";
 import type { Services } from "../domain/services.js";
@@ -14,11 +14,10 @@ export interface OperationReport {
   outcome: string;
 }
 
-/** The request context, plus what only the GraphQL layer needs. */
+/** The request context, plus what only the GraphQL layer needs. Immutable, like the request context. */
 export class GraphQLContext extends RequestContext {
+  /** Read through this context's entity manager: a unit of work's child has its own, reading through its transaction. */
   readonly loaders: Loaders;
-  /** One object for the request: Apollo runs each operation on a shallow copy of the context. */
-  readonly operation: OperationReport = { label: "invalid", clientName: null, outcome: "OK" };
 
   constructor(
     actor: Actor,
@@ -28,8 +27,17 @@ export class GraphQLContext extends RequestContext {
     /** Aborted when the client goes away: nothing more is resolved for it. */
     readonly signal: AbortSignal = new AbortController().signal,
     logger?: Logger,
+    /** The pool's entity manager for a request; a transaction's for a unit of work's child. */
+    em: EntityManager = dataSource.manager,
+    /** One object for the request, its children included: Apollo runs each operation on a shallow copy of the context. */
+    readonly operation: OperationReport = { label: "invalid", clientName: null, outcome: "OK" },
   ) {
-    super(actor, dataSource.manager, requestId, logger);
+    super(actor, em, requestId, logger);
     this.loaders = new Loaders(() => this.em, actor.orgId, actor.scope, signal);
+  }
+
+  /** The same request in a unit of work: the transaction's entity manager and fresh loaders over it. */
+  protected override child(em: EntityManager): this {
+    return new GraphQLContext(this.actor, this.dataSource, this.services, this.requestId, this.signal, this.logger, em, this.operation) as this;
   }
 }

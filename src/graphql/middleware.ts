@@ -167,10 +167,11 @@ export function withCheckedArguments<TSource, TArgs extends Record<string, unkno
 }
 
 /**
- * Runs one mutation as one transaction that follows the context down (see `inTransaction`): an
+ * Runs one mutation as one unit of work (see `inTransaction`): `work` gets a child context, `tx`,
+ * whose entity manager and loaders are the transaction's, and does everything through it. An
  * expected failure rolls everything back and becomes the payload's userErrors.
  */
-export function mutate<T extends object>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
+export function mutate<T extends object>(ctx: GraphQLContext, work: (tx: GraphQLContext) => Promise<T>): Promise<T | { userErrors: UserErrorValue[] }> {
   return payloadOf(ctx, () => inTransaction(ctx, work));
 }
 

@@ -19,6 +19,7 @@ import { AuditEventFields } from "./fields/audit-event.fields.js";
 import { DeploymentProfileFields } from "./fields/deployment-profile.fields.js";
 import { DeploymentProfileMigrationFields } from "./fields/deployment-profile-migration.fields.js";
 import { InstanceFields } from "./fields/instance.fields.js";
+import { MigrateDeploymentProfilesPayloadFields } from "./fields/migrate-deployment-profiles-payload.fields.js";
 import { MigratedDeploymentProfileFields } from "./fields/migrated-deployment-profile.fields.js";
 import { MigratedProviderLinkFields } from "./fields/migrated-provider-link.fields.js";
 import { OrgFields } from "./fields/org.fields.js";
@@ -50,6 +51,7 @@ export const resolvers = [
   DeploymentProfileFields,
   DeploymentProfileMigrationFields,
   InstanceFields,
+  MigrateDeploymentProfilesPayloadFields,
   MigratedDeploymentProfileFields,
   MigratedProviderLinkFields,
   OrgFields,

@@ -1,5 +1,5 @@
 import http from "node:http";
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -15,7 +15,7 @@ import type { Services } from "../domain/services.js";
 import { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
-import { RequestAuthenticator } from "./authenticate.js";
+import { RequestAuthenticator, WWW_AUTHENTICATE } from "./authenticate.js";
 import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusPlugin } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
@@ -260,7 +260,9 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
           return context;
         } catch (error) {
           if (error instanceof UnauthenticatedError) {
-            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: HTTP_STATUS[error.code] } } });
+            const status = HTTP_STATUS[error.code];
+            const headers = status === 401 ? new HeaderMap([["www-authenticate", WWW_AUTHENTICATE]]) : undefined;
+            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status, headers } } });
           }
           if (isDatabaseUnavailable(error)) {
             deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");

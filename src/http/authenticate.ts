@@ -13,6 +13,13 @@ import { AuthThrottle, clientOf, type AuthThrottleOptions } from "./auth-throttl
  * and the Serverless Framework's) authenticates, so all of them share one failed-authentication
  * throttle per client address.
  */
+/**
+ * The challenge every 401 carries (RFC 9110 §11.6.1 requires one; RFC 6750 names the scheme): a client
+ * learns to send `Authorization: Bearer <key>`. Never `Basic`, which would make a browser prompt for a
+ * password and then add an Authorization header to cross-site requests by itself.
+ */
+export const WWW_AUTHENTICATE = 'Bearer realm="providers-api"';
+
 export class RequestAuthenticator {
   private readonly throttle: AuthThrottle;
 

@@ -3,7 +3,7 @@ import { check, rules, SESSION_DURATION } from "../validation.js";
 import { durationWithin, type CredentialKindDefinition } from "./definition.js";
 
 /** A long-lived AWS access key, stored sealed. */
-export interface AwsAccessKeyInput {
+export interface AwsAccessKeyKindInput {
   accessKeyId: string;
   secretAccessKey: string;
   issueSessionTokens?: boolean | null;
@@ -12,7 +12,7 @@ export interface AwsAccessKeyInput {
 /** GetSessionToken accepts 900 s to 36 h. */
 const SESSION_TOKEN_DURATION = { min: 900, max: 129_600 } as const;
 
-export const awsAccessKey: CredentialKindDefinition<CredentialKind.AWS_ACCESS_KEY, AwsAccessKeyInput, { secretAccessKey: string }> = {
+export const awsAccessKey: CredentialKindDefinition<CredentialKind.AWS_ACCESS_KEY, AwsAccessKeyKindInput, { secretAccessKey: string }> = {
   kind: CredentialKind.AWS_ACCESS_KEY,
   type: ProviderType.AWS,
   inputPath: ["aws", "accessKey"],

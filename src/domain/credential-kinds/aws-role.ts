@@ -6,7 +6,7 @@ import { check, rules, SESSION_DURATION } from "../validation.js";
 import { durationWithin, type CredentialKindDefinition } from "./definition.js";
 
 /** An AWS role that the server assumes with its own identity and an external id it generates. */
-export interface AwsRoleInput {
+export interface AwsRoleKindInput {
   roleArn: string;
   maxSessionDurationSeconds?: number | null;
   sessionTags?: boolean | null;
@@ -30,7 +30,7 @@ export function roleSessionName(org: string, service: string, stage: string): st
   return `${full.slice(0, SESSION_NAME_MAX - hash.length - 1)}-${hash}`;
 }
 
-export const awsRole: CredentialKindDefinition<CredentialKind.AWS_ROLE, AwsRoleInput, null> = {
+export const awsRole: CredentialKindDefinition<CredentialKind.AWS_ROLE, AwsRoleKindInput, null> = {
   kind: CredentialKind.AWS_ROLE,
   type: ProviderType.AWS,
   inputPath: ["aws", "role"],

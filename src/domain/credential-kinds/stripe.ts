@@ -3,11 +3,11 @@ import { check, rules } from "../validation.js";
 import { secretHint, type CredentialKindDefinition } from "./definition.js";
 
 /** A Stripe secret (or restricted) key, stored sealed and handed to deployments as it is. */
-export interface StripeInput {
+export interface StripeKindInput {
   secretKey: string;
 }
 
-export const stripe: CredentialKindDefinition<CredentialKind.STRIPE_SECRET_KEY, StripeInput, { secretKey: string }> = {
+export const stripe: CredentialKindDefinition<CredentialKind.STRIPE_SECRET_KEY, StripeKindInput, { secretKey: string }> = {
   kind: CredentialKind.STRIPE_SECRET_KEY,
   type: ProviderType.STRIPE,
   inputPath: ["stripe"],

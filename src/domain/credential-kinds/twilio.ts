@@ -3,12 +3,12 @@ import { check, rules } from "../validation.js";
 import { secretHint, type CredentialKindDefinition } from "./definition.js";
 
 /** A Twilio account SID (shown) and its auth token (stored sealed). */
-export interface TwilioInput {
+export interface TwilioKindInput {
   accountSid: string;
   authToken: string;
 }
 
-export const twilio: CredentialKindDefinition<CredentialKind.TWILIO_AUTH_TOKEN, TwilioInput, { authToken: string }> = {
+export const twilio: CredentialKindDefinition<CredentialKind.TWILIO_AUTH_TOKEN, TwilioKindInput, { authToken: string }> = {
   kind: CredentialKind.TWILIO_AUTH_TOKEN,
   type: ProviderType.TWILIO,
   inputPath: ["twilio"],

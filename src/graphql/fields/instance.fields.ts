@@ -3,14 +3,13 @@ import { Parameter } from "../../entities/index.js";
 import { byName, presentEffectiveParameter } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
-import { EffectiveParameter, ParameterConnection } from "../types/parameters.js";
 import { Arg, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { Instance, ProviderType, Role } from "../../entities/index.js";
 import { targetOf } from "../../domain/resolution.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution, loaded } from "../present.js";
-import { InstanceObject, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
+import { EffectiveParameterObject, InstanceObject, ParameterConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
 
 @Resolver(() => InstanceObject)
 export class InstanceFields {
@@ -49,7 +48,7 @@ export class InstanceFields {
     return toConnection(result, page, () => ctx.loaders.count("instance.parameters", Parameter, "instance_id", instance.id));
   }
 
-  @FieldResolver(() => [EffectiveParameter], {
+  @FieldResolver(() => [EffectiveParameterObject], {
     description: "The parameters a deployment of this instance reads, by name: for each name the nearest value (instance, stage-wide instance, service, org) and where it comes from.",
   })
   async effectiveParameters(@Root() instance: Instance, @Ctx() ctx: GraphQLContext) {

@@ -1,5 +1,4 @@
 import { Parameter } from "../../entities/index.js";
-import { ParameterConnection } from "../types/parameters.js";
 
 /** The org's own parameters: set on neither a service nor an instance. */
 const ORG_LEVEL = { sql: () => "t.service_id IS NULL AND t.instance_id IS NULL", params: [] };
@@ -12,7 +11,7 @@ import { fromGlobalId, toGlobalId } from "../global-id.js";
 import { unscopedOnly } from "../middleware.js";
 import { ConnectionArgs } from "../types/common.js";
 import { toConnection } from "../types/connection.js";
-import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberObject, OrgObject, ProviderConnection, ProviderObject } from "../types/objects.js";
+import { AccessKeyConnection, AppConnection, AuditEventConnection, MemberObject, OrgObject, ParameterConnection, ProviderConnection, ProviderObject } from "../types/objects.js";
 import { DeploymentProfileConnection, DeploymentProfileMigrationConnection, PROFILES_DEPRECATION } from "../types/profiles.js";
 import { byName, presentMember } from "../present.js";
 

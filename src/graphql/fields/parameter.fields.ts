@@ -3,10 +3,9 @@ import { Parameter } from "../../entities/index.js";
 import { ParameterSource, sourceOf } from "../../domain/parameter-resolution.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
-import { InstanceObject, ServiceObject } from "../types/objects.js";
-import { ParameterType } from "../types/parameters.js";
+import { InstanceObject, ParameterObject, ServiceObject } from "../types/objects.js";
 
-@Resolver(() => ParameterType)
+@Resolver(() => ParameterObject)
 export class ParameterFields {
   @FieldResolver(() => ID)
   id(@Root() parameter: Parameter) {

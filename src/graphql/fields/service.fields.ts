@@ -1,6 +1,5 @@
 import { Parameter } from "../../entities/index.js";
 import { byName, presentEffectiveParameter } from "../present.js";
-import { EffectiveParameter, EffectiveParametersArgs, ParameterConnection } from "../types/parameters.js";
 import { Args, Authorized, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { Instance, Role, Service } from "../../entities/index.js";
 import { assertInScope } from "../../domain/scope.js";
@@ -8,9 +7,9 @@ import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { presentResolution, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
-import { EffectiveProviderArgs } from "../types/inputs.js";
+import { EffectiveParametersArgs, EffectiveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
-import { AppObject, InstanceConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
+import { AppObject, EffectiveParameterObject, InstanceConnection, ParameterConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
 
 /** Matches the index IDX_instances_page, so each service's page is read off it. */
 const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
@@ -65,7 +64,7 @@ export class ServiceFields {
     return toConnection(result, page, () => ctx.loaders.count("service.parameters", Parameter, "service_id", service.id));
   }
 
-  @FieldResolver(() => [EffectiveParameter], {
+  @FieldResolver(() => [EffectiveParameterObject], {
     description: "The parameters a deployment of this service to the stage (and region) would read, whether or not that instance exists yet; by name.",
   })
   async effectiveParameters(@Root() service: Service, @Ctx() ctx: GraphQLContext, @Args() { stage, region }: EffectiveParametersArgs) {
@@ -74,7 +73,7 @@ export class ServiceFields {
     return effective.map((e) => presentEffectiveParameter(ctx, e));
   }
 
-  @FieldResolver(() => [EffectiveParameter], {
+  @FieldResolver(() => [EffectiveParameterObject], {
     description: "The parameters a deployment of this service to the stage (and region) would read; by name.",
     deprecationReason: "Use effectiveParameters(stage, region): the same answer, named like Instance.effectiveParameters.",
   })

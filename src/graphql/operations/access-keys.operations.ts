@@ -12,9 +12,9 @@ export class AccessKeyOperations {
     description: "Creates an org key (admins) or a personal key (admins for any member, a member for themselves). The key is returned once.",
   })
   createAccessKey(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateAccessKeyInput) {
-    return mutate(ctx, async () => {
-      await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      const { key, token } = await ctx.services.accessKeys.create(ctx, {
+    return mutate(ctx, async (tx) => {
+      await tx.services.catalog.org(tx, idOf("Org", input.orgId));
+      const { key, token } = await tx.services.accessKeys.create(tx, {
         name: input.name,
         userId: input.userId ? idOf("User", input.userId) : null,
         role: input.role ?? null,
@@ -36,6 +36,6 @@ export class AccessKeyOperations {
   @Authorized()
   @Mutation(() => RevokeAccessKeyPayload, { description: "Revokes a key (admins: any; members: their own personal keys). It stops working on the next request." })
   revokeAccessKey(@Ctx() ctx: GraphQLContext, @Arg("input") input: RevokeAccessKeyInput) {
-    return mutate(ctx, async () => ({ accessKey: await ctx.services.accessKeys.revoke(ctx, idOf("AccessKey", input.keyId)) }));
+    return mutate(ctx, async (tx) => ({ accessKey: await tx.services.accessKeys.revoke(tx, idOf("AccessKey", input.keyId)) }));
   }
 }

@@ -19,8 +19,8 @@ export class CatalogOperations {
   @Authorized(Role.ADMIN)
   @Mutation(() => UpdateOrgSettingsPayload, { description: "Changes the org's settings; each one left out stays as it is. Audited." })
   updateOrgSettings(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateOrgSettingsInput) {
-    return mutate(ctx, async () => ({
-      org: await ctx.services.catalog.updateSettings(ctx, idOf("Org", input.orgId), {
+    return mutate(ctx, async (tx) => ({
+      org: await tx.services.catalog.updateSettings(tx, idOf("Org", input.orgId), {
         refuseUnenforcedExternalId: input.refuseUnenforcedExternalId,
         refuseNewStages: input.refuseNewStages,
       }),
@@ -30,33 +30,33 @@ export class CatalogOperations {
   @Authorized(Role.DEVELOPER)
   @Mutation(() => CreateAppPayload)
   createApp(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateAppInput) {
-    return mutate(ctx, async () => ({ app: await ctx.services.catalog.createApp(ctx, idOf("Org", input.orgId), input.name) }));
+    return mutate(ctx, async (tx) => ({ app: await tx.services.catalog.createApp(tx, idOf("Org", input.orgId), input.name) }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => CreateServicePayload)
   createService(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateServiceInput) {
-    return mutate(ctx, async () => ({ service: await ctx.services.catalog.createService(ctx, idOf("App", input.appId), input.name) }));
+    return mutate(ctx, async (tx) => ({ service: await tx.services.catalog.createService(tx, idOf("App", input.appId), input.name) }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => CreateInstancePayload)
   createInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateInstanceInput) {
-    return mutate(ctx, async () => ({
-      instance: await ctx.services.catalog.createInstance(ctx, idOf("Service", input.serviceId), input.stage, input.region ?? null),
+    return mutate(ctx, async (tx) => ({
+      instance: await tx.services.catalog.createInstance(tx, idOf("Service", input.serviceId), input.stage, input.region ?? null),
     }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => DeleteAppPayload, { description: "Deletes an app with its services and instances (and, with force, their provider links). Audited." })
   deleteApp(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteAppInput) {
-    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteApp(ctx, idOf("App", input.appId), input.force)), deletedAppId: input.appId }));
+    return mutate(ctx, async (tx) => ({ ...(await tx.services.catalog.deleteApp(tx, idOf("App", input.appId), input.force)), deletedAppId: input.appId }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => DeleteServicePayload, { description: "Deletes a service with its instances (and, with force, their provider links). Audited." })
   deleteService(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteServiceInput) {
-    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteService(ctx, idOf("Service", input.serviceId), input.force)), deletedServiceId: input.serviceId }));
+    return mutate(ctx, async (tx) => ({ ...(await tx.services.catalog.deleteService(tx, idOf("Service", input.serviceId), input.force)), deletedServiceId: input.serviceId }));
   }
 
   @Authorized(Role.DEVELOPER)
@@ -64,6 +64,6 @@ export class CatalogOperations {
     description: "Deletes an instance, such as one a mistyped stage created (and, with force, its provider links). A later deployment to it creates it again. Audited.",
   })
   deleteInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeleteInstanceInput) {
-    return mutate(ctx, async () => ({ ...(await ctx.services.catalog.deleteInstance(ctx, idOf("Instance", input.instanceId), input.force)), deletedInstanceId: input.instanceId }));
+    return mutate(ctx, async (tx) => ({ ...(await tx.services.catalog.deleteInstance(tx, idOf("Instance", input.instanceId), input.force)), deletedInstanceId: input.instanceId }));
   }
 }

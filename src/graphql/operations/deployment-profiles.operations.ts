@@ -10,8 +10,8 @@ export class DeploymentProfileOperations {
   @Authorized(Role.ADMIN)
   @Mutation(() => CreateDeploymentProfilePayload, { description: "Enters (or imports) a legacy deployment profile.", deprecationReason: PROFILES_DEPRECATION })
   createDeploymentProfile(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateDeploymentProfileInput) {
-    return mutate(ctx, async () => ({
-      deploymentProfile: await ctx.services.profiles.createProfile(ctx, idOf("Org", input.orgId), { name: input.name, roleArn: input.roleArn }),
+    return mutate(ctx, async (tx) => ({
+      deploymentProfile: await tx.services.profiles.createProfile(tx, idOf("Org", input.orgId), { name: input.name, roleArn: input.roleArn }),
     }));
   }
 
@@ -21,8 +21,8 @@ export class DeploymentProfileOperations {
     deprecationReason: PROFILES_DEPRECATION,
   })
   deleteDeploymentProfile(@Ctx() ctx: GraphQLContext, @Arg("input") input: DeploymentProfileIdInput) {
-    return mutate(ctx, async () => {
-      const { removedStageMappingCount } = await ctx.services.profiles.deleteProfile(ctx, idOf("DeploymentProfile", input.deploymentProfileId));
+    return mutate(ctx, async (tx) => {
+      const { removedStageMappingCount } = await tx.services.profiles.deleteProfile(tx, idOf("DeploymentProfile", input.deploymentProfileId));
       return { deletedDeploymentProfileId: input.deploymentProfileId, removedStageMappingCount };
     });
   }
@@ -33,19 +33,19 @@ export class DeploymentProfileOperations {
     deprecationReason: PROFILES_DEPRECATION,
   })
   setAppStageProfile(@Ctx() ctx: GraphQLContext, @Arg("input") input: SetAppStageProfileInput) {
-    return mutate(ctx, async () => {
-      const stageProfile = await ctx.services.profiles.setStageProfile(ctx, idOf("App", input.appId), input.stage, idOf("DeploymentProfile", input.deploymentProfileId));
-      return { stageProfile, app: await ctx.services.catalog.app(ctx, stageProfile.appId) };
+    return mutate(ctx, async (tx) => {
+      const stageProfile = await tx.services.profiles.setStageProfile(tx, idOf("App", input.appId), input.stage, idOf("DeploymentProfile", input.deploymentProfileId));
+      return { stageProfile, app: await tx.services.catalog.app(tx, stageProfile.appId) };
     });
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => RemoveAppStageProfilePayload, { description: "Removes an app stage's deployment profile mapping.", deprecationReason: PROFILES_DEPRECATION })
   removeAppStageProfile(@Ctx() ctx: GraphQLContext, @Arg("input") input: RemoveAppStageProfileInput) {
-    return mutate(ctx, async () => {
+    return mutate(ctx, async (tx) => {
       const appId = idOf("App", input.appId);
-      await ctx.services.profiles.removeStageProfile(ctx, appId, input.stage);
-      return { app: await ctx.services.catalog.app(ctx, appId) };
+      await tx.services.profiles.removeStageProfile(tx, appId, input.stage);
+      return { app: await tx.services.catalog.app(tx, appId) };
     });
   }
 
@@ -57,16 +57,11 @@ export class DeploymentProfileOperations {
       "It also runs by itself on the org's first deployment credentials. Every run is listed by Org.deploymentProfileMigrations.",
   })
   migrateDeploymentProfiles(@Ctx() ctx: GraphQLContext, @Arg("input") input: MigrateDeploymentProfilesInput) {
-    return mutate(ctx, async () => {
-      await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      const report = await ctx.services.profileMigration.migrate(ctx, "MANUAL");
-      return {
-        report,
-        // A getter: read once the unit of work has committed the run, and only when selected.
-        get migration() {
-          return ctx.loaders.profileMigrationRun(report.runId);
-        },
-      };
+    return mutate(ctx, async (tx) => {
+      await tx.services.catalog.org(tx, idOf("Org", input.orgId));
+      // The payload's migration (this run, as listed) is read once the unit has committed it: see
+      // MigrateDeploymentProfilesPayloadFields.
+      return { report: await tx.services.profileMigration.migrate(tx, "MANUAL") };
     });
   }
 }

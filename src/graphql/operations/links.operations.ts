@@ -11,8 +11,8 @@ export class LinkOperations {
   @Authorized(Role.DEVELOPER)
   @Mutation(() => LinkProviderToServicePayload, { description: "Links a provider to a service, replacing the service's provider of the same type." })
   linkProviderToService(@Ctx() ctx: GraphQLContext, @Arg("input") input: ServiceProviderInput) {
-    return mutate(ctx, async () => {
-      const change = await ctx.services.links.linkToService(ctx, idOf("Provider", input.providerId), idOf("Service", input.serviceId));
+    return mutate(ctx, async (tx) => {
+      const change = await tx.services.links.linkToService(tx, idOf("Provider", input.providerId), idOf("Service", input.serviceId));
       return { service: change.target, provider: change.provider, replacedProvider: change.replacedProvider };
     });
   }
@@ -20,14 +20,14 @@ export class LinkOperations {
   @Authorized(Role.DEVELOPER)
   @Mutation(() => UnlinkProviderFromServicePayload)
   unlinkProviderFromService(@Ctx() ctx: GraphQLContext, @Arg("input") input: ServiceProviderInput) {
-    return mutate(ctx, () => ctx.services.links.unlinkFromService(ctx, idOf("Provider", input.providerId), idOf("Service", input.serviceId)));
+    return mutate(ctx, (tx) => tx.services.links.unlinkFromService(tx, idOf("Provider", input.providerId), idOf("Service", input.serviceId)));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => LinkProviderToInstancePayload, { description: "Links a provider to an instance (overriding the service's), replacing the instance's provider of the same type." })
   linkProviderToInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: InstanceProviderInput) {
-    return mutate(ctx, async () => {
-      const change = await ctx.services.links.linkToInstance(ctx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId));
+    return mutate(ctx, async (tx) => {
+      const change = await tx.services.links.linkToInstance(tx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId));
       return { instance: change.target, provider: change.provider, replacedProvider: change.replacedProvider };
     });
   }
@@ -35,6 +35,6 @@ export class LinkOperations {
   @Authorized(Role.DEVELOPER)
   @Mutation(() => UnlinkProviderFromInstancePayload)
   unlinkProviderFromInstance(@Ctx() ctx: GraphQLContext, @Arg("input") input: InstanceProviderInput) {
-    return mutate(ctx, () => ctx.services.links.unlinkFromInstance(ctx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId)));
+    return mutate(ctx, (tx) => tx.services.links.unlinkFromInstance(tx, idOf("Provider", input.providerId), idOf("Instance", input.instanceId)));
   }
 }

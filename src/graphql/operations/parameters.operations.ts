@@ -4,16 +4,8 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { GraphQLContext } from "../context.js";
 import { fromGlobalId, idOf } from "../global-id.js";
 import { mutate, payloadOf } from "../middleware.js";
-import {
-  CreateParameterInput,
-  CreateParameterPayload,
-  DeleteParameterPayload,
-  DeploymentParametersInput,
-  DeploymentParametersPayload,
-  ParameterIdInput,
-  UpdateParameterInput,
-  UpdateParameterPayload,
-} from "../types/parameters.js";
+import { CreateParameterInput, DeploymentParametersInput, ParameterIdInput, UpdateParameterInput } from "../types/inputs.js";
+import { CreateParameterPayload, DeleteParameterPayload, DeploymentParametersPayload, UpdateParameterPayload } from "../types/payloads.js";
 
 /** Thin resolvers: authorize (decorator), call one domain method, return. */
 @Resolver()
@@ -23,27 +15,27 @@ export class ParameterOperations {
     description: "Sets a parameter on an org (ADMIN only), a service or an instance. A name already set there is refused (NAME_TAKEN): change it with updateParameter.",
   })
   createParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateParameterInput) {
-    return mutate(ctx, async () => {
+    return mutate(ctx, async (tx) => {
       const owner = fromGlobalId(input.ownerId);
       if (!owner) throw new NotFoundError("The org, service or instance");
       const { name, value, description, isSecret } = input;
-      return { parameter: await ctx.services.parameters.create(ctx, owner, { name, value, description, secret: isSecret ?? false }) };
+      return { parameter: await tx.services.parameters.create(tx, owner, { name, value, description, secret: isSecret ?? false }) };
     });
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => UpdateParameterPayload, { description: "Replaces a parameter's value, description or secrecy. Its name and owner stay." })
   updateParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateParameterInput) {
-    return mutate(ctx, async () => ({
-      parameter: await ctx.services.parameters.update(ctx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.isSecret }),
+    return mutate(ctx, async (tx) => ({
+      parameter: await tx.services.parameters.update(tx, idOf("Parameter", input.parameterId), { value: input.value, description: input.description, secret: input.isSecret }),
     }));
   }
 
   @Authorized(Role.DEVELOPER)
   @Mutation(() => DeleteParameterPayload, { description: "Deletes a parameter; an inherited value of the same name applies again." })
   deleteParameter(@Ctx() ctx: GraphQLContext, @Arg("input") input: ParameterIdInput) {
-    return mutate(ctx, async () => {
-      await ctx.services.parameters.delete(ctx, idOf("Parameter", input.parameterId));
+    return mutate(ctx, async (tx) => {
+      await tx.services.parameters.delete(tx, idOf("Parameter", input.parameterId));
       return { deletedParameterId: input.parameterId };
     });
   }

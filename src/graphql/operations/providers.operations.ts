@@ -12,25 +12,25 @@ export class ProviderOperations {
   @Authorized(Role.ADMIN)
   @Mutation(() => CreateProviderPayload, { description: "Adds a provider to the org. Its secrets are encrypted before they are stored." })
   createProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: CreateProviderInput) {
-    return mutate(ctx, async () => {
-      await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { provider: await ctx.services.providers.create(ctx, { name: input.name, credentials: credentialsFrom(input, true) }) };
+    return mutate(ctx, async (tx) => {
+      await tx.services.catalog.org(tx, idOf("Org", input.orgId));
+      return { provider: await tx.services.providers.create(tx, { name: input.name, credentials: credentialsFrom(input, true) }) };
     });
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UpdateProviderPayload, { description: "Renames a provider and/or replaces its credentials. Links stay as they are." })
   updateProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateProviderInput) {
-    return mutate(ctx, async () => ({
-      provider: await ctx.services.providers.update(ctx, idOf("Provider", input.providerId), { name: input.name, credentials: credentialsFrom(input) }),
+    return mutate(ctx, async (tx) => ({
+      provider: await tx.services.providers.update(tx, idOf("Provider", input.providerId), { name: input.name, credentials: credentialsFrom(input) }),
     }));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => DeleteProviderPayload, { description: "Deletes a provider and its links; says how many links went." })
   deleteProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, async () => {
-      const deleted = await ctx.services.providers.delete(ctx, idOf("Provider", input.providerId));
+    return mutate(ctx, async (tx) => {
+      const deleted = await tx.services.providers.delete(tx, idOf("Provider", input.providerId));
       return { ...deleted, deletedProviderId: input.providerId };
     });
   }
@@ -40,15 +40,15 @@ export class ProviderOperations {
     description: "Makes the provider the org's default of its type: used where nothing is linked to the instance or service. Never set implicitly.",
   })
   setDefaultProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, () => ctx.services.providers.setDefault(ctx, idOf("Provider", input.providerId)));
+    return mutate(ctx, (tx) => tx.services.providers.setDefault(tx, idOf("Provider", input.providerId)));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UnsetDefaultProviderPayload, { description: "Leaves the org without a default provider of the type." })
   unsetDefaultProvider(@Ctx() ctx: GraphQLContext, @Arg("input") input: UnsetDefaultProviderInput) {
-    return mutate(ctx, async () => {
-      const org = await ctx.services.catalog.org(ctx, idOf("Org", input.orgId));
-      return { org, previousDefault: await ctx.services.providers.unsetDefault(ctx, input.type) };
+    return mutate(ctx, async (tx) => {
+      const org = await tx.services.catalog.org(tx, idOf("Org", input.orgId));
+      return { org, previousDefault: await tx.services.providers.unsetDefault(tx, input.type) };
     });
   }
 
@@ -66,6 +66,6 @@ export class ProviderOperations {
     description: "Gives an AWS role provider a new external id. Deployments fail until the role's trust policy names the new one.",
   })
   rotateExternalId(@Ctx() ctx: GraphQLContext, @Arg("input") input: ProviderIdInput) {
-    return mutate(ctx, async () => ({ provider: await ctx.services.providers.rotateExternalId(ctx, idOf("Provider", input.providerId)) }));
+    return mutate(ctx, async (tx) => ({ provider: await tx.services.providers.rotateExternalId(tx, idOf("Provider", input.providerId)) }));
   }
 }

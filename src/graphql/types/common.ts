@@ -3,6 +3,7 @@ import { Matches, Max, MaxLength, Min, type ValidationOptions } from "class-vali
 import type { Rule } from "../../domain/validation.js";
 import { AccessKey, App, CredentialKind, DeploymentProfile, Instance, Org, Parameter, ProfileMigrationRun, Provider, ProviderType, Role, Service, User } from "../../entities/index.js";
 import { ProviderSource } from "../../domain/resolution.js";
+import { ParameterSource } from "../../domain/parameter-resolution.js";
 
 registerEnumType(ProviderType, { name: "ProviderType", description: "The kind of account a provider gives access to." });
 registerEnumType(CredentialKind, { name: "CredentialKind", description: "How a provider holds its credentials." });
@@ -14,6 +15,15 @@ registerEnumType(ProviderSource, {
     INSTANCE: { description: "Linked to the instance itself (or to its stage-wide instance)." },
     SERVICE: { description: "Inherited from the service." },
     ORG_DEFAULT: { description: "The org's default provider of the type, set by an admin." },
+  },
+});
+registerEnumType(ParameterSource, {
+  name: "ParameterSource",
+  description: "Where a parameter is set, and so where an effective value comes from.",
+  valuesConfig: {
+    INSTANCE: { description: "Set on the instance itself (or on its stage-wide instance)." },
+    SERVICE: { description: "Set on the service: every stage inherits it." },
+    ORG: { description: "Set on the org by an admin: every service inherits it." },
   },
 });
 

@@ -1,7 +1,9 @@
-import { ArgsType, Field, GraphQLISODateTime, ID, InputType, Int } from "type-graphql";
+import { ArgsType, Extensions, Field, GraphQLISODateTime, ID, InputType, Int } from "type-graphql";
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, ValidateNested } from "class-validator";
 import { ProviderType, Role } from "../../entities/index.js";
+import { MAX_DESCRIPTION_LENGTH, MAX_VALUE_BYTES } from "../../domain/parameters.js";
 import { rules } from "../../domain/validation.js";
+import type { FreeText } from "../middleware.js";
 import { Follows, FormerlyNamed } from "./common.js";
 
 /*
@@ -253,4 +255,51 @@ export class EffectiveProviderArgs {
   @Field() @Follows(rules.stage) stage!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
   @Field(() => ProviderType, { defaultValue: ProviderType.AWS }) type!: ProviderType;
+}
+
+// Values and descriptions may span lines (PEM keys, JSON); the domain checks their size and characters.
+const VALUE_TEXT: FreeText = { maxLength: MAX_VALUE_BYTES };
+const DESCRIPTION_TEXT: FreeText = { maxLength: MAX_DESCRIPTION_LENGTH };
+
+@InputType({ description: "A parameter to set on an org (ADMIN only), a service or an instance." })
+export class CreateParameterInput {
+  @Field(() => ID, { description: "The org, service or instance the parameter is set on." }) ownerId!: string;
+  @Field({ description: "Letters, digits, `_`, `-`, `.` and `/`, at most 128." }) @Follows(rules.parameterName) name!: string;
+  @Field({ description: `At most ${MAX_VALUE_BYTES} bytes (UTF-8); no control characters other than tab and line breaks.` })
+  @Extensions({ freeText: VALUE_TEXT })
+  value!: string;
+  @Field(() => String, { nullable: true }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
+  @Field(() => Boolean, { nullable: true, description: "Seal the value: it is then shown only as a hint, and handed only to deployments. Default false." })
+  @FormerlyNamed("secret", { type: () => Boolean, why: "the same flag, named like Parameter.isSecret, which reads it back." })
+  isSecret?: boolean | null;
+}
+
+@InputType({ description: "Replace a parameter's value, description, or secrecy. A secret becomes plain only with a new value." })
+export class UpdateParameterInput {
+  @Field(() => ID) parameterId!: string;
+  @Field(() => String, { nullable: true }) @Extensions({ freeText: VALUE_TEXT }) value?: string | null;
+  @Field(() => String, { nullable: true, description: "An empty string removes it." }) @Extensions({ freeText: DESCRIPTION_TEXT }) description?: string | null;
+  @Field(() => Boolean, { nullable: true, description: "Seal the value, or (with a new value) make it plain. Left out: unchanged." })
+  @FormerlyNamed("secret", { type: () => Boolean, why: "the same flag, named like Parameter.isSecret, which reads it back." })
+  isSecret?: boolean | null;
+}
+
+@InputType()
+export class ParameterIdInput {
+  @Field(() => ID) parameterId!: string;
+}
+
+@InputType({ description: "The deployment whose parameters a CI step reads: the same names as deploymentCredentials." })
+export class DeploymentParametersInput {
+  @Field({ description: "The org's slug." }) @MaxLength(64) org!: string;
+  @Field() @MaxLength(256) app!: string;
+  @Field() @MaxLength(256) service!: string;
+  @Field() @MaxLength(256) stage!: string;
+  @Field(() => String, { nullable: true, description: "Omit for the stage-wide instance (a service deployed per stage, not per region)." }) @IsOptional() @MaxLength(64) region?: string | null;
+}
+
+@ArgsType()
+export class EffectiveParametersArgs {
+  @Field() @Follows(rules.stage) stage!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @Follows(rules.region) region?: string | null;
 }

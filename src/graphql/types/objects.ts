@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from "graphql-scalars";
 import { AuditOutcome, CredentialKind, ProviderType, Role } from "../../entities/index.js";
 import { AccessKeyKind } from "../../domain/access-keys.js";
 import { ProviderSource } from "../../domain/resolution.js";
+import { ParameterSource } from "../../domain/parameter-resolution.js";
 import { Node } from "./common.js";
 import { Connection } from "./connection.js";
 
@@ -256,3 +257,40 @@ export const ServiceConnection = Connection("Service", ServiceObject);
 export const InstanceConnection = Connection("Instance", InstanceObject);
 export const AccessKeyConnection = Connection("AccessKey", AccessKeyObject);
 export const AuditEventConnection = Connection("AuditEvent", AuditEventObject);
+
+@ObjectType("Parameter", {
+  implements: Node,
+  description: "A named value a deployment reads as `${param:NAME}`. A secret value is never readable here: only its hint is shown.",
+})
+export class ParameterObject extends Node {
+  @Field() name!: string;
+  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field({ description: "Whether the value is secret: sealed at rest, shown only as a hint, handed only to deployments." }) isSecret!: boolean;
+  @Field(() => String, { nullable: true, description: "The value of a plain parameter; null for a secret one." }) value!: string | null;
+  @Field(() => String, { nullable: true, description: "For a secret: e.g. `…a1b2` (nothing of a value shorter than 16 characters)." })
+  valueHint!: string | null;
+  @Field(() => ParameterSource, { description: "What the parameter is set on: the org, a service or an instance." }) level!: ParameterSource;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime) updatedAt!: Date;
+}
+
+export const ParameterConnection = Connection("Parameter", ParameterObject);
+
+@ObjectType("EffectiveParameter", { description: "A parameter as a deployment of an instance would read it, and where it comes from." })
+export class EffectiveParameterObject {
+  @Field() name!: string;
+  @Field(() => ParameterObject, { description: "The value that wins: the nearest one set." }) parameter!: unknown;
+  @Field(() => ParameterSource) source!: ParameterSource;
+  @Field(() => InstanceObject, { nullable: true, description: "For INSTANCE: the instance it is set on (the stage-wide one when it covers this region)." })
+  instance!: unknown;
+  @Field(() => ServiceObject, { nullable: true, description: "For SERVICE: the service it is set on." }) service!: unknown;
+  @Field({ description: "Why this value applies, in a sentence for a dashboard." }) explanation!: string;
+}
+
+@ObjectType({ description: "A parameter handed to a deployment, secret values included." })
+export class DeploymentParameter {
+  @Field() name!: string;
+  @Field() value!: string;
+  @Field() isSecret!: boolean;
+  @Field(() => ParameterSource) source!: ParameterSource;
+}

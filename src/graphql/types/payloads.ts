@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Role } from "../../entities/index.js";
 import { UserErrorObject } from "./common.js";
-import { AccessKeyObject, DeploymentProfileMigrationObject, AppObject, DeploymentCredentials, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
+import { AccessKeyObject, AppObject, DeploymentCredentials, DeploymentParameter, DeploymentProfileMigrationObject, DeploymentWarningObject, InstanceObject, MemberObject, OrgObject, ParameterObject, ProviderObject, ProviderResolution, ServiceObject } from "./objects.js";
 
 /* Payload fields are nullable: with userErrors, nothing else is returned. */
 
@@ -168,4 +168,26 @@ export class UpdateMemberRolePayload extends MemberPayload {
 export class RemoveMemberPayload extends Payload {
   @Field(() => ID, { nullable: true }) removedUserId?: string;
   @Field(() => Int, { nullable: true, description: "How many of the member's personal keys were revoked with the membership." }) revokedKeyCount?: number;
+}
+
+@ObjectType()
+export class ParameterPayload extends Payload {
+  @Field(() => ParameterObject, { nullable: true }) parameter?: unknown;
+}
+
+@ObjectType()
+export class CreateParameterPayload extends ParameterPayload {}
+
+@ObjectType()
+export class UpdateParameterPayload extends ParameterPayload {}
+
+@ObjectType()
+export class DeleteParameterPayload extends Payload {
+  @Field(() => ID, { nullable: true }) deletedParameterId?: string;
+}
+
+@ObjectType()
+export class DeploymentParametersPayload extends Payload {
+  @Field(() => [DeploymentParameter], { nullable: true, description: "The effective parameters, by name, secret values included." })
+  parameters?: DeploymentParameter[];
 }

@@ -6,7 +6,7 @@ import { frameworkProvider, parseInstanceSlug, parseInstanceSlugs, type Framewor
 import type { Services } from "../../domain/services.js";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../../db/availability.js";
 import type { Logger } from "../../logger.js";
-import type { RequestAuthenticator } from "../authenticate.js";
+import { WWW_AUTHENTICATE, type RequestAuthenticator } from "../authenticate.js";
 
 /**
  * The routes the Serverless Framework v3 dashboard client calls, under one prefix that its plugin
@@ -181,6 +181,7 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
     // The framework swallows every error of the provider call and deploys with local credentials:
     // this log line and the audit trail are where the refusal stays visible.
     else logger.warn({ ...where, status: body.statusCode, code: body.code }, `serverless framework request refused: ${body.message}`);
+    if (body.statusCode === 401) res.setHeader("WWW-Authenticate", WWW_AUTHENTICATE);
     if (body.statusCode === 503 || body.statusCode === 429) res.setHeader("Retry-After", String(body.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS));
     res.status(body.statusCode).json(body);
   };
