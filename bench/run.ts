@@ -5,7 +5,7 @@ import path from "node:path";
 import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { createDataSource, migrate } from "../src/db/data-source.js";
 import { createTestDatabase } from "../test/harness.js";
-import { SERVER_IDENTITY } from "../test/sts/fake-sts-server.js";
+import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 import { startChild, type Child } from "./lib/child.js";
 import { fmt, type BenchEnv, type Row } from "./lib/env.js";
 import { load, median, type LoadResult } from "./lib/load.js";

@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import "reflect-metadata";
 import type { EntityManager } from "typeorm";
-import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { finishRotation, loadMasterKeyFiles, rotationKey } from "./crypto/master-key-file.js";
 import { keyIdOf } from "./crypto/secret-box.js";
@@ -17,7 +16,7 @@ import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
 import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
 import { grantServerRole } from "./db/data-source.js";
 import { verifyAuditChain } from "./domain/audit-chain.js";
-import { UsageError } from "./cli-usage.js";
+import { COMMANDS, type Flags, type FlagValues, parseFlags, quoted, unknownCommand, UsageError } from "./cli-usage.js";
 
 /*
  * TypeORM's start-up schema check runs its queries side by side on one pg client, which pg 8 warns
@@ -86,9 +85,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
 }
 
-async function bootstrap(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { org: { type: "string" }, name: { type: "string" } } });
-  if (!values.org) throw new UsageError("bootstrap needs --org <slug>");
+const bootstrap = command({ org: { type: "string", value: "<slug>", required: true }, name: { type: "string", value: "<name>" } }, async (config, logger, values) => {
   if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
   const application = await openApplication(config, logger, { command: "bootstrap" });
   try {
@@ -102,11 +99,9 @@ async function bootstrap(config: Config, logger: Logger, args: string[]): Promis
   } finally {
     await application.close();
   }
-}
+});
 
-async function migrateProfiles(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
-  if (!values.org) throw new UsageError("migrate-profiles needs --org <slug>");
+const migrateProfiles = command({ org: { type: "string", value: "<slug>", required: true } }, async (config, logger, values) => {
   const application = await openApplication(config, logger, { command: "migrate-profiles" });
   try {
     const org = await application.dataSource.manager.findOneBy(Org, { slug: values.org });
@@ -117,10 +112,9 @@ async function migrateProfiles(config: Config, logger: Logger, args: string[]): 
   } finally {
     await application.close();
   }
-}
+});
 
-async function migrate(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { "server-role": { type: "string" } } });
+const migrate = command({ "server-role": { type: "string", value: "<role>" } }, async (config, logger, values) => {
   const application = await openApplication({ ...config, databaseMigrations: "apply" }, logger, { command: "migrate" });
   try {
     if (values["server-role"] !== undefined) await grantServerRole(application.dataSource, values["server-role"]);
@@ -132,30 +126,15 @@ async function migrate(config: Config, logger: Logger, args: string[]): Promise<
       ? `The database is migrated, and the role "${values["server-role"]}" may use it (INSERT and SELECT only on the audit trail).\n`
       : "The database is migrated.\n",
   );
-}
+});
 
-/** `audit <subcommand>`: one entry per subcommand. */
-const AUDIT_COMMANDS: Record<string, (config: Config, logger: Logger, args: string[]) => Promise<void>> = {
-  verify: auditVerify,
-  export: auditExport,
-};
-
-async function audit(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const [subcommand, ...rest] = args;
-  const run = subcommand !== undefined && Object.hasOwn(AUDIT_COMMANDS, subcommand) ? AUDIT_COMMANDS[subcommand] : undefined;
-  if (!run) {
-    throw new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`);
-  }
-  return run(config, logger, rest);
-}
-
-async function auditExport(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { org: { type: "string" }, since: { type: "string" }, format: { type: "string" } } });
-  if (!values.org) throw new UsageError("audit export needs --org <slug>");
-  if ((values.format ?? "jsonl") !== "jsonl") throw new UsageError(`audit export --format: "${values.format}" is not a format; the one format is jsonl (one JSON object a line)`);
+const auditExport = command(
+  { org: { type: "string", value: "<slug>", required: true }, since: { type: "string", value: "<ISO date>" }, format: { type: "string", value: "jsonl", default: "jsonl" } },
+  async (config, logger, values) => {
+  if (values.format !== "jsonl") throw new UsageError(`audit export: --format ${quoted(values.format)} is not a format; the one format is jsonl (one JSON object a line)`);
   const since = values.since === undefined ? null : new Date(values.since);
   if (since && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(values.since!))) {
-    throw new UsageError(`audit export --since: "${values.since}" is not a date; give an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00:00Z`);
+    throw new UsageError(`audit export: --since ${quoted(values.since!)} is not a date; give an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00:00Z`);
   }
   if (!rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
   const database = await openDatabaseOnly(config, logger, "audit export");
@@ -172,13 +151,13 @@ async function auditExport(config: Config, logger: Logger, args: string[]): Prom
   } finally {
     await database.close();
   }
-}
+  },
+);
 
 /** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
 const CHAIN_BROKEN = 3;
 
-async function auditVerify(config: Config, logger: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { org: { type: "string" } } });
+const auditVerify = command({ org: { type: "string", value: "<slug>" } }, async (config, logger, values) => {
   if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
   const database = await openDatabaseOnly(config, logger, "audit verify");
   try {
@@ -207,7 +186,7 @@ async function auditVerify(config: Config, logger: Logger, args: string[]): Prom
   } finally {
     await database.close();
   }
-}
+});
 
 /**
  * Re-sealing with a key a live server does not hold would fail that server's every deployment that opens
@@ -233,7 +212,7 @@ async function untilServersHold(em: EntityManager, keyId: string, embedded: bool
   }
 }
 
-async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
+const rotateMasterKey = command({}, async (config, logger) => {
   const embedded = !config.masterKey;
   const effective = embedded
     ? await (async () => {
@@ -257,33 +236,52 @@ async function rotateMasterKey(config: Config, logger: Logger): Promise<void> {
         ? `The new key is ${config.dataDir}/master.key; the old one stays in master.key.previous until the next rotation.\n`
         : "Every server now needs only PROVIDERS_MASTER_KEY; remove the old key from PROVIDERS_PREVIOUS_MASTER_KEYS.\n"),
   );
+});
+
+/** A command that reads its flags before anything else, then runs with the configuration. */
+type Runner = (config: Config, logger: Logger) => Promise<void>;
+type Command = (name: string, args: string[]) => Runner;
+
+function command<F extends Flags>(flags: F, run: (config: Config, logger: Logger, values: FlagValues<F>) => Promise<void>): Command {
+  return (name, args) => {
+    const values = parseFlags(name, flags, args);
+    return (config, logger) => run(config, logger, values);
+  };
 }
 
-/** Runs a server-side command; configuration comes from the environment. */
-export async function runServerCommand(command: string, rest: string[]): Promise<void> {
-  if (command === "emit-schema") {
+/** `audit <subcommand>`: one entry per subcommand. */
+const AUDIT_COMMANDS: Record<string, Command> = { verify: auditVerify, export: auditExport };
+
+const SERVER_COMMANDS: Record<string, Command> = {
+  serve: command({}, serve),
+  migrate,
+  "rotate-master-key": rotateMasterKey,
+  bootstrap,
+  "migrate-profiles": migrateProfiles,
+  audit: (_name, [subcommand, ...rest]) => {
+    const run = subcommand !== undefined && Object.hasOwn(AUDIT_COMMANDS, subcommand) ? AUDIT_COMMANDS[subcommand] : undefined;
+    if (run) return run(`audit ${subcommand}`, rest);
+    throw subcommand === undefined ? new UsageError(`audit needs a subcommand: ${Object.keys(AUDIT_COMMANDS).join(", ")}`) : unknownCommand(subcommand, Object.keys(AUDIT_COMMANDS), "audit");
+  },
+};
+
+/**
+ * Runs a server-side command. Its flags are read first, so that a usage error is reported as one (exit 2)
+ * whatever the environment holds; configuration comes from the environment.
+ */
+export async function runServerCommand(name: string, rest: string[]): Promise<void> {
+  if (name === "emit-schema") {
+    parseFlags(name, {}, rest);
     await buildApiSchema({ emit: true });
     process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
     return;
   }
+  const build = Object.hasOwn(SERVER_COMMANDS, name) ? SERVER_COMMANDS[name] : undefined;
+  if (!build) throw unknownCommand(name, COMMANDS);
+  const run = build(name, rest);
   const config = loadConfig();
   // Logs go to stderr for one-shot commands, so their stdout stays machine-readable.
-  const logger = createLogger(config.logLevel, command === "serve" ? undefined : process.stderr);
+  const logger = createLogger(config.logLevel, name === "serve" ? undefined : process.stderr);
   logProcessWarnings(logger);
-  switch (command) {
-    case "serve":
-      return serve(config, logger);
-    case "migrate":
-      return migrate(config, logger, rest);
-    case "rotate-master-key":
-      return rotateMasterKey(config, logger);
-    case "bootstrap":
-      return bootstrap(config, logger, rest);
-    case "migrate-profiles":
-      return migrateProfiles(config, logger, rest);
-    case "audit":
-      return audit(config, logger, rest);
-    default:
-      throw new UsageError(`unknown command "${command}"`);
-  }
+  return run(config, logger);
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { QueryLimits } from "./http/limits.js";
-import { cleanEnv, makeValidator, num, port, str, EnvError, EnvMissingError } from "envalid";
+import { cleanEnv, makeValidator, str, EnvError, EnvMissingError } from "envalid";
+import { nearestName } from "./nearest-name.js";
 import ipaddr from "ipaddr.js";
 import { rules } from "./domain/validation.js";
 
@@ -64,43 +65,71 @@ const postgresUrl = makeValidator<string>((value) => {
   return value;
 });
 
-const specs = {
-  PORT: port({ default: 4000, desc: "HTTP port" }),
+/** The value as a person typed it, for a message: JSON-quoted, at most 40 characters. Only for settings that are no secret. */
+const shown = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+
+/** A TCP port; the message says what one looks like. */
+const tcpPort = makeValidator<number>((value) => {
+  if (!/^\d{1,5}$/.test(value.trim()) || Number(value) < 1 || Number(value) > 65535) {
+    throw new EnvError(`must be a whole number from 1 to 65535 (a TCP port), not ${shown(value)}`);
+  }
+  return Number(value);
+});
+
+/** A whole number of `unit` (if any), at least `min`; the message says so. */
+const wholeNumber = (min: number, unit = "") =>
+  makeValidator<number>((value) => {
+    const number = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+      throw new EnvError(`must be a whole number${unit ? ` of ${unit}` : ""}, at least ${min}, not ${shown(value)}`);
+    }
+    return number;
+  });
+
+/** One of a closed set of words; the message lists them, and names the nearest when one is close. */
+const oneOf = <T extends string>(choices: readonly T[]) =>
+  makeValidator<T>((value) => {
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    const suggestion = nearestName(value, choices);
+    throw new EnvError(`must be one of ${choices.join(", ")}, not ${shown(value)}${suggestion ? ` (did you mean ${suggestion}?)` : ""}`);
+  });
+
+/** Every variable the server reads; exported so a test can check each one's message. */
+export const specs = {
+  PORT: tcpPort({ default: 4000, desc: "HTTP port" }),
   HOST: str({ default: "127.0.0.1", desc: "interface to listen on; 0.0.0.0 in a container" }),
   DATABASE_URL: postgresUrl({ default: undefined, desc: "PostgreSQL URL; unset starts the embedded PostgreSQL" }),
   PROVIDERS_DATA_DIR: str({ default: ".data", desc: "folder for the embedded PostgreSQL and its generated master key" }),
-  EMBEDDED_POSTGRES_PORT: port({ default: 54329, desc: "port of the embedded PostgreSQL (never 5432)" }),
+  EMBEDDED_POSTGRES_PORT: tcpPort({ default: 54329, desc: "port of the embedded PostgreSQL (never 5432)" }),
   PROVIDERS_MASTER_KEY: masterKey({ default: undefined, desc: "base64 of 32 bytes that encrypt provider secrets" }),
   PROVIDERS_PREVIOUS_MASTER_KEYS: str({ default: "", desc: "comma-separated old master keys, still accepted for decryption" }),
-  LOG_LEVEL: str({ default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] }),
-  SHUTDOWN_GRACE_MS: num({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
-  DATABASE_MIGRATIONS: str({ default: "apply", choices: ["apply", "check"], desc: "apply pending migrations at start-up, or only check that none is pending" }),
-  DATABASE_POOL_SIZE: num({ default: 10, desc: "database connections per process" }),
-  DATABASE_POOL_TIMEOUT_MS: num({ default: 5_000, desc: "the longest a request waits for a free database connection before it is answered SERVICE_UNAVAILABLE" }),
-  DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30_000, desc: "the longest one SQL statement may run (PostgreSQL's statement_timeout)" }),
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: num({
+  LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"])({ default: "info" }),
+  SHUTDOWN_GRACE_MS: wholeNumber(0, "milliseconds")({ default: 10_000, desc: "how long SIGTERM waits for in-flight requests" }),
+  DATABASE_MIGRATIONS: oneOf(["apply", "check"])({ default: "apply", desc: "apply pending migrations at start-up, or only check that none is pending" }),
+  DATABASE_POOL_SIZE: wholeNumber(2)({ default: 10, desc: "database connections per process" }),
+  DATABASE_POOL_TIMEOUT_MS: wholeNumber(1, "milliseconds")({ default: 5_000, desc: "the longest a request waits for a free database connection before it is answered SERVICE_UNAVAILABLE" }),
+  DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber(1, "milliseconds")({ default: 30_000, desc: "the longest one SQL statement may run (PostgreSQL's statement_timeout)" }),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: wholeNumber(1, "milliseconds")({
     default: 15_000,
     desc: "the longest a connection may sit idle inside a transaction before PostgreSQL ends it (idle_in_transaction_session_timeout)",
   }),
   AWS_REGION: str({ default: "us-east-1", desc: "region of the STS endpoint the server calls with its own AWS identity" }),
-  STS_TIMEOUT_MS: num({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
+  STS_TIMEOUT_MS: wholeNumber(1, "milliseconds")({ default: 10_000, desc: "the longest one STS call may take, retries included, before the request fails" }),
   AWS_EXTRA_REGIONS: str({ default: "", desc: "comma-separated regions to accept besides the AWS SDK's list, e.g. one AWS opened after this release" }),
-  MAX_INSTANCES_PER_ORG: num({ default: 5_000, desc: "the most instances (service, stage, region) one org may have" }),
-  STS_MAX_ATTEMPTS: num({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
-  MAX_QUERY_DEPTH: num({ default: 20, desc: "deepest nesting of fields one operation may have" }),
-  MAX_QUERY_ALIASES: num({ default: 30, desc: "aliases one operation may use" }),
-  MAX_QUERY_TOKENS: num({ default: 2000, desc: "tokens one GraphQL document may have" }),
-  MAX_QUERY_DIRECTIVES: num({ default: 50, desc: "directives one operation may use" }),
-  MAX_QUERY_COST: num({ default: 20_000_000, desc: "highest cost of one operation, a connection's `first` multiplying its items' cost" }),
-  MAX_RESPONSE_BYTES: num({ default: 16 * 1024 * 1024, desc: "largest answer sent, in bytes" }),
+  MAX_INSTANCES_PER_ORG: wholeNumber(1)({ default: 5_000, desc: "the most instances (service, stage, region) one org may have" }),
+  STS_MAX_ATTEMPTS: wholeNumber(1)({ default: 3, desc: "how many times an STS call is tried when STS throttles or fails transiently" }),
+  MAX_QUERY_DEPTH: wholeNumber(1)({ default: 20, desc: "deepest nesting of fields one operation may have" }),
+  MAX_QUERY_ALIASES: wholeNumber(1)({ default: 30, desc: "aliases one operation may use" }),
+  MAX_QUERY_TOKENS: wholeNumber(1)({ default: 2000, desc: "tokens one GraphQL document may have" }),
+  MAX_QUERY_DIRECTIVES: wholeNumber(1)({ default: 50, desc: "directives one operation may use" }),
+  MAX_QUERY_COST: wholeNumber(1)({ default: 20_000_000, desc: "highest cost of one operation, a connection's `first` multiplying its items' cost" }),
+  MAX_RESPONSE_BYTES: wholeNumber(1)({ default: 16 * 1024 * 1024, desc: "largest answer sent, in bytes" }),
   TRUST_PROXY: trustProxy({ default: false, desc: "the proxies whose X-Forwarded-For names the client (express's trust proxy)" }),
-  AUTH_FAILURE_LIMIT: num({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
-  METRICS_PORT: port({ default: undefined, desc: "a port of its own for GET /metrics (on HOST); unset: /metrics is on PORT" }),
+  AUTH_FAILURE_LIMIT: wholeNumber(1)({ default: 20, desc: "failed authentications a client address may make per window before it is refused" }),
+  METRICS_PORT: tcpPort({ default: undefined, desc: "a port of its own for GET /metrics (on HOST); unset: /metrics is on PORT" }),
   AUDIT_LOG_FILE: str({ default: "", desc: "a file every committed audit event is appended to as a JSON line, or `stdout`; empty: none" }),
-  AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
+  AUTH_FAILURE_WINDOW_SECONDS: wholeNumber(1, "seconds")({ default: 60, desc: "the window AUTH_FAILURE_LIMIT counts over, and the longest a refused address waits" }),
 };
-
-const LIMIT_SETTINGS = ["MAX_QUERY_DEPTH", "MAX_QUERY_ALIASES", "MAX_QUERY_TOKENS", "MAX_QUERY_DIRECTIVES", "MAX_QUERY_COST", "MAX_RESPONSE_BYTES"] as const;
 
 export interface Config {
   port: number;
@@ -140,31 +169,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reporter: ({ errors }) => {
       for (const [name, error] of Object.entries(errors)) {
         const reason = error instanceof EnvMissingError ? "is required" : (error as Error).message;
-        problems.push(`${name} ${reason.replace(/^Invalid \w+ input: /, "")}`);
+        problems.push(`${name} ${reason}`);
       }
     },
   });
   const extraAwsRegions = (clean.AWS_EXTRA_REGIONS ?? "").split(",").map((r) => r.trim()).filter(Boolean);
   if (problems.length === 0) {
     if (clean.EMBEDDED_POSTGRES_PORT === 5432 && !clean.DATABASE_URL) {
-      problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens");
+      problems.push("EMBEDDED_POSTGRES_PORT must not be 5432, where the machine's own PostgreSQL listens; use another free port, such as the default 54329");
     }
     if (clean.METRICS_PORT !== undefined && clean.METRICS_PORT === clean.PORT) problems.push(`METRICS_PORT must differ from PORT (${clean.PORT}); unset it to serve /metrics on PORT`);
-    if (clean.SHUTDOWN_GRACE_MS < 0) problems.push("SHUTDOWN_GRACE_MS must not be negative");
-    if (!Number.isInteger(clean.DATABASE_POOL_SIZE) || clean.DATABASE_POOL_SIZE < 2) problems.push("DATABASE_POOL_SIZE must be a whole number, at least 2");
-    for (const name of ["DATABASE_POOL_TIMEOUT_MS", "DATABASE_STATEMENT_TIMEOUT_MS", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS"] as const) {
-      if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole, positive number of milliseconds`);
-    }
-    if (!Number.isInteger(clean.MAX_INSTANCES_PER_ORG) || clean.MAX_INSTANCES_PER_ORG < 1) problems.push("MAX_INSTANCES_PER_ORG must be a whole number, at least 1");
     if (extraAwsRegions.some((region) => !rules.region.pattern.test(region))) {
       problems.push("AWS_EXTRA_REGIONS must be a comma-separated list of region codes such as ap-southeast-7");
-    }
-    if (clean.STS_TIMEOUT_MS <= 0) problems.push("STS_TIMEOUT_MS must be a positive number of milliseconds");
-    if (!Number.isInteger(clean.STS_MAX_ATTEMPTS) || clean.STS_MAX_ATTEMPTS < 1) problems.push("STS_MAX_ATTEMPTS must be a whole number, at least 1");
-    for (const name of LIMIT_SETTINGS) if (!Number.isInteger(clean[name]) || clean[name] < 1) problems.push(`${name} must be a whole number, at least 1`);
-    if (!Number.isInteger(clean.AUTH_FAILURE_LIMIT) || clean.AUTH_FAILURE_LIMIT < 1) problems.push("AUTH_FAILURE_LIMIT must be a whole number, at least 1");
-    if (!Number.isInteger(clean.AUTH_FAILURE_WINDOW_SECONDS) || clean.AUTH_FAILURE_WINDOW_SECONDS < 1) {
-      problems.push("AUTH_FAILURE_WINDOW_SECONDS must be a whole number of seconds, at least 1");
     }
   }
   const previousMasterKeys: Buffer[] = [];

@@ -267,7 +267,7 @@ describe("access control", () => {
       const { RequestContext } = await import("../src/domain/context.js");
       const { fromGlobalId } = await import("../src/graphql/global-id.js");
       const { token, id } = await createKey(admin, orgId, { role: "DEPLOYER", scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"] } });
-      const actor = { accessKeyId: fromGlobalId(id)!.id, accessKeyName: "preview", orgId: fromGlobalId(orgId)!.id, role: "DEPLOYER" as never, userId: null, userEmail: null, scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"], linkableProviderIds: null } };
+      const actor = { accessKeyId: fromGlobalId(id)!.id, accessKeyName: "preview", orgId: fromGlobalId(orgId)!.id, role: "DEPLOYER" as never, userId: null, userEmail: null, scope: { apps: ["shop"], services: ["api"], stages: ["feature-*"], linkableProviderIds: null }, mayCreateStages: false };
       const ctx = new RequestContext(actor, harness().application.dataSource.manager);
       await assertInScope(ctx, { appName: "shop", serviceName: "api", stage: "feature-42" });
       for (const target of [{ appName: "shop", serviceName: "api", stage: "prod" }, { appName: "billing", serviceName: "api", stage: "feature-1" }, { appName: "shop", serviceName: "web", stage: "feature-1" }]) {

@@ -32,20 +32,29 @@ export interface ServingCli {
   child: ChildProcess;
   /** Everything it wrote, stdout and stderr. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
   exited: Promise<number | null>;
 }
 
-/** Starts `serve` and waits until it listens, or until it exits (then `exited` has its code). */
-export async function startServing(env: Record<string, string | undefined>, where: Where = {}): Promise<ServingCli> {
-  const child = spawn(process.execPath, [where.cli ?? CLI, "serve"], { env: { PATH: process.env.PATH, ...env }, cwd: where.cwd });
+/** Starts a long-running command and waits until it writes `ready`, or until it exits (then `exited` has its code). */
+export async function startCli(args: string[], ready: string, env: Record<string, string | undefined>, where: Where = {}): Promise<ServingCli> {
+  const child = spawn(process.execPath, [where.cli ?? CLI, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: where.cwd });
   let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => ((output += chunk), (stdout += chunk)));
+  child.stderr!.on("data", (chunk) => ((output += chunk), (stderr += chunk)));
   let done = false;
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => ((done = true), resolve(code))));
-  for (let i = 0; i < 1200 && !done && !output.includes("providers-api is listening"); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 1200 && !done && !output.includes(ready); i++) await new Promise((r) => setTimeout(r, 100));
   if (done) await exited;
-  return { child, output: () => output, exited };
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Starts `serve` and waits until it listens, or until it exits (then `exited` has its code). */
+export function startServing(env: Record<string, string | undefined>, where: Where = {}): Promise<ServingCli> {
+  return startCli(["serve"], "providers-api is listening", env, where);
 }
 
 /**

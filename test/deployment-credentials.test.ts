@@ -12,7 +12,7 @@ import { fromGlobalId } from "../src/graphql/global-id.js";
 import { gql, newOrg, ok } from "./client.js";
 import { createApp, createInstance, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
-import { SERVER_IDENTITY } from "./sts/fake-sts-server.js";
+import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 
 const DEPLOY = `mutation($input: DeploymentCredentialsInput!) {
   deploymentCredentials(input: $input) {
@@ -541,7 +541,13 @@ describe("providers-api credentials (credential_process)", () => {
     }
     const own = modules.filter((m) => !m.includes("node_modules")).map((m) => path.relative(path.resolve(__dirname, ".."), m));
     expect(own.sort()).to.deep.equal(
-      [path.join("src", "cli.js"), path.join("src", "cli-usage.js"), path.join("src", "client", "api.js"), path.join("src", "client", "credential-process.js")].sort(),
+      [
+        path.join("src", "cli.js"),
+        path.join("src", "cli-usage.js"),
+        path.join("src", "nearest-name.js"),
+        path.join("src", "client", "api.js"),
+        path.join("src", "client", "credential-process.js"),
+      ].sort(),
     );
   });
 

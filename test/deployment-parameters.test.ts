@@ -211,7 +211,7 @@ describe("providers-api parameters (a client for CI steps)", function () {
   it("refuses, on stderr and with nothing on stdout, what it cannot print faithfully or may not get", async () => {
     const usage = await cliRun(["--format", "yaml"]);
     expect(usage.code).to.equal(2);
-    expect(usage.stderr).to.contain("--format is one of env, json, dotenv");
+    expect(usage.stderr).to.equal('providers-api: parameters: --format "yaml" is not a format; it is one of env, json, dotenv\n');
     const foreign = await run(process.execPath, [cli, "parameters", "--org", "other", "--app", "shop", "--service", "api", "--stage", "prod"], {
       env: { PATH: process.env.PATH, PROVIDERS_API_URL: harness().url, PROVIDERS_API_KEY: deployer },
     }).then(

@@ -62,7 +62,7 @@ export async function linkToInstance(key: string, providerId: string, instanceId
 export interface KeyOptions {
   role?: string | null;
   userId?: string | null;
-  scope?: { apps?: string[]; services?: string[]; stages?: string[]; linkableProviderIds?: string[] } | null;
+  scope?: { apps?: string[]; services?: string[]; stages?: string[]; linkableProviderIds?: string[]; mayCreateStages?: boolean } | null;
   expiresAt?: string | null;
   name?: string;
 }

@@ -125,6 +125,9 @@ describe("bounded work per request", function () {
       // viewer and orgs, three levels a round, then slug: 5 rounds are 18 levels, 6 are 21.
       expectRefused(await post(server.url, key, nested(6)), "MAX_QUERY_DEPTH");
       expectRefused(await post(server.url, key, nested(1000)), "MAX_QUERY_DEPTH");
+      // 200,000 levels (600 kB) overflow graphql-js's recursive parser every time: the same refusal, no 500.
+      expectRefused(await post(server.url, key, `{ viewer ${"{a".repeat(200_000)}${"}".repeat(200_000)}}`), "MAX_QUERY_DEPTH");
+      expectRefused(await post(server.url, key, `{ viewer(x: ${"[".repeat(300_000)}${"]".repeat(300_000)}) { __typename } }`), "MAX_QUERY_DEPTH");
       expect((await post(server.url, key, nested(5))).errors).to.equal(undefined);
 
       const directives = (count: number) => `{ viewer { orgs { ${"slug @include(if: true) ".repeat(count)}} } }`;

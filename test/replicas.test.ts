@@ -7,7 +7,7 @@ import { postGraphQL, runCli, startServing, type ServingCli } from "./cli-proces
 import { createApp, createService, memberWithKey, createKey, ROLE_ARN } from "./fixtures.js";
 import { freePort } from "./harness.js";
 import { harness, sts } from "./setup.js";
-import { SERVER_IDENTITY } from "./sts/fake-sts-server.js";
+import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 
 /*
  * Three server processes on one PostgreSQL behave as one: nothing a request depends on is kept in a

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { createTestDatabase, startHarness, type Harness } from "./harness.js";
-import { FakeSts, SERVER_IDENTITY } from "./sts/fake-sts-server.js";
+import { FakeSts, SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 
 /*
  * Mocha root hooks: one freshly migrated database and one server for the run, every table emptied

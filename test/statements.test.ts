@@ -150,6 +150,12 @@ describe("statements per deployment", () => {
     // the resolution with its provider; then, after STS, one statement: the app/service/instance upsert
     // with its audit event.
     expect(await statementsOf(() => ok(key, DEPLOY, { stage: "prod" }))).to.equal(3);
+    // An org that refuses new stages pays nothing more for a redeployment, even with a key that may not add stages.
+    await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: true }) { userErrors { code } } }`, { org: orgId });
+    const { token: deployer } = await createKey(key, orgId, { role: "DEPLOYER", name: "ci" });
+    await ok(deployer, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
+    expect(await statementsOf(() => ok(deployer, DEPLOY, { stage: "prod" }))).to.equal(3);
+    await ok(key, `mutation($org: ID!) { updateOrgSettings(input: { orgId: $org, refuseNewStages: false }) { userErrors { code } } }`, { org: orgId });
     // The first deployment of a stage creates its instance in that same statement (the read before STS
     // counts the org's instances too), and pays three more for the org's instance limit: a transaction
     // (BEGIN, the org's lock, COMMIT) around the statement, which counts again under the lock.
@@ -163,6 +169,8 @@ describe("statements per deployment", () => {
       "SELECT e.action, e.outcome, i.stage, e.actor_label FROM audit_events e JOIN instances i ON i.id = e.target_id WHERE e.action = 'credentials.issue' ORDER BY e.occurred_at",
     );
     expect(events.map((e: any) => [e.action, e.outcome, e.stage])).to.deep.equal([
+      ["credentials.issue", "SUCCESS", "prod"],
+      ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "prod"],
       ["credentials.issue", "SUCCESS", "new-stage"],

@@ -1,4 +1,4 @@
-import { FakeSts } from "../../test/sts/fake-sts-server.js";
+import { FakeSts } from "../../src/dev-sts/fake-sts-server.js";
 import { serveChild } from "../lib/child.js";
 
 /** The test suite's loopback STS, in its own process; the parent adds roles, sets its answer delay, and makes it hang and release. */

@@ -16,6 +16,8 @@ export interface AccessKeyFields {
   createdByKeyId?: string | null;
   expiresAt?: Date | null;
   scope?: AccessScope | null;
+  /** An org key that may add stages when the org refuses new ones. */
+  mayCreateStages?: boolean;
 }
 
 /** A new key; the token is returned once and only its hash is kept. */
@@ -37,6 +39,7 @@ export async function issueAccessKey(em: EntityManager, fields: AccessKeyFields)
       scopeServices: fields.scope?.services ?? null,
       scopeStages: fields.scope?.stages ?? null,
       scopeLinkableProviderIds: fields.scope?.linkableProviderIds ?? null,
+      scopeMayCreateStages: fields.mayCreateStages ?? false,
     }),
   );
   return { key, token };
@@ -115,6 +118,8 @@ export interface NewAccessKey {
   role: Role | null;
   expiresAt: Date | null;
   scope: AccessScope | null;
+  /** An org key may be let add stages when the org refuses new ones (Org.refuseNewStages). */
+  mayCreateStages: boolean;
 }
 
 /** Creating and revoking access keys. Who may: admins for any key; a member for their own personal keys. */
@@ -148,6 +153,15 @@ export class AccessKeyService {
     if (personal && input.role) {
       errors.push(new UserError("ROLE_NOT_ALLOWED", ["input", "role"], "A personal key acts with its member's role; leave role out (change the member's role instead)."));
     }
+    if (personal && input.mayCreateStages) {
+      errors.push(
+        new UserError(
+          "INVALID_SCOPE",
+          ["input", "scope", "mayCreateStages"],
+          "Only an org key may carry mayCreateStages; a personal key acts as its member (an admin member may add stages anyway). Leave it out, or make an org key.",
+        ),
+      );
+    }
     if (!personal && !input.role) {
       errors.push(new UserError("ROLE_REQUIRED", ["input", "role"], "An org key needs a role; CI keys are usually DEPLOYER."));
     }
@@ -163,12 +177,13 @@ export class AccessKeyService {
       createdByKeyId: actor.accessKeyId,
       expiresAt: input.expiresAt,
       scope: input.scope,
+      mayCreateStages: input.mayCreateStages,
     });
     await this.audit.record(ctx, {
       action: "accessKey.create",
       targetType: "AccessKey",
       targetId: issued.key.id,
-      details: { name: input.name, personal, userId: input.userId, role: issued.key.role, expiresAt: input.expiresAt, scope: input.scope },
+      details: { name: input.name, personal, userId: input.userId, role: issued.key.role, expiresAt: input.expiresAt, scope: input.scope, mayCreateStages: input.mayCreateStages },
     });
     return issued;
   }

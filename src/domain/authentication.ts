@@ -19,7 +19,7 @@ const INVALID_KEY = "The access key is not valid: it is unknown, revoked or expi
 const AUTHENTICATE = `
 WITH k AS (
   SELECT k.id, k.name, k.org_id, k.user_id, COALESCE(k.role, m.role) AS role, u.email AS user_email,
-         k.scope_apps, k.scope_services, k.scope_stages, k.scope_linkable_provider_ids
+         k.scope_apps, k.scope_services, k.scope_stages, k.scope_linkable_provider_ids, k.scope_may_create_stages
     FROM access_keys k
     LEFT JOIN memberships m ON k.user_id IS NOT NULL AND m.org_id = k.org_id AND m.user_id = k.user_id
     LEFT JOIN users u ON u.id = k.user_id
@@ -42,6 +42,7 @@ interface AuthenticatedRow {
   scope_services: string[] | null;
   scope_stages: string[] | null;
   scope_linkable_provider_ids: string[] | null;
+  scope_may_create_stages: boolean;
 }
 
 /**
@@ -67,5 +68,6 @@ export async function authenticate(em: EntityManager, token: string): Promise<Ac
       scopeStages: key.scope_stages,
       scopeLinkableProviderIds: key.scope_linkable_provider_ids,
     }),
+    mayCreateStages: key.scope_may_create_stages,
   };
 }

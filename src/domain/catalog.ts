@@ -6,6 +6,7 @@ import type { RequestContext } from "./context.js";
 import { NotFoundError, UserError } from "./errors.js";
 import { assertInScope, assertUnscoped, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
+import { assertStageMayBeAdded, mayCreateStages } from "./stage-warnings.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
 
 const UNIQUE_VIOLATION = "23505";
@@ -42,6 +43,10 @@ WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
      audit AS (${audit})` : ""}
 SELECT ${returning}${room ? ", room.count AS __instances FROM room LEFT JOIN instance ON true" : " FROM instance"}`;
 
+/** The stages a service has had, in any region, the oldest first: a text[] (null for none). */
+const knownStagesSql = (org: string, service: string) => `(SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
+   WHERE org_id = ${org} AND service_id = ${service} GROUP BY stage) k)`;
+
 /** A statement sees what had committed when it began; a concurrent first deployment may need one more. */
 const RECORD_ATTEMPTS = 3;
 
@@ -60,8 +65,7 @@ export interface DeploymentPlace {
  */
 export const deploymentPlaceSql = (p: Record<keyof DeploymentPlace | "org", string>) => `
 SELECT s.id AS service_id, i.id AS existing_instance_id,
-       CASE WHEN i.id IS NULL THEN (SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
-         WHERE org_id = a.org_id AND service_id = s.id GROUP BY stage) k) END AS known_stages
+       CASE WHEN i.id IS NULL THEN ${knownStagesSql("a.org_id", "s.id")} END AS known_stages
   FROM apps a
   JOIN services s ON s.app_id = a.id AND s.org_id = a.org_id AND s.name = ${p.service}::text
   LEFT JOIN instances i ON i.org_id = a.org_id AND i.service_id = s.id AND i.stage = ${p.stage}::text AND i.region IS NOT DISTINCT FROM ${p.region}::text
@@ -94,6 +98,10 @@ export interface CatalogDeletion {
 /** What a deletion starts from: exactly one of them. */
 type DeletionRoot = { app: App } | { service: Service; app: App } | { instance: Instance; service: Service; app: App };
 
+/** The org's switches an admin changes with updateOrgSettings. */
+const ORG_SETTINGS = ["refuseUnenforcedExternalId", "refuseNewStages"] as const;
+type OrgSetting = (typeof ORG_SETTINGS)[number];
+
 /** What the catalog accepts beyond the shape of a name: operator settings. */
 export interface CatalogLimits {
   /** Regions to accept besides the AWS SDK's list (AWS_EXTRA_REGIONS). */
@@ -120,19 +128,17 @@ export class CatalogService {
     return org;
   }
 
-  /** Changes the org's settings (each one left out stays), audited with what it was and what it is. */
-  async updateSettings(ctx: RequestContext, orgId: string, changes: { refuseUnenforcedExternalId?: boolean | null }): Promise<Org> {
+  /** Changes the org's settings (each one left out stays), audited with what each one given was and is. */
+  async updateSettings(ctx: RequestContext, orgId: string, changes: Partial<Record<OrgSetting, boolean | null>>): Promise<Org> {
     await assertUnscoped(ctx, "updateOrgSettings", "changing the org's settings (they apply to every app and stage)");
     const org = await this.org(ctx, orgId);
-    const before = { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId };
-    if (changes.refuseUnenforcedExternalId != null) org.refuseUnenforcedExternalId = changes.refuseUnenforcedExternalId;
-    await ctx.em.update(Org, { id: org.id }, { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId });
-    await this.audit.record(ctx, {
-      action: "org.updateSettings",
-      targetType: "Org",
-      targetId: org.id,
-      details: { before, after: { refuseUnenforcedExternalId: org.refuseUnenforcedExternalId } },
-    });
+    const given = ORG_SETTINGS.filter((name) => changes[name] != null);
+    const settingsOf = () => Object.fromEntries(given.map((name) => [name, org[name]])) as Partial<Record<OrgSetting, boolean>>;
+    const before = settingsOf();
+    for (const name of given) org[name] = changes[name]!;
+    const after = settingsOf();
+    if (given.length > 0) await ctx.em.update(Org, { id: org.id }, after);
+    await this.audit.record(ctx, { action: "org.updateSettings", targetType: "Org", targetId: org.id, details: { before, after } });
     return org;
   }
 
@@ -197,18 +203,32 @@ export class CatalogService {
   async createInstance(ctx: RequestContext, serviceId: string, stage: string, region: string | null): Promise<Instance> {
     const service = await this.service(ctx, serviceId);
     ensureAll(check(rules.stage, stage, ["input", "stage"]), this.checkRegion(region, ["input", "region"]));
-    if (ctx.actor.scope) {
-      const app = await this.app(ctx, service.appId);
-      await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
-    }
+    const app = ctx.actor.scope ? await this.app(ctx, service.appId) : null;
+    if (app) await assertInScope(ctx, { appName: app.name, serviceName: service.name, stage });
     if (await this.findInstance(ctx, serviceId, stage, region)) {
       const where = region ? `stage "${stage}" in ${region}` : `stage "${stage}"`;
       throw new UserError("INSTANCE_EXISTS", ["input", "stage"], `The service already has an instance for ${where}.`);
     }
+    if (!mayCreateStages(ctx.actor)) await this.assertStageMayBeAdded(ctx, service, app, stage, region);
     await this.assertRoomForInstance(ctx);
     const instance = await ctx.em.save(ctx.em.create(Instance, { orgId: ctx.orgId, serviceId, stage, region, lastDeployedAt: null }));
     await this.audit.record(ctx, { action: "instance.create", targetType: "Instance", targetId: instance.id, details: { service: service.name, stage, region } });
     return instance;
+  }
+
+  /** createInstance's check of Org.refuseNewStages, for a caller that may not add stages; a refusal is audited. */
+  private async assertStageMayBeAdded(ctx: RequestContext, service: Service, app: App | null, stage: string, region: string | null): Promise<void> {
+    const [row]: Array<{ refuse_new_stages: boolean; stages: string[] | null }> = await ctx.em.query(
+      `SELECT o.refuse_new_stages, ${knownStagesSql("$1", "$2")} AS stages FROM orgs o WHERE o.id = $1`,
+      [ctx.orgId, service.id],
+    );
+    const knownStages = (row?.stages ?? []).filter((known) => !app || isInScope(ctx.actor.scope, { appName: app.name, serviceName: service.name, stage: known }));
+    try {
+      assertStageMayBeAdded(ctx.actor, { refuseNewStages: row?.refuse_new_stages ?? false }, { service: service.name, stage }, knownStages);
+    } catch (error) {
+      await this.audit.recordRefusal(ctx, "instance.create", error, { service: service.name, stage, region });
+      throw error;
+    }
   }
 
   /** Deletes an app with its services, instances and their provider links (see `deleteWithLinks`). */

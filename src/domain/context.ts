@@ -32,11 +32,13 @@ export interface Actor {
   userEmail: string | null;
   /** Null: the key is not limited to some apps, services or stages. */
   scope: AccessScope | null;
+  /** An org key an admin let add stages when the org refuses new ones (its scope's mayCreateStages). */
+  mayCreateStages: boolean;
 }
 
 /** The server acting for an org on an operator's command: audited under the label, with no access key. */
 export function serverActor(orgId: string, label: string): Actor {
-  return { accessKeyId: null, accessKeyName: label, orgId, role: Role.ADMIN, userId: null, userEmail: null, scope: null };
+  return { accessKeyId: null, accessKeyName: label, orgId, role: Role.ADMIN, userId: null, userEmail: null, scope: null, mayCreateStages: false };
 }
 
 let fallbackLogger: Logger | undefined;

@@ -13,7 +13,7 @@ import type { ProviderSecrets } from "./provider-secrets.js";
 import { resolutionSql, resolutionsOf, type ProviderSource, type Resolution, type ResolutionRow } from "./resolution.js";
 import { assertInScope } from "./scope.js";
 import { IGNORING_OBSERVER, IssuanceOutcome, type DomainObserver } from "./observer.js";
-import { newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
+import { assertStageMayBeAdded, newStageWarning, type DeploymentWarning } from "./stage-warnings.js";
 import { inTransaction } from "./transaction.js";
 
 export type { IssuedCredentials } from "./credential-kinds/index.js";
@@ -140,6 +140,11 @@ export class DeploymentCredentialsService {
       this.catalog.checkDeploymentTarget(request);
       let found = await this.lookUp(ctx, request);
       const org = await this.admit(ctx, request, found.org);
+      // A stage the service never had, in an org that refuses new stages, is refused before anything is
+      // recorded (the profile migration below included) or STS is asked for anything. No statement: the
+      // org, the key and the known stages came with the one read.
+      if (!found.instanceExists) assertStageMayBeAdded(ctx.actor, org, request, found.knownStages);
+      const stageWarning = found.instanceExists ? null : newStageWarning(request, found.serviceId !== null, found.knownStages);
       // An org that still has legacy deployment profiles is migrated by its first deployment, with
       // the instance recorded inside the run so that it is linked too and named as the trigger. That
       // is org-wide work the deployment only triggers: it commits before STS is asked, and stays even
@@ -152,10 +157,9 @@ export class DeploymentCredentialsService {
           })
         : null;
       if (found.profilesPending) found = await this.lookUp(ctx, request);
-      const { serviceId, instanceExists, knownStages, instanceCount, resolution } = found;
+      const { instanceExists, instanceCount, resolution } = found;
       // A new stage or region past the org's limit is refused before STS is asked for anything.
       if (instanceCount !== null) this.catalog.assertRoomBeside(instanceCount);
-      const stageWarning = instanceExists ? null : newStageWarning(request, serviceId !== null, knownStages);
       const warnings = [...(migration ? [migrationWarning(migration)] : []), ...(stageWarning ? [stageWarning] : [])];
       if (!resolution) {
         const instance = await this.recordIssued(ctx, request, !instanceExists, "credentials.local", { ...where, useLocalCredentials: true });

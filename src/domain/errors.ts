@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   INVALID_EMAIL: { place: "userError", meaning: "Not an email address." },
   NAME_TAKEN: { place: "userError", meaning: "The org (or app) already has one by that name." },
   INSTANCE_EXISTS: { place: "userError", meaning: "The service already has an instance for that stage and region." },
+  NEW_STAGE_REFUSED: { place: "userError", meaning: "The org refuses new stages (Org.refuseNewStages) and the service has never had this one; the message names its stages and the nearest. Use a known stage, or ask an admin to add it or for a key with scope.mayCreateStages." },
   INSTANCE_LIMIT_REACHED: { place: "userError", meaning: "The org has as many instances as the server allows (MAX_INSTANCES_PER_ORG): deploy to an existing stage and region, or ask the operator." },
   WOULD_REMOVE_PROVIDER_LINKS: { place: "userError", meaning: "Deleting the app, service or instance would delete provider links with it: unlink them first, or pass force: true." },
   NOT_LINKED: { place: "userError", meaning: "The provider is not linked there; nothing was removed." },

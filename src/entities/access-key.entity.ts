@@ -28,6 +28,8 @@ export class AccessKey {
   @Column({ type: "text", array: true, nullable: true }) scopeStages!: string[] | null;
   /** Providers a scoped key may link to instances in its scope; null: none. Ignored without a scope. */
   @Column({ type: "uuid", array: true, nullable: true }) scopeLinkableProviderIds!: string[] | null;
+  /** An org key that may add a stage to a service when its org refuses new stages (Org.refuseNewStages). */
+  @Column({ type: "boolean", default: false }) scopeMayCreateStages!: boolean;
   @Column({ type: "bytea", unique: true }) tokenHash!: Buffer;
   /** The token's public prefix and last characters, so a person can tell keys apart. */
   @Column("text") tokenHint!: string;

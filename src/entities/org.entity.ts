@@ -8,5 +8,10 @@ export class Org {
   @Column("text") name!: string;
   /** Refuse deployment credentials from a role provider whose last verification found the external id not enforced. */
   @Column({ type: "boolean", default: false }) refuseUnenforcedExternalId!: boolean;
+  /**
+   * Refuse a deployment (or createInstance) to a stage its service has never had, unless the caller may
+   * create stages (an admin, or an org key whose scope says mayCreateStages): typos do not become stages.
+   */
+  @Column({ type: "boolean", default: false }) refuseNewStages!: boolean;
   @CreateDateColumn({ type: "timestamptz" }) createdAt!: Date;
 }

@@ -21,7 +21,7 @@ import { compiledExecution } from "./execution.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusPlugin } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
 import { operationPlugin, requestLog } from "./request-log.js";
-import { limitsPlugin, parseOptions, responseSizeLimit, tokenLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { limitsPlugin, parseOptions, responseSizeLimit, parseLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
@@ -45,14 +45,14 @@ const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 const INTERNAL_MESSAGE = "Something went wrong on the server. It has been logged with the request id; try again, and report it if it persists.";
 
 /** Domain errors become GraphQL errors with a code; anything unexpected is logged and masked. */
-function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+function formatError(formatted: GraphQLFormattedError, error: unknown, limits: QueryLimits): GraphQLFormattedError {
   const unwrapped = unwrapResolverError(error);
   // A refusal before execution (a query limit) is a GraphQLError wrapping our own error.
   const original =
     unwrapped instanceof GraphQLError && unwrapped.originalError instanceof CodedError
       ? unwrapped.originalError
       : formatted.extensions?.code === "GRAPHQL_PARSE_FAILED"
-        ? (tokenLimitError(formatted.message) ?? unwrapped)
+        ? (parseLimitError(formatted.message, limits) ?? unwrapped)
         : unwrapped;
   if (original instanceof CodedError) {
     return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
@@ -178,7 +178,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
     csrfPrevention: { requestHeaders: ["authorization", "apollo-require-preflight", "x-apollo-operation-name"] },
     // The CLI drains and closes the database on SIGTERM itself.
     stopOnTerminationSignals: false,
-    formatError,
+    formatError: (formatted, error) => formatError(formatted, error, deps.limits),
     parseOptions: parseOptions(deps.limits),
     validationRules: validationRules(deps.limits),
     plugins: [

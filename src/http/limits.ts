@@ -83,11 +83,20 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
 
 /** The parser's words for the token limit, which Apollo reports as a plain syntax error. */
 const TOKEN_LIMIT_MESSAGE = /^Syntax Error: Document contains more th[ae][nt] (\d+) tokens/;
+/**
+ * graphql-js parses nesting by recursion: a document nested thousands deep (possible only where
+ * MAX_QUERY_TOKENS is raised far above its default) overflows the stack inside the parser, before the
+ * depth rule can see it; Apollo reports that as a syntax error too. How deep the stack reaches depends
+ * on whether V8 has optimised the parser yet, so the same document may fail here or at the depth rule.
+ */
+const STACK_OVERFLOW_MESSAGE = /Maximum call stack size exceeded/;
 
-/** The token limit's syntax error, as the same refusal the other limits give; null for any other error. */
-export function tokenLimitError(message: string): QueryLimitError | null {
+/** A limit the parser hit (tokens, or nesting too deep for it), as the same refusal the other limits give; null for any other error. */
+export function parseLimitError(message: string, limits: QueryLimits): QueryLimitError | null {
   const match = TOKEN_LIMIT_MESSAGE.exec(message);
-  return match ? new QueryLimitError(SETTINGS.tokens, `Token limit of ${match[1]} exceeded.`) : null;
+  if (match) return new QueryLimitError(SETTINGS.tokens, `Token limit of ${match[1]} exceeded.`);
+  if (STACK_OVERFLOW_MESSAGE.test(message)) return new QueryLimitError(SETTINGS.depth, `Depth limit of ${limits.maxDepth} exceeded: the document nests deeper than the parser can follow.`);
+  return null;
 }
 
 /**

@@ -33,8 +33,16 @@ export class AccessKeyFields {
     return key.createdByKeyId ? ctx.loaders.accessKey(key.createdByKeyId) : null;
   }
 
+  @FieldResolver(() => Boolean, {
+    description: "Whether this org key may add a stage to a service when the org refuses new stages (set with createAccessKey's scope.mayCreateStages).",
+  })
+  mayCreateStages(@Root() key: AccessKey) {
+    return key.scopeMayCreateStages;
+  }
+
   @FieldResolver(() => AccessKeyScope, { nullable: true, description: "Null: the key is not limited to some apps, services or stages." })
   scope(@Root() key: AccessKey) {
-    return scopeOf(key);
+    const scope = scopeOf(key);
+    return scope && { ...scope, mayCreateStages: key.scopeMayCreateStages };
   }
 }

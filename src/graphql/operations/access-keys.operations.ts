@@ -27,6 +27,7 @@ export class AccessKeyOperations {
               linkableProviderIds: input.scope.linkableProviderIds?.map((id) => idOf("Provider", id)) ?? null,
             }
           : null,
+        mayCreateStages: input.scope?.mayCreateStages ?? false,
       });
       return { accessKey: key, token };
     });

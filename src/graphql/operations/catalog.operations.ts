@@ -20,7 +20,10 @@ export class CatalogOperations {
   @Mutation(() => UpdateOrgSettingsPayload, { description: "Changes the org's settings; each one left out stays as it is. Audited." })
   updateOrgSettings(@Ctx() ctx: GraphQLContext, @Arg("input") input: UpdateOrgSettingsInput) {
     return mutate(ctx, async (tx) => ({
-      org: await tx.services.catalog.updateSettings(tx, idOf("Org", input.orgId), { refuseUnenforcedExternalId: input.refuseUnenforcedExternalId }),
+      org: await tx.services.catalog.updateSettings(tx, idOf("Org", input.orgId), {
+        refuseUnenforcedExternalId: input.refuseUnenforcedExternalId,
+        refuseNewStages: input.refuseNewStages,
+      }),
     }));
   }
 

@@ -21,6 +21,12 @@ export class UpdateOrgSettingsInput {
     description: "Refuse deployment credentials from a role provider whose last verification found it assumable without its external id. Left out: unchanged.",
   })
   refuseUnenforcedExternalId?: boolean | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Refuse (NEW_STAGE_REFUSED) a deployment or createInstance to a stage its service has never had, unless the caller is an admin or an org key with scope.mayCreateStages. Left out: unchanged.",
+  })
+  refuseNewStages?: boolean | null;
 }
 
 @InputType()
@@ -173,6 +179,12 @@ export class AccessKeyScopeInput {
   @IsOptional()
   @ArrayMaxSize(100)
   linkableProviderIds?: string[] | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "An org key only: it may deploy to (and createInstance for) a stage its service has never had when the org refuses new stages (Org.refuseNewStages). Unlike the lists, it widens what the key may do, and alone it limits nothing. Default false.",
+  })
+  mayCreateStages?: boolean | null;
 }
 
 @InputType({ description: "An org key (give `role`, usually DEPLOYER for CI) or a personal key for a member (give `userId`, no role)." })

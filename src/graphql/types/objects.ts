@@ -26,6 +26,11 @@ export class OrgObject extends Node {
       "Whether deploymentCredentials refuses (EXTERNAL_ID_NOT_ENFORCED) a role provider whose last verification found it can be assumed without its external id. Set with updateOrgSettings.",
   })
   refuseUnenforcedExternalId!: boolean;
+  @Field({
+    description:
+      "Whether a deployment or createInstance to a stage its service has never had is refused (NEW_STAGE_REFUSED), unless the caller is an admin or an org key with scope.mayCreateStages. Off by default. Set with updateOrgSettings.",
+  })
+  refuseNewStages!: boolean;
 }
 
 @ObjectType("DeploymentWarning", { description: "Something a deployment should know although it got its credentials." })
@@ -206,6 +211,8 @@ export class AccessKeyScope {
   @Field(() => [String], { nullable: true, description: "Stage patterns; `*` matches any characters, e.g. `feature-*`." }) stages!: string[] | null;
   @Field(() => [ProviderObject], { nullable: true, description: "The providers the key may link to instances inside its scope (null: none)." })
   linkableProviders!: unknown[] | null;
+  @Field({ description: "Whether the key may add a stage to a service when the org refuses new stages; the same as AccessKey.mayCreateStages, which an unscoped key shows too." })
+  mayCreateStages!: boolean;
 }
 
 @ObjectType("AccessKey", { implements: Node, description: "An API key. Its secret is shown once, at creation." })
