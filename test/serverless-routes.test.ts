@@ -346,6 +346,103 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
     });
   });
 
+  describe("an org that refuses new stages (refuseNewStages)", () => {
+    const SETTINGS = `mutation($input: UpdateOrgSettingsInput!) { updateOrgSettings(input: $input) { org { refuseNewStages } userErrors { code } } }`;
+    const PRDO_REFUSED =
+      'Service "api" has never had stage "prdo", and the org refuses new stages: did you mean prod? its stages are prod, dev. ' +
+      "Use a known stage, or ask an org admin to add this one (createInstance) or for a key that may create stages (scope.mayCreateStages).";
+    const stageRefusals = async (action: string) => (await auditEvents(action)).filter((e) => e.details.errorCode === "NEW_STAGE_REFUSED");
+    const assumeRoleCalls = () => sts().callsOf("AssumeRole").length;
+    let role: { id: string; uid: string };
+
+    beforeEach(async () => {
+      role = await roleProvider(admin, orgId, "dev", "222222222222");
+      await linkToService(admin, role.id, await createService(admin, await createApp(admin, orgId, "shop"), "api"));
+      for (const stage of ["prod", "dev"]) expect((await providersOf(deployer, orgUid, stage)).status).to.equal(200);
+      expect((await ok(admin, SETTINGS, { input: { orgId, refuseNewStages: true } })).updateOrgSettings.org.refuseNewStages).to.equal(true);
+    });
+
+    it("a new stage is a 403 in the client's error shape naming the known stages, audited as DENIED, nothing created and STS not called", async () => {
+      const before = await counts();
+      const calls = assumeRoleCalls();
+      const refused = await providersOf(deployer, orgUid, "prdo");
+      expect(refused.status).to.equal(403);
+      expect(refused.body).to.deep.include({ name: "NEW_STAGE_REFUSED", code: "NEW_STAGE_REFUSED", statusCode: 403, message: PRDO_REFUSED });
+      expect(refused.body.requestId).to.be.a("string").and.not.equal("");
+      expect(refused.headers.get("www-authenticate")).to.equal(null);
+      // A new service has no stage yet: the framework's first deploy of it is refused too.
+      const newService = await providersOf(deployer, orgUid, "prod", { service: "web" });
+      expect([newService.status, newService.body.name]).to.deep.equal([403, "NEW_STAGE_REFUSED"]);
+      expect(newService.body.message).to.include("it has no stage yet");
+      expect(assumeRoleCalls()).to.equal(calls);
+      expect(await counts()).to.deep.equal(before);
+      expect((await stageRefusals("credentials.issue")).map((e) => [e.outcome, e.details.service, e.details.stage, e.actor_label])).to.deep.equal([
+        ["DENIED", "api", "prdo", 'org key "ci" (DEPLOYER)'],
+        ["DENIED", "web", "prod", 'org key "ci" (DEPLOYER)'],
+      ]);
+
+      // The onboarding's link to a new stage creates that instance: refused alike for a developer, audited, nothing kept.
+      const { token: developer } = await createKey(admin, orgId, { role: "DEVELOPER", name: "dev" });
+      const link = await call("POST", `/orgs/${orgUid}/instances/${encodeURI(instanceSlug("shop", "api", "prdo", "us-east-1"))}`, developer, { providerUid: role.uid });
+      expect([link.status, link.body.name]).to.deep.equal([403, "NEW_STAGE_REFUSED"]);
+      expect(link.body.message).to.include("did you mean prod?");
+      expect((await stageRefusals("instance.create")).map((e) => [e.outcome, e.details.stage])).to.deep.equal([["DENIED", "prdo"]]);
+      expect(await counts()).to.deep.equal(before);
+    });
+
+    it("the refusal's log line names the request, key, instance, status and code, since the framework swallows the error", async () => {
+      const refused = await providersOf(deployer, orgUid, "prdo");
+      const lines = harness()
+        .logs.map((line) => JSON.parse(line))
+        .filter((line) => typeof line.msg === "string" && line.msg.startsWith("serverless framework request refused"));
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.deep.include({
+        msg: `serverless framework request refused: ${PRDO_REFUSED}`,
+        requestId: refused.body.requestId,
+        method: "GET",
+        key: "ci",
+        app: "shop",
+        service: "api",
+        stage: "prdo",
+        region: "us-east-1",
+        status: 403,
+        code: "NEW_STAGE_REFUSED",
+      });
+    });
+
+    it("a key with scope.mayCreateStages adds the stage and gets its session; then any key deploys to it", async () => {
+      const { token: release } = await createKey(admin, orgId, { role: "DEPLOYER", name: "release", scope: { mayCreateStages: true } });
+      const allowed = await providersOf(release, orgUid, "int");
+      expect(allowed.status).to.equal(200);
+      expect(allowed.body.result[0].providerDetails.accessKeyId).to.match(/^ASIA/);
+      expect((await counts()).instances).to.equal(3);
+      expect((await providersOf(deployer, orgUid, "int")).status).to.equal(200);
+      expect(await stageRefusals("credentials.issue")).to.deep.equal([]);
+    });
+
+    it("a known stage in a new region is no new stage: its session is issued and the instance recorded", async () => {
+      const calls = assumeRoleCalls();
+      const region = await providersOf(deployer, orgUid, "prod", { region: "eu-west-1" });
+      expect(region.status).to.equal(200);
+      expect(region.body.result[0].providerDetails.accessKeyId).to.match(/^ASIA/);
+      expect(assumeRoleCalls()).to.equal(calls + 1);
+      expect((await counts()).instances).to.equal(3);
+    });
+
+    it("more concurrent requests for one new stage than the pool has connections: each refused and audited, nothing created, STS not called", async function () {
+      this.timeout(30_000);
+      const before = await counts();
+      const calls = assumeRoleCalls();
+      const n = harness().config.databasePoolSize * 2 + 1;
+      const answers = await Promise.all(Array.from({ length: n }, () => providersOf(deployer, orgUid, "prdo")));
+      expect(answers.map((a) => [a.status, a.body.name, a.body.message])).to.deep.equal(Array(n).fill([403, "NEW_STAGE_REFUSED", PRDO_REFUSED]));
+      expect(await counts()).to.deep.equal(before);
+      expect(assumeRoleCalls()).to.equal(calls);
+      expect((await stageRefusals("credentials.issue")).map((e) => e.outcome)).to.deep.equal(Array(n).fill("DENIED"));
+      expect((await providersOf(deployer, orgUid, "prod")).status).to.equal(200);
+    });
+  });
+
   describe("GET …/instances/{instanceSlug}/params", () => {
     it("the instance's effective parameters, secret values opened, nearest wins, typed for the framework's precedence, audited by name only", async () => {
       const serviceId = await createService(admin, await createApp(admin, orgId, "shop"), "api");

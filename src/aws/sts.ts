@@ -24,7 +24,7 @@ export interface StsObservation {
   seconds: number;
   attempts: number;
   /** Null when it succeeded. */
-  failure: StsFailureKind | null;
+  failure: StsFailureReason | null;
 }
 
 /** More than the regions of every AWS partition together: in practice nothing is ever evicted. */
@@ -60,7 +60,7 @@ export interface CallerIdentity {
 }
 
 /** What went wrong, in terms the domain can explain to an admin. */
-export enum StsFailureKind {
+export enum StsFailureReason {
   ACCESS_DENIED = "ACCESS_DENIED",
   DURATION_TOO_LONG = "DURATION_TOO_LONG",
   THROTTLED = "THROTTLED",
@@ -72,7 +72,7 @@ export enum StsFailureKind {
 
 export class StsFailure extends Error {
   constructor(
-    readonly kind: StsFailureKind,
+    readonly reason: StsFailureReason,
     /** STS's error code, e.g. AccessDenied; null when STS never answered. */
     readonly awsCode: string | null,
     readonly requestId: string | null,
@@ -92,17 +92,17 @@ function toStsFailure(error: unknown): StsFailure {
   const requestId = e?.$metadata?.requestId ?? null;
   const message = e?.message ?? String(error);
   if (name === "AbortError" || name === "TimeoutError" || (e?.code && NETWORK.has(e.code))) {
-    return new StsFailure(StsFailureKind.UNAVAILABLE, null, null, message);
+    return new StsFailure(StsFailureReason.UNAVAILABLE, null, null, message);
   }
-  if (name === "CredentialsProviderError") return new StsFailure(StsFailureKind.NO_SERVER_CREDENTIALS, null, null, message);
-  if (name === "AccessDenied") return new StsFailure(StsFailureKind.ACCESS_DENIED, name, requestId, message);
+  if (name === "CredentialsProviderError") return new StsFailure(StsFailureReason.NO_SERVER_CREDENTIALS, null, null, message);
+  if (name === "AccessDenied") return new StsFailure(StsFailureReason.ACCESS_DENIED, name, requestId, message);
   if (name === "ValidationError" && /DurationSeconds/.test(message) && /MaxSessionDuration/.test(message)) {
-    return new StsFailure(StsFailureKind.DURATION_TOO_LONG, name, requestId, message);
+    return new StsFailure(StsFailureReason.DURATION_TOO_LONG, name, requestId, message);
   }
-  if (THROTTLING.has(name) || e?.$metadata?.httpStatusCode === 429) return new StsFailure(StsFailureKind.THROTTLED, name, requestId, message);
-  if (REJECTED.has(name)) return new StsFailure(StsFailureKind.CREDENTIALS_REJECTED, name, requestId, message);
-  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return new StsFailure(StsFailureKind.UNAVAILABLE, name, requestId, message);
-  return new StsFailure(StsFailureKind.OTHER, name, requestId, message);
+  if (THROTTLING.has(name) || e?.$metadata?.httpStatusCode === 429) return new StsFailure(StsFailureReason.THROTTLED, name, requestId, message);
+  if (REJECTED.has(name)) return new StsFailure(StsFailureReason.CREDENTIALS_REJECTED, name, requestId, message);
+  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return new StsFailure(StsFailureReason.UNAVAILABLE, name, requestId, message);
+  return new StsFailure(StsFailureReason.OTHER, name, requestId, message);
 }
 
 export class StsAdapter {
@@ -175,7 +175,7 @@ export class StsAdapter {
       if (!keys) this.serverClients.set(region, client);
     }
     const started = process.hrtime.bigint();
-    const observe = (attempts: number | undefined, failure: StsFailureKind | null) =>
+    const observe = (attempts: number | undefined, failure: StsFailureReason | null) =>
       this.options.observe?.({ operation, seconds: Number(process.hrtime.bigint() - started) / 1e9, attempts: attempts ?? 1, failure });
     try {
       const output = await call(client);
@@ -183,7 +183,7 @@ export class StsAdapter {
       return output;
     } catch (error) {
       const failure = toStsFailure(error);
-      observe((error as { $metadata?: { attempts?: number } })?.$metadata?.attempts, failure.kind);
+      observe((error as { $metadata?: { attempts?: number } })?.$metadata?.attempts, failure.reason);
       throw failure;
     } finally {
       if (keys) client.destroy();
@@ -193,7 +193,7 @@ export class StsAdapter {
 
 function sessionOf(credentials: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined): AwsSession {
   if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
-    throw new StsFailure(StsFailureKind.OTHER, null, null, "STS answered without complete credentials");
+    throw new StsFailure(StsFailureReason.OTHER, null, null, "STS answered without complete credentials");
   }
   return {
     accessKeyId: credentials.AccessKeyId,

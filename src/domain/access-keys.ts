@@ -50,7 +50,7 @@ export enum AccessKeyKind {
   ORG = "ORG",
 }
 
-export const kindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
+export const accessKeyKindOf = (key: AccessKey): AccessKeyKind => (key.userId ? AccessKeyKind.PERSONAL : AccessKeyKind.ORG);
 
 export function scopeOf(key: Pick<AccessKey, "scopeApps" | "scopeServices" | "scopeStages" | "scopeLinkableProviderIds">): AccessScope | null {
   if (!key.scopeApps && !key.scopeServices && !key.scopeStages && !key.scopeLinkableProviderIds) return null;

@@ -258,7 +258,7 @@ export class CatalogService {
    * would delete. Audited with what went.
    */
   private async deleteWithLinks(ctx: RequestContext, root: DeletionRoot, force: boolean): Promise<CatalogDeletion> {
-    const [kind, id, label] =
+    const [typeName, id, label] =
       "instance" in root
         ? (["Instance", root.instance.id, `The instance ${root.service.name}/${root.instance.stage}${root.instance.region ? `/${root.instance.region}` : ""}`] as const)
         : "service" in root
@@ -296,13 +296,13 @@ export class CatalogService {
         `${label} has ${links.length} provider link(s) that would be deleted with it: ${named}${links.length > 5 ? ", …" : ""}. Unlink them first, or pass force: true to delete them too.`,
       );
     }
-    const table = { App: "apps", Service: "services", Instance: "instances" }[kind];
+    const table = { App: "apps", Service: "services", Instance: "instances" }[typeName];
     // The links, instances and services under it go by the foreign keys' ON DELETE CASCADE.
     await ctx.em.query(`DELETE FROM ${table} WHERE org_id = $1 AND id = $2`, [org, id]);
     const deletion: CatalogDeletion = { deletedServiceCount: services.length, deletedInstanceCount: instances.length, unlinkedProviderCount: links.length };
     await this.audit.record(ctx, {
-      action: `${kind.toLowerCase()}.delete`,
-      targetType: kind,
+      action: `${typeName.toLowerCase()}.delete`,
+      targetType: typeName,
       targetId: id,
       details: { app: root.app.name, service: "service" in root ? root.service.name : null, stage: "instance" in root ? root.instance.stage : null, force, ...deletion },
     });

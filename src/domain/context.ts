@@ -105,7 +105,7 @@ export class RequestContext {
     const unit: OpenUnit = { parent: this, open: true, outer: openUnits.getStore() };
     try {
       const child = this.child(em);
-      // A subclass that did not make its own kind would lose what it adds (the GraphQL loaders).
+      // A subclass that did not make its own child context would lose what it adds (the GraphQL loaders).
       if (Object.getPrototypeOf(child) !== Object.getPrototypeOf(this)) throw new ContextMisuseError(`${this.constructor.name} does not make its own child context`);
       return await openUnits.run(unit, () => work(child));
     } finally {
@@ -113,7 +113,7 @@ export class RequestContext {
     }
   }
 
-  /** The same request on another entity manager; a subclass makes its own kind, with its own per-request state. */
+  /** The same request on another entity manager; a subclass returns one of its own class, with its own per-request state. */
   protected child(em: EntityManager): this {
     return new RequestContext(this.actor, em, this.requestId, this.logger) as this;
   }

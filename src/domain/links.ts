@@ -67,12 +67,12 @@ export class LinkService {
    */
   async linkUnlessLinked(
     ctx: RequestContext,
-    kind: "service" | "instance",
+    level: "service" | "instance",
     targetId: string,
     provider: Pick<Provider, "id" | "name" | "type">,
     details: Record<string, unknown> = {},
   ): Promise<{ id: string; name: string } | null> {
-    const links = kind === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
+    const links = level === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
     const inserted: unknown[] = await ctx.em.query(
       `INSERT INTO ${links.table} (${links.column}, provider_type, provider_id, org_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (${links.column}, provider_type) DO NOTHING RETURNING provider_id`,
@@ -87,12 +87,12 @@ export class LinkService {
       });
       return null;
     }
-    return this.linkedProvider(ctx, kind, targetId, provider.type);
+    return this.linkedProvider(ctx, level, targetId, provider.type);
   }
 
   /** The provider of the type linked to the service or instance, or null. */
-  async linkedProvider(ctx: RequestContext, kind: "service" | "instance", targetId: string, type: Provider["type"]): Promise<{ id: string; name: string } | null> {
-    const links = kind === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
+  async linkedProvider(ctx: RequestContext, level: "service" | "instance", targetId: string, type: Provider["type"]): Promise<{ id: string; name: string } | null> {
+    const links = level === "service" ? SERVICE_LINKS : INSTANCE_LINKS;
     const [current]: Array<{ id: string; name: string }> = await ctx.em.query(
       `SELECT p.id, p.name FROM ${links.table} l JOIN providers p ON p.id = l.provider_id
         WHERE l.${links.column} = $1 AND l.provider_type = $2 AND l.org_id = $3`,

@@ -18,7 +18,7 @@ export const MAX_VALUE_BYTES = 32_768;
 export const MAX_DESCRIPTION_LENGTH = 1024;
 
 /** What a parameter is set on: the org itself, a service (every stage), or an instance (a stage, or stage + region). */
-export type ParameterOwner = { kind: "org" } | { kind: "service"; service: Service } | { kind: "instance"; instance: Instance };
+export type ParameterOwner = { level: "org" } | { level: "service"; service: Service } | { level: "instance"; instance: Instance };
 
 /** How a caller names an owner: the type and id behind a global ID. */
 export interface OwnerRef {
@@ -104,18 +104,18 @@ export class ParameterService {
     switch (ref.type) {
       case "Org":
         await this.catalog.org(ctx, ref.id);
-        owner = { kind: "org" };
+        owner = { level: "org" };
         break;
       case "Service":
-        owner = { kind: "service", service: await this.catalog.service(ctx, ref.id) };
+        owner = { level: "service", service: await this.catalog.service(ctx, ref.id) };
         break;
       case "Instance":
-        owner = { kind: "instance", instance: await this.catalog.instance(ctx, ref.id) };
+        owner = { level: "instance", instance: await this.catalog.instance(ctx, ref.id) };
         break;
       default:
         throw new NotFoundError("The org, service or instance");
     }
-    await this.assertMayChange(ctx, owner.kind, operation);
+    await this.assertMayChange(ctx, owner.level, operation);
     return owner;
   }
 
@@ -143,8 +143,8 @@ export class ParameterService {
     const parameter = ctx.em.create(Parameter, {
       id: randomUUID(),
       orgId: ctx.orgId,
-      serviceId: owner.kind === "service" ? owner.service.id : null,
-      instanceId: owner.kind === "instance" ? owner.instance.id : null,
+      serviceId: owner.level === "service" ? owner.service.id : null,
+      instanceId: owner.level === "instance" ? owner.instance.id : null,
       name: input.name,
       description: input.description || null,
     });
@@ -266,7 +266,7 @@ export class ParameterService {
    * an unscoped key; on the org, which every service inherits, only an ADMIN with an unscoped key — an
    * opt-in, like a default provider. Refusals are audited.
    */
-  private async assertMayChange(ctx: RequestContext, level: ParameterOwner["kind"], operation: string): Promise<void> {
+  private async assertMayChange(ctx: RequestContext, level: ParameterOwner["level"], operation: string): Promise<void> {
     if (level === "instance") return;
     if (level === "org") {
       await requireRole(

@@ -366,12 +366,12 @@ export class ProfileMigrationService {
    * skipped if someone changed it since). True when this run did it, for the record of done links.
    */
   private async migrateLink(ctx: RequestContext, report: MigrationReport, link: MigratedLink, done: Map<string, EarlierLink>): Promise<boolean> {
-    const kind = link.target === "SERVICE" ? "service" : "instance";
+    const level = link.target === "SERVICE" ? "service" : "instance";
     const targetId = link.instanceId ?? link.serviceId;
     const where = link.target === "SERVICE" ? `The service "${link.serviceName}"` : `The ${link.stage}${link.region ? ` ${link.region}` : " stage-wide"} instance of "${link.serviceName}"`;
     const earlier = done.get(doneKey(targetId, link.providerId));
     if (earlier) {
-      const current = await this.links.linkedProvider(ctx, kind, targetId, ProviderType.AWS);
+      const current = await this.links.linkedProvider(ctx, level, targetId, ProviderType.AWS);
       if (current?.id === link.providerId) {
         report.linksExisting.push(link);
         return false;
@@ -386,7 +386,7 @@ export class ProfileMigrationService {
       });
       return false;
     }
-    const current = await this.links.linkUnlessLinked(ctx, kind, targetId, { id: link.providerId, name: link.providerName, type: ProviderType.AWS }, {
+    const current = await this.links.linkUnlessLinked(ctx, level, targetId, { id: link.providerId, name: link.providerName, type: ProviderType.AWS }, {
       fromDeploymentProfile: link.profileName,
       stage: link.stage,
     });

@@ -115,11 +115,11 @@ export async function assertMayLinkProvider(ctx: RequestContext, operation: stri
  * SQL conditions that keep a scoped key's lists and lookups to what it may see. `alias` is the table
  * alias; `param(value)` binds a value and returns its placeholder.
  */
-export type ScopedKind = "app" | "service" | "instance" | "deploymentProfile";
+export type ScopedEntity = "app" | "service" | "instance" | "deploymentProfile";
 
-export function scopeCondition(scope: AccessScope | null, kind: ScopedKind, alias: string, param: (value: unknown) => string): string | null {
+export function scopeCondition(scope: AccessScope | null, entity: ScopedEntity, alias: string, param: (value: unknown) => string): string | null {
   if (!scope) return null;
-  if (kind === "deploymentProfile") {
+  if (entity === "deploymentProfile") {
     // A legacy profile is seen through the app stages mapped to it: `default` (the app's every stage)
     // or a stage inside the scope. One mapped nowhere in the scope is not there for the key.
     const where = [`m.profile_id = ${alias}.id`];
@@ -128,28 +128,28 @@ export function scopeCondition(scope: AccessScope | null, kind: ScopedKind, alia
     return `EXISTS (SELECT 1 FROM app_stage_profiles m JOIN apps a ON a.id = m.app_id WHERE ${where.join(" AND ")})`;
   }
   const parts: string[] = [];
-  const appName = { app: `${alias}.name`, service: `a.name`, instance: `a.name` }[kind];
-  const serviceName = kind === "service" ? `${alias}.name` : kind === "instance" ? "s.name" : null;
-  if (kind === "instance" && scope.stages) parts.push(`${alias}.stage LIKE ANY(${param(scope.stages.map(stagePatternToLike))}::text[])`);
+  const appName = { app: `${alias}.name`, service: `a.name`, instance: `a.name` }[entity];
+  const serviceName = entity === "service" ? `${alias}.name` : entity === "instance" ? "s.name" : null;
+  if (entity === "instance" && scope.stages) parts.push(`${alias}.stage LIKE ANY(${param(scope.stages.map(stagePatternToLike))}::text[])`);
   const inner: string[] = [];
   if (scope.apps) inner.push(`${appName} = ANY(${param(scope.apps)}::text[])`);
   if (serviceName && scope.services) inner.push(`${serviceName} = ANY(${param(scope.services)}::text[])`);
   if (inner.length > 0) {
-    if (kind === "app") parts.push(...inner);
-    else if (kind === "service") parts.push(`EXISTS (SELECT 1 FROM apps a WHERE a.id = ${alias}.app_id AND ${inner.join(" AND ")})`);
+    if (entity === "app") parts.push(...inner);
+    else if (entity === "service") parts.push(`EXISTS (SELECT 1 FROM apps a WHERE a.id = ${alias}.app_id AND ${inner.join(" AND ")})`);
     else parts.push(`EXISTS (SELECT 1 FROM services s JOIN apps a ON a.id = s.app_id WHERE s.id = ${alias}.service_id AND ${inner.join(" AND ")})`);
   }
   return parts.length > 0 ? `(${parts.join(" AND ")})` : null;
 }
 
 /** scopeCondition for pagination's positional filters ($n). */
-export function scopeFilter(scope: AccessScope | null, kind: ScopedKind): { sql: (next: number) => string; params: unknown[] } | undefined {
+export function scopeFilter(scope: AccessScope | null, entity: ScopedEntity): { sql: (next: number) => string; params: unknown[] } | undefined {
   const params: unknown[] = [];
-  if (!scopeCondition(scope, kind, "t", (v) => (params.push(v), "$0"))) return undefined;
+  if (!scopeCondition(scope, entity, "t", (v) => (params.push(v), "$0"))) return undefined;
   return {
     sql: (next) => {
       let n = next;
-      return scopeCondition(scope, kind, "t", () => `$${n++}`)!;
+      return scopeCondition(scope, entity, "t", () => `$${n++}`)!;
     },
     params,
   };

@@ -1,4 +1,4 @@
-import { StsFailure, StsFailureKind } from "../aws/sts.js";
+import { StsFailure, StsFailureReason } from "../aws/sts.js";
 import type { Provider } from "../entities/index.js";
 import { CodedError } from "./errors.js";
 
@@ -13,8 +13,8 @@ export interface StsLimits {
 export function explainStsFailure(failure: StsFailure, provider: Provider, context: StsLimits): CodedError {
   const details = { stsRequestId: failure.requestId, stsErrorCode: failure.awsCode };
   const role = provider.settings.roleArn;
-  switch (failure.kind) {
-    case StsFailureKind.ACCESS_DENIED:
+  switch (failure.reason) {
+    case StsFailureReason.ACCESS_DENIED:
       return new CodedError(
         "STS_ACCESS_DENIED",
         role
@@ -22,25 +22,25 @@ export function explainStsFailure(failure: StsFailure, provider: Provider, conte
           : `AWS refused the request made with the provider "${provider.name}"'s access key. An admin must check that key's IAM permissions.`,
         details,
       );
-    case StsFailureKind.DURATION_TOO_LONG:
+    case StsFailureReason.DURATION_TOO_LONG:
       return new CodedError(
         "SESSION_DURATION_TOO_LONG",
         `The role ${role} allows shorter sessions than the ${context.durationSeconds} seconds asked for. Ask for a shorter session (sessionDurationSeconds), or have an admin raise the role's MaxSessionDuration in IAM (or lower the provider's maxSessionDurationSeconds to match the role).`,
         details,
       );
-    case StsFailureKind.THROTTLED:
+    case StsFailureReason.THROTTLED:
       return new CodedError(
         "STS_THROTTLED",
         `AWS STS is throttling requests; ${context.attempts} attempts with backoff did not get through. Try again in a moment.`,
         { ...details, retryable: true },
       );
-    case StsFailureKind.UNAVAILABLE:
+    case StsFailureReason.UNAVAILABLE:
       return new CodedError(
         "STS_UNAVAILABLE",
         `AWS STS did not answer within ${context.timeoutMs} ms. Try again; if it persists, an operator should check the server's network path to STS (and AWS_ENDPOINT_URL_STS).`,
         { ...details, retryable: true },
       );
-    case StsFailureKind.CREDENTIALS_REJECTED:
+    case StsFailureReason.CREDENTIALS_REJECTED:
       return role
         ? new CodedError(
             "SERVER_AWS_CREDENTIALS_REJECTED",
@@ -52,13 +52,13 @@ export function explainStsFailure(failure: StsFailure, provider: Provider, conte
             `AWS STS rejected the access key stored in the provider "${provider.name}": it may be deactivated or deleted. An admin must update the provider with a working key.`,
             details,
           );
-    case StsFailureKind.NO_SERVER_CREDENTIALS:
+    case StsFailureReason.NO_SERVER_CREDENTIALS:
       return new CodedError(
         "SERVER_AWS_CREDENTIALS_MISSING",
         "This server has no AWS identity to assume roles with. An operator must give it one through the standard AWS credential chain (environment, profile or instance role).",
         details,
       );
-    case StsFailureKind.OTHER:
+    case StsFailureReason.OTHER:
       return new CodedError("STS_ERROR", `AWS STS refused the request (${failure.awsCode ?? "no error code"}): ${failure.message}`, details);
   }
 }

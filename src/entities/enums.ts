@@ -1,4 +1,4 @@
-/** The kind of account a provider gives access to: what a deployment asks for. */
+/** The type of account a provider gives access to: what a deployment asks for. */
 export enum ProviderType {
   AWS = "AWS",
   STRIPE = "STRIPE",

@@ -7,9 +7,9 @@ import { resolveProviders, type Resolution, type ResolutionTarget } from "../dom
 import { resolveParameters, type EffectiveParameter, type ParameterTarget } from "../domain/parameter-resolution.js";
 import type { AccessScope } from "../domain/context.js";
 import { ClientGoneError } from "../domain/errors.js";
-import { scopeCondition, scopeFilter, stageMatches, type ScopedKind } from "../domain/scope.js";
+import { scopeCondition, scopeFilter, stageMatches, type ScopedEntity } from "../domain/scope.js";
 
-const SCOPED_KIND = new Map<unknown, ScopedKind>([
+const SCOPED_ENTITY = new Map<unknown, ScopedEntity>([
   [App, "app"],
   [Service, "service"],
   [Instance, "instance"],
@@ -45,8 +45,8 @@ export class Loaders {
   ) {}
 
   private scopeFilterOf(entity: unknown): Filter | undefined {
-    const kind = SCOPED_KIND.get(entity);
-    return kind ? scopeFilter(this.scope, kind) : undefined;
+    const scopedEntity = SCOPED_ENTITY.get(entity);
+    return scopedEntity ? scopeFilter(this.scope, scopedEntity) : undefined;
   }
 
   clear(): void {
@@ -74,8 +74,8 @@ export class Loaders {
         .getRepository(entity)
         .createQueryBuilder("t")
         .where("t.orgId = :orgId AND t.id IN (:...ids)", { orgId: this.orgId, ids });
-      const kind = SCOPED_KIND.get(entity);
-      const scoped = kind && scopeCondition(this.scope, kind, "t", (value) => {
+      const scopedEntity = SCOPED_ENTITY.get(entity);
+      const scoped = scopedEntity && scopeCondition(this.scope, scopedEntity, "t", (value) => {
         const name = `scope${Object.keys(query.getParameters()).length}`;
         query.setParameter(name, value);
         return `:${name}`;
@@ -173,15 +173,15 @@ export class Loaders {
   }
 
   /** The providers linked to a service or an instance, at most one per type. */
-  linkedProviders(kind: "service" | "instance", targetId: string): Promise<Provider[]> {
-    return this.get<string, Provider[]>(`linked:${kind}`, async (targetIds) => {
-      const column = kind === "service" ? "serviceId" : "instanceId";
+  linkedProviders(level: "service" | "instance", targetId: string): Promise<Provider[]> {
+    return this.get<string, Provider[]>(`linked:${level}`, async (targetIds) => {
+      const column = level === "service" ? "serviceId" : "instanceId";
       // Links and their providers in one statement, not through the provider loader: a nested load
       // would batch (or hit the cache) differently depending on which I/O finished first.
       const { entities, raw } = await this.em()
         .getRepository(Provider)
         .createQueryBuilder("p")
-        .innerJoin(kind === "service" ? ServiceProviderLink : InstanceProviderLink, "l", "l.providerId = p.id")
+        .innerJoin(level === "service" ? ServiceProviderLink : InstanceProviderLink, "l", "l.providerId = p.id")
         .addSelect(`l.${column}`, "l_target")
         .where(`p.orgId = :orgId AND l.orgId = :orgId AND l.${column} IN (:...ids)`, { orgId: this.orgId, ids: targetIds })
         .orderBy("l.providerType")

@@ -116,6 +116,7 @@ export class Metrics implements DomainObserver {
     const outcome = observation.failure ?? "OK";
     this.stsDuration.observe({ operation: observation.operation, outcome }, observation.seconds);
     if (observation.attempts > 1) this.stsRetries.inc({ operation: observation.operation }, observation.attempts - 1);
+    // The label stays "kind" (dashboards and alerts query it); in the code it is the failure's reason.
     if (observation.failure) this.stsFailures.inc({ operation: observation.operation, kind: observation.failure });
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { StsFailure, StsFailureKind } from "../../aws/sts.js";
+import { StsFailure, StsFailureReason } from "../../aws/sts.js";
 import { CredentialKind, ProviderType } from "../../entities/index.js";
 import { UserError } from "../errors.js";
 import { check, rules, SESSION_DURATION } from "../validation.js";
@@ -132,7 +132,7 @@ export const awsRole: CredentialKindDefinition<CredentialKind.AWS_ROLE, AwsRoleK
       await sts.assumeRole({ ...request, externalId: null });
       externalIdEnforced = false;
     } catch (error) {
-      if (!(error instanceof StsFailure && error.kind === StsFailureKind.ACCESS_DENIED)) throw stsError(error);
+      if (!(error instanceof StsFailure && error.reason === StsFailureReason.ACCESS_DENIED)) throw stsError(error);
       externalIdEnforced = true;
     }
     return {

@@ -1,6 +1,6 @@
 import { Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
 import { AccessKey, Role } from "../../entities/index.js";
-import { kindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
+import { accessKeyKindOf, scopeOf, AccessKeyKind } from "../../domain/access-keys.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
 import { AccessKeyScope, AccessKeyObject, UserObject } from "../types/objects.js";
@@ -14,7 +14,7 @@ export class AccessKeyFields {
 
   @FieldResolver(() => AccessKeyKind)
   kind(@Root() key: AccessKey) {
-    return kindOf(key);
+    return accessKeyKindOf(key);
   }
 
   @FieldResolver(() => Role, { nullable: true, description: "What the key may do: an org key's own role, or a personal key's member's current role (null once they left)." })

@@ -23,11 +23,16 @@ export interface ServerlessRouterDeps {
   authenticator: RequestAuthenticator;
 }
 
-/** STS failures: 503 when trying again may help (with Retry-After), 502 when an admin must fix something upstream. */
+/**
+ * STS failures: 503 when trying again may help (with Retry-After), 502 when an admin must fix something upstream.
+ * Input errors are 400, except NEW_STAGE_REFUSED: the request is well formed and the same one succeeds
+ * with a key that may create stages, so it is the org's policy refusing this caller (403), not bad input.
+ */
 const STATUS_OF_CODE: Record<string, number> = {
   UNAUTHENTICATED: 401,
   TOO_MANY_FAILED_AUTHENTICATIONS: 429,
   FORBIDDEN: 403,
+  NEW_STAGE_REFUSED: 403,
   NOT_FOUND: 404,
   SERVICE_UNAVAILABLE: 503,
   STS_THROTTLED: 503,
@@ -61,9 +66,9 @@ function errorBody(error: unknown, requestId: string): ErrorBody {
     ...(details ? { details } : {}),
   });
   if (error instanceof UserErrors) {
-    return body(400, error.errors[0].code, error.message, { fields: error.errors.map((e) => ({ code: e.code, field: e.field, message: e.message })) });
+    return body(STATUS_OF_CODE[error.errors[0].code] ?? 400, error.errors[0].code, error.message, { fields: error.errors.map((e) => ({ code: e.code, field: e.field, message: e.message })) });
   }
-  if (error instanceof UserError) return body(400, error.code, error.message, { fields: [{ code: error.code, field: error.field, message: error.message }] });
+  if (error instanceof UserError) return body(STATUS_OF_CODE[error.code] ?? 400, error.code, error.message, { fields: [{ code: error.code, field: error.field, message: error.message }] });
   if (error instanceof CodedError) return body(STATUS_OF_CODE[error.code] ?? 400, error.code, error.message, Object.keys(error.details).length ? error.details : undefined);
   if (isDatabaseUnavailable(error)) return body(503, "SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { retryable: true });
   const status = (error as { status?: number })?.status;
