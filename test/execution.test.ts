@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildSchema, parse, type GraphQLObjectType } from "graphql";
+import { buildSchema, getIntrospectionQuery, parse, type GraphQLObjectType } from "graphql";
 import pg from "pg";
 import { ClientGoneError } from "../src/domain/errors.js";
 import { COMPILE_AFTER_RUNS, compiledExecution } from "../src/http/execution.js";
@@ -75,6 +75,17 @@ describe("the compiled executor", () => {
     expect(instances).to.have.length(12);
     expect(new Set(instances.map((i: any) => i.effectiveProvider?.source ?? "LOCAL"))).to.deep.equal(new Set(["INSTANCE", "SERVICE", "LOCAL"]));
     for (const answer of [...interpreted, ...compiled]) expect(answer).to.deep.equal(interpreted[0]);
+  });
+
+  it("answers GraphiQL's introspection query, and __type and __typename, alike on both paths", async () => {
+    const { key } = await newOrg("introspection");
+    const schema = await bothPaths(key, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(schema.interpreted[0].errors).to.equal(undefined);
+    expect(schema.interpreted[0].data.__schema.types.map((t: { name: string }) => t.name)).to.include.members(["Instance", "ProviderResolution", "Node"]);
+    for (const answer of [...schema.interpreted, ...schema.compiled]) expect(answer).to.deep.equal(schema.interpreted[0]);
+    const type = await bothPaths(key, `{ __typename viewer { __typename } __type(name: "Instance") { name fields { name type { kind name ofType { name } } } } }`);
+    expect(type.interpreted[0].data.__type.name).to.equal("Instance");
+    for (const answer of [...type.interpreted, ...type.compiled]) expect(answer).to.deep.equal(type.interpreted[0]);
   });
 
   it("gives the same errors and refusals on both paths: a role refused and audited, a missing object, a bad argument", async () => {
