@@ -10,7 +10,7 @@ import { issueAccessKey } from "../src/domain/access-keys.js";
 import { Role } from "../src/entities/index.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { gql, newOrg, ok } from "./client.js";
-import { createApp, createInstance, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createProvider, createService, createTrustedRoleProvider, externalIdOf, linkToInstance, linkToService } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 
@@ -29,7 +29,6 @@ const DEPLOY = `mutation($input: DeploymentCredentialsInput!) {
   }
 }`;
 
-const EXTERNAL_ID = `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`;
 const VERIFY = `mutation($id: ID!) { verifyProvider(input: { providerId: $id }) { accountId arn externalIdEnforced warnings userErrors { code message } } }`;
 const ROTATE = `mutation($id: ID!) { rotateExternalId(input: { providerId: $id }) { provider { credentials { ... on AwsRoleCredentials { externalId } } } userErrors { code message } } }`;
 
@@ -51,10 +50,6 @@ async function setDefault(key: string, providerId: string): Promise<void> {
   await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
 }
 
-async function externalIdOf(key: string, providerId: string): Promise<string> {
-  return (await ok(key, EXTERNAL_ID, { id: providerId })).node.credentials.externalId;
-}
-
 async function deployerKey(orgGlobalId: string): Promise<string> {
   const { token } = await issueAccessKey(harness().application.dataSource.manager, {
     orgId: fromGlobalId(orgGlobalId)!.id,
@@ -71,16 +66,6 @@ async function auditEvents(action?: string): Promise<Array<{ action: string; out
   );
 }
 
-/** A role provider whose role the fake STS knows, trusting the server's account and requiring the provider's external id. */
-async function roleProvider(key: string, orgId: string, name: string, account: string, options: { maxSessionDurationSeconds?: number; sessionTags?: boolean; roleMax?: number } = {}) {
-  const roleArn = ROLE_ARN(account, "deploy");
-  const id = await createProvider(key, orgId, name, {
-    aws: { role: { roleArn, maxSessionDurationSeconds: options.maxSessionDurationSeconds, sessionTags: options.sessionTags } },
-  });
-  sts().addRole(roleArn, { externalId: await externalIdOf(key, id), maxSessionDuration: options.roleMax ?? 43_200 });
-  return { id, roleArn };
-}
-
 describe("deploymentCredentials", () => {
   let key: string;
   let orgId: string;
@@ -91,8 +76,8 @@ describe("deploymentCredentials", () => {
 
   describe("the seed scenarios, end to end", () => {
     it("dev on the service, prod on the prod instance: prod gets a prod-role session, every other stage a dev-role session", async () => {
-      const dev = await roleProvider(key, orgId, "dev", "111111111111");
-      const prod = await roleProvider(key, orgId, "prod", "222222222222");
+      const dev = await createTrustedRoleProvider(key, orgId, "dev", "111111111111");
+      const prod = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
       const serviceId = await createService(key, await createApp(key, orgId, "app1"), "service1");
       await linkToService(key, dev.id, serviceId);
       await linkToInstance(key, prod.id, await createInstance(key, serviceId, "prod", "us-east-1"));
@@ -129,8 +114,8 @@ describe("deploymentCredentials", () => {
     });
 
     it("preview on the service, prod on the prod instance: a new feature-x stage gets preview, prod gets prod", async () => {
-      const preview = await roleProvider(key, orgId, "preview", "333333333333");
-      const prod = await roleProvider(key, orgId, "prod", "444444444444");
+      const preview = await createTrustedRoleProvider(key, orgId, "preview", "333333333333");
+      const prod = await createTrustedRoleProvider(key, orgId, "prod", "444444444444");
       const serviceId = await createService(key, await createApp(key, orgId, "app1"), "service1");
       await linkToService(key, preview.id, serviceId);
       await linkToInstance(key, prod.id, await createInstance(key, serviceId, "prod", "eu-west-1"));
@@ -164,7 +149,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("a deployment in flight does not hold up another deployment of the same app", async () => {
-      const role = await roleProvider(key, orgId, "shared", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "shared", "555555555555");
       await setDefault(key, role.id);
       await deployed(key, { app: "mono", service: "first", stage: "dev" });
       // The first deployment's AssumeRole gets no answer: its transaction stays open, with its locks.
@@ -183,7 +168,7 @@ describe("deploymentCredentials", () => {
 
   describe("AWS role sessions", () => {
     it("sends the duration asked for and session tags where the provider enables them", async () => {
-      const role = await roleProvider(key, orgId, "tagged", "555555555555", { maxSessionDurationSeconds: 7200, sessionTags: true });
+      const role = await createTrustedRoleProvider(key, orgId, "tagged", "555555555555", { maxSessionDurationSeconds: 7200, sessionTags: true });
       await setDefault(key, role.id);
       const result = await deployed(key, { stage: "qa", region: "eu-central-1", durationSeconds: 5400 });
       expect(result.resolution.source).to.equal("ORG_DEFAULT");
@@ -194,7 +179,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("calls STS at the deployment's regional endpoint, and at the server's region for a stage-only deployment", async () => {
-      const role = await roleProvider(key, orgId, "regional", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "regional", "555555555555");
       await setDefault(key, role.id);
       await deployed(key, { stage: "qa", region: "ap-southeast-2" });
       await deployed(key, { stage: "qa", region: "eu-west-1" });
@@ -203,7 +188,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("keeps the session name valid for STS, and distinct, whatever the names' length", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555");
       await setDefault(key, role.id);
       const longService = `s${"x".repeat(120)}a`;
       const otherLongService = `s${"x".repeat(120)}b`;
@@ -219,7 +204,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("refuses a duration outside 900..the provider's maximum with a userError, before calling STS", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555", { maxSessionDurationSeconds: 3600 });
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555", { maxSessionDurationSeconds: 3600 });
       await setDefault(key, role.id);
       for (const durationSeconds of [100, 7200]) {
         const result = await deployed(key, { stage: "dev", durationSeconds });
@@ -232,7 +217,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("a role whose MaxSessionDuration is shorter than asked gives a clear error", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555", { maxSessionDurationSeconds: 43_200, roleMax: 3600 });
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555", { maxSessionDurationSeconds: 43_200, roleMax: 3600 });
       await setDefault(key, role.id);
       const result = await deploy(key, { stage: "dev", durationSeconds: 7200 });
       expect(result.errors?.[0].extensions?.code).to.equal("SESSION_DURATION_TOO_LONG");
@@ -240,7 +225,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("access denied (the trust policy names another external id) tells the admin what to check, is audited, and leaves nothing half-written", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555");
       sts().addRole(role.roleArn, { externalId: "something-else" });
       await setDefault(key, role.id);
       const result = await deploy(key, { app: "new-app", stage: "dev" });
@@ -256,7 +241,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("retries throttling with backoff and then succeeds", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555");
       await setDefault(key, role.id);
       sts().throttleNext = 2;
       const result = await deployed(key, { stage: "dev" });
@@ -265,7 +250,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("reports throttling that does not stop as retryable", async () => {
-      const role = await roleProvider(key, orgId, "default", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555");
       await setDefault(key, role.id);
       sts().throttleNext = 100;
       const result = await deploy(key, { stage: "dev" });
@@ -276,7 +261,7 @@ describe("deploymentCredentials", () => {
 
     it("an STS that never answers fails the request within the configured timeout, as retryable", async function () {
       this.timeout(15_000);
-      const role = await roleProvider(key, orgId, "default", "555555555555");
+      const role = await createTrustedRoleProvider(key, orgId, "default", "555555555555");
       await setDefault(key, role.id);
       sts().hang = true;
       const result = await deploy(key, { stage: "dev" });
@@ -328,7 +313,7 @@ describe("deploymentCredentials", () => {
 
   describe("audit and authorization", () => {
     it("audits each issuance with caller, instance, provider, source, STS request id, key id and expiry, and never a secret", async () => {
-      const role = await roleProvider(key, orgId, "prod", "222222222222");
+      const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
       const serviceId = await createService(key, await createApp(key, orgId, "app1"), "service1");
       await linkToService(key, role.id, serviceId);
       const ci = await deployerKey(orgId);
@@ -355,7 +340,7 @@ describe("deploymentCredentials", () => {
     });
 
     it("hands out no credentials when the audit record cannot be written: a retryable 503, the instance not recorded, the cause logged", async () => {
-      const role = await roleProvider(key, orgId, "prod", "222222222222");
+      const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
       await setDefault(key, role.id);
       const db = harness().application.dataSource;
       await db.query(`CREATE FUNCTION test_refuse_issue_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -415,7 +400,7 @@ describe("verifyProvider and rotateExternalId", () => {
   });
 
   it("reports the account and ARN, and that the role cannot be assumed without its external id", async () => {
-    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
     const result = (await ok(key, VERIFY, { id: role.id })).verifyProvider;
     expect(result).to.deep.include({ accountId: "222222222222", externalIdEnforced: true, warnings: [], userErrors: [] });
     expect(result.arn).to.match(/^arn:aws:sts::222222222222:assumed-role\/deploy\//);
@@ -424,7 +409,7 @@ describe("verifyProvider and rotateExternalId", () => {
   });
 
   it("warns of the confused-deputy problem when the trust policy has no external id condition", async () => {
-    const role = await roleProvider(key, orgId, "open role v2", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "open role v2", "222222222222");
     sts().addRole(role.roleArn, { externalId: null });
     const result = (await ok(key, VERIFY, { id: role.id })).verifyProvider;
     expect(result.externalIdEnforced).to.equal(false);
@@ -452,7 +437,7 @@ describe("verifyProvider and rotateExternalId", () => {
   });
 
   it("a role that cannot be assumed fails verification with the trust-policy error, audited", async () => {
-    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
     sts().addRole(role.roleArn, { trustedAccounts: ["123456789012"] });
     const result = await gql(key, VERIFY, { id: role.id });
     expect(result.errors?.[0].extensions?.code).to.equal("STS_ACCESS_DENIED");
@@ -460,7 +445,7 @@ describe("verifyProvider and rotateExternalId", () => {
   });
 
   it("rotating the external id changes it, is audited, is admin-only, and the old id stops working", async () => {
-    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
     await setDefault(key, role.id);
     const before = await externalIdOf(key, role.id);
     const ci = await deployerKey(orgId);
@@ -499,7 +484,7 @@ describe("providers-api credentials (credential_process)", () => {
   it("prints credential_process JSON that the AWS SDK's fromProcess reads", async function () {
     this.timeout(30_000);
     const { key, orgId } = await newOrg("acme");
-    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
     await setDefault(key, role.id);
     process.env.PROVIDERS_API_URL = harness().url;
     process.env.PROVIDERS_API_KEY = await deployerKey(orgId);
@@ -522,7 +507,7 @@ describe("providers-api credentials (credential_process)", () => {
   it("loads only an HTTP client: no database driver, ORM, GraphQL server, AWS SDK or entities", async function () {
     this.timeout(30_000);
     const { key, orgId } = await newOrg("acme");
-    const role = await roleProvider(key, orgId, "prod", "222222222222");
+    const role = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
     await setDefault(key, role.id);
     // A preloaded script records every module the process loaded, as it exits.
     const recorder = path.join(dir, "record-modules.js");

@@ -1,4 +1,5 @@
 import { ok } from "./client.js";
+import { sts } from "./setup.js";
 
 /** Small builders over the public API, so tests read as scenarios. */
 
@@ -13,6 +14,31 @@ export async function createProvider(key: string, orgId: string, name: string, c
   );
   if (data.createProvider.userErrors.length) throw new Error(JSON.stringify(data.createProvider.userErrors));
   return data.createProvider.provider.id;
+}
+
+/** The external id the server generated for an AWS role provider (what its role's trust policy must require). */
+export async function externalIdOf(key: string, providerId: string): Promise<string> {
+  const data = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
+  return data.node.credentials.externalId;
+}
+
+/**
+ * An AWS role provider whose role (`deploy` in `account`) the test STS lets the server assume with the
+ * provider's external id, for sessions up to `roleMax` seconds (12 hours unless given).
+ */
+export async function createTrustedRoleProvider(
+  key: string,
+  orgId: string,
+  name: string,
+  account: string,
+  options: { maxSessionDurationSeconds?: number; sessionTags?: boolean; roleMax?: number } = {},
+): Promise<{ id: string; roleArn: string }> {
+  const roleArn = ROLE_ARN(account, "deploy");
+  const id = await createProvider(key, orgId, name, {
+    aws: { role: { roleArn, maxSessionDurationSeconds: options.maxSessionDurationSeconds, sessionTags: options.sessionTags } },
+  });
+  sts().addRole(roleArn, { externalId: await externalIdOf(key, id), maxSessionDuration: options.roleMax ?? 43_200 });
+  return { id, roleArn };
 }
 
 export function createRoleProvider(key: string, orgId: string, name: string, roleArn: string): Promise<string> {

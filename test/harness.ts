@@ -8,6 +8,10 @@ import pg from "pg";
 import { loadConfig, type Config } from "../src/config.js";
 import { StatementCounter } from "../src/db/data-source.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../src/db/embedded.js";
+import { buildApiSchema } from "../src/graphql/schema.js";
+import { createHttpServer } from "../src/http/app.js";
+import type { AuthThrottleOptions } from "../src/http/auth-throttle.js";
+import type { QueryLimits } from "../src/http/limits.js";
 import { createLogger } from "../src/logger.js";
 import { openApplication, startServer, type Application, type RunningServer } from "../src/server.js";
 
@@ -117,6 +121,30 @@ export async function startHarness(databaseUrl: string, overrides: Partial<Confi
   const application = await openApplication(config, logger, { statementCounter: statements });
   const server = await startServer(application, config, logger);
   return { url: server.url, databaseUrl, masterKey: config.masterKey!, application, server, statements, logs, config };
+}
+
+/**
+ * A second HTTP server on an application that is already open (the suite's: same pool, same statement
+ * counter), with other query limits or another failed-authentication allowance, so one of them can be
+ * reached alone. `close` stops it without closing the application.
+ */
+export async function secondServer(
+  application: Application,
+  options: { limits?: Partial<QueryLimits>; authThrottle?: AuthThrottleOptions } = {},
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const { server, apollo } = await createHttpServer({
+    schema: await buildApiSchema(),
+    dataSource: application.dataSource,
+    services: application.services,
+    logger: createLogger("silent"),
+    shutdownGraceMs: 1000,
+    limits: { ...loadConfig({}).limits, ...options.limits },
+    trustProxy: false,
+    authThrottle: options.authThrottle ?? { limit: 20, windowSeconds: 60 },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, port, close: () => apollo.stop() };
 }
 
 /**

@@ -1,15 +1,12 @@
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { getIntrospectionQuery } from "graphql";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { Loaders } from "../src/graphql/loaders.js";
-import { buildApiSchema } from "../src/graphql/schema.js";
-import { createHttpServer } from "../src/http/app.js";
 import type { QueryLimits } from "../src/http/limits.js";
-import { createLogger } from "../src/logger.js";
 import { GRAPHQL_ACCEPT, gql, newOrg, ok, type GraphQLResponse } from "./client.js";
 import { createApp, createInstance, createService, ROLE_ARN, createRoleProvider } from "./fixtures.js";
+import { secondServer } from "./harness.js";
 import { harness, sts } from "./setup.js";
 
 /*
@@ -44,21 +41,7 @@ async function post(url: string, key: string, query: string): Promise<GraphQLRes
 }
 
 /** A second HTTP server on the suite's database with other limits, so each limit can be reached alone. */
-async function serverWith(limits: Partial<QueryLimits>): Promise<{ url: string; close(): Promise<void> }> {
-  const { application } = harness();
-  const { server, apollo } = await createHttpServer({
-    schema: await buildApiSchema(),
-    dataSource: application.dataSource,
-    services: application.services,
-    logger: createLogger("silent"),
-    shutdownGraceMs: 1000,
-    limits: { ...DEFAULTS, ...limits },
-    trustProxy: false,
-    authThrottle: { limit: 20, windowSeconds: 60 },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => apollo.stop() };
-}
+const serverWith = (limits: Partial<QueryLimits>) => secondServer(harness().application, { limits });
 
 /** Statements a request ran beyond those of a request that resolves nothing (the access key's lookup). */
 async function statementsBeyondAuthentication(send: () => Promise<unknown>): Promise<number> {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { gql, newOrg, ok } from "./client.js";
-import { createApp, createInstance, createKey, createRoleProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createKey, createRoleProvider, createService, externalIdOf, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 
 /*
@@ -27,10 +27,6 @@ const UNLINK_INSTANCE = `mutation($input: InstanceProviderInput!) { unlinkProvid
 const LINK_SERVICE = `mutation($input: ServiceProviderInput!) { linkProviderToService(input: $input) { replacedProvider { name } userErrors { code } } }`;
 const UNLINK_SERVICE = `mutation($input: ServiceProviderInput!) { unlinkProviderFromService(input: $input) { userErrors { code } } }`;
 const SET_DEFAULT = `mutation($input: ProviderIdInput!) { setDefaultProvider(input: $input) { provider { name } userErrors { code } } }`;
-
-async function externalIdOf(key: string, id: string): Promise<string> {
-  return (await ok(key, CREDENTIALS, { id })).node.credentials.externalId;
-}
 
 async function deniedScopeEvents(): Promise<Array<{ operation: string; target_id: string | null }>> {
   return harness().application.dataSource.query(

@@ -1,17 +1,13 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import pg from "pg";
-import { loadConfig } from "../src/config.js";
-import { buildApiSchema } from "../src/graphql/schema.js";
-import { createHttpServer } from "../src/http/app.js";
-import { createLogger } from "../src/logger.js";
 import { generateToken } from "../src/domain/access-key-tokens.js";
 import { issueAccessKey } from "../src/domain/access-keys.js";
 import { Role } from "../src/entities/index.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createKey, createParameter, createProvider, createService, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { createApp, createInstance, createKey, createParameter, createProvider, createService, createTrustedRoleProvider, externalIdOf, linkToInstance, linkToService, ROLE_ARN } from "./fixtures.js";
+import { secondServer } from "./harness.js";
 import { harness, sts } from "./setup.js";
 
 /*
@@ -62,16 +58,9 @@ function paramsOf(key: string, orgUid: string, stage: string, region = "us-east-
 
 const byName = (result: Array<{ paramName: string }>) => [...result].sort((a, b) => a.paramName.localeCompare(b.paramName));
 
-async function externalIdOf(key: string, providerId: string): Promise<string> {
-  const data = await ok(key, `query($id: ID!) { node(id: $id) { ... on Provider { credentials { ... on AwsRoleCredentials { externalId } } } } }`, { id: providerId });
-  return data.node.credentials.externalId;
-}
-
 async function roleProvider(key: string, orgId: string, name: string, account: string, options: { maxSessionDurationSeconds?: number } = {}) {
-  const roleArn = ROLE_ARN(account, "deploy");
-  const id = await createProvider(key, orgId, name, { aws: { role: { roleArn, maxSessionDurationSeconds: options.maxSessionDurationSeconds } } });
-  sts().addRole(roleArn, { externalId: await externalIdOf(key, id), maxSessionDuration: 43_200 });
-  return { id, roleArn, uid: fromGlobalId(id)!.id };
+  const provider = await createTrustedRoleProvider(key, orgId, name, account, options);
+  return { ...provider, uid: fromGlobalId(provider.id)!.id };
 }
 
 async function auditEvents(action: string): Promise<Array<{ outcome: string; details: Record<string, any>; actor_label: string }>> {
@@ -546,19 +535,7 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
   });
 
   it("failed authentications here count toward the same per-address throttle as /graphql's", async () => {
-    const { application } = harness();
-    const { server, apollo } = await createHttpServer({
-      schema: await buildApiSchema(),
-      dataSource: application.dataSource,
-      services: application.services,
-      logger: createLogger("silent"),
-      shutdownGraceMs: 1000,
-      limits: loadConfig({}).limits,
-      trustProxy: false,
-      authThrottle: { limit: 3, windowSeconds: 60 },
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await secondServer(harness().application, { authThrottle: { limit: 3, windowSeconds: 60 } });
     const from = (path: string, key: string | null, method = "GET") =>
       new Promise<{ status: number; retryAfter?: string; body: any }>((resolve, reject) => {
         const request = http.request(
@@ -580,7 +557,7 @@ describe("Serverless Framework dashboard routes (/sls/v1)", () => {
       expect(Number(refused.retryAfter)).to.be.within(1, 60);
       expect((await from("/graphql", deployer, "POST")).status).to.equal(429);
     } finally {
-      await apollo.stop();
+      await close();
     }
   });
 
