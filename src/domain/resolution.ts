@@ -61,20 +61,25 @@ export type ResolutionRow = { provider_id: string | null; source: ProviderSource
  * alias with `service_id`, `stage` and `region` columns), in an org and for a provider type given as SQL
  * expressions, and the expressions over them that say which applies. The provider's id is the
  * candidate's alone: a caller joins `providers` on it and the org, and a provider not found there
- * resolves for nothing.
+ * resolves for nothing. `ownInstance`: the id of the org's instance that is the target itself, when the
+ * caller has it (a page of instances): its link is then read by that id, without finding the instance
+ * again by service, stage and region — the same link either way.
  */
-export function precedenceSql(org: string, type: string) {
-  return {
-    joins: `-- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
+export function precedenceSql(org: string, type: string, ownInstance?: string) {
+  const own = ownInstance
+    ? `LEFT JOIN instance_provider_links il ON il.instance_id = ${ownInstance} AND il.provider_type = ${type}`
+    : `-- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
            -- equalities each unique index answers, and no OR, which would make the planner read every
            -- instance of the org.
            LEFT JOIN LATERAL (
              SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
               WHERE t.region IS NOT NULL AND i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
-           ) il ON true
+           ) il ON true`;
+  return {
+    joins: `${own}
            LEFT JOIN LATERAL (
              SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
-              WHERE i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
+              WHERE ${ownInstance ? "t.region IS NOT NULL AND il.provider_id IS NULL AND " : ""}i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
            ) sl ON true
            LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = ${type} AND svl.org_id = ${org}
            LEFT JOIN providers d ON d.org_id = ${org} AND d.type = ${type} AND d.is_default`,

@@ -69,7 +69,9 @@ function operationOf(document: DocumentNode, operationName: string | null): Oper
  * Apollo Server 5 takes an executor of one's own). A document runs through graphql-js the first
  * COMPILE_AFTER_RUNS times; from then on through graphql-jit's compiled form of it, which calls the
  * same resolvers without graphql-js's per-field interpretation (on the dashboard page, ~3,500 fields,
- * that interpretation and its garbage were a third of the CPU).
+ * that interpretation and its garbage were a third of the CPU) — or, for a query whose whole
+ * selection lies in the dashboard's subset, through the SQL path (src/graphql/sql-path): one statement
+ * and no resolver, falling back to the compiled form when the request's arguments would be refused.
  *
  * Only documents Apollo has parsed and validated reach here, after the query limits (depth, aliases,
  * tokens, cost). A document is compiled only once it has come back: a client sending ever new

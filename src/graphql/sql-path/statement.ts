@@ -183,8 +183,9 @@ export class StatementBuilder {
         throw new OutsideSubset();
       }
     }
-    const where = [`t.org_id = ${this.org}`];
-    if (list.parentColumn) where.push(`t.${list.parentColumn} = ${parent}.id`);
+    // Under a parent, the org is a filter, not an index condition: the parent's index (IDX_instances_page
+    // for instances) gives each page in order, where a bitmap of the org's index read every row of the org per parent.
+    const where = list.parentColumn ? [`t.${list.parentColumn} = ${parent}.id`, `t.org_id IS NOT DISTINCT FROM ${this.org}`] : [`t.org_id = ${this.org}`];
     const scoped = scopeCondition(this.scope, list.scope, "t", (value) => this.bind(value));
     if (scoped) where.push(scoped);
     const counted = [...where];
@@ -236,12 +237,12 @@ export class StatementBuilder {
    */
   private resolution(parentType: string, nodes: FieldNode[], instance: string): string {
     const { type } = this.args(parentType, nodes[0]) as { type: string };
-    const precedence = precedenceSql(this.org, this.bind(type, "provider_type"));
+    const precedence = precedenceSql(this.org, this.bind(type, "provider_type"), `${instance}.id`);
     const resolution = this.alias();
     const json = this.object("ProviderResolution", this.subfields(nodes), resolution);
     return `(SELECT ${json} FROM (
         SELECT p.id, p.name, p.type, p.kind, p.is_default, p.external_id_enforced, ${precedence.source} AS __source
-          FROM (SELECT ${instance}.service_id, ${instance}.stage, ${instance}.region) t
+          FROM (SELECT ${instance}.id, ${instance}.service_id, ${instance}.stage, ${instance}.region) t
           ${precedence.joins}
           JOIN providers p ON p.id = ${precedence.providerId} AND p.org_id = ${this.org}
       ) ${resolution})`;
