@@ -229,8 +229,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   });
 
   // An address that failed to authenticate too often is refused before its key is even looked up.
-  app.use("/graphql", async (req, res, next) => {
-    const retryAfter = await authenticator.retryAfterSeconds(req);
+  app.use("/graphql", (req, res, next) => {
+    const retryAfter = authenticator.retryAfterSeconds(req);
     if (retryAfter === 0) return next();
     res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
     res.setHeader("Retry-After", String(retryAfter));
