@@ -45,7 +45,7 @@ export class RequestAuthenticator {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1] ?? null;
     try {
       if (!token) throw new UnauthenticatedError();
-      return await authenticate(this.dataSource.manager, token);
+      return await authenticate(this.dataSource, token);
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
         this.metrics.authenticationFailed();
