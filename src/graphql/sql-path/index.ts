@@ -41,7 +41,7 @@ export class SqlPage {
     if (coerced.errors) return null;
     let statement;
     try {
-      statement = new StatementBuilder(this.schema, this.fragments, coerced.coerced, ctx.actor.scope, ctx.orgId).build(this.operation.selectionSet);
+      statement = new StatementBuilder(this.schema, this.fragments, coerced.coerced, ctx.actor).build(this.operation.selectionSet);
     } catch (error) {
       // OutsideSubset, or an argument graphql-js itself would refuse: the resolvers' path answers, in its words.
       if (!(error instanceof OutsideSubset)) ctx.logger.debug({ requestId: ctx.requestId, err: error }, "the SQL path left a query to the resolvers");
