@@ -18,6 +18,8 @@ export enum AuditOutcome {
 @Entity("audit_events")
 @Index(["orgId", "occurredAt"])
 @Index("UQ_audit_events_org_seq", ["orgId", "seq"], { unique: true })
+// The events the sealer has still to chain, in the order it chains them: small, as they are sealed within moments.
+@Index("IDX_audit_events_unsealed", ["orgId", "occurredAt", "id"], { where: `"seq" IS NULL` })
 export class AuditEvent {
   @PrimaryGeneratedColumn("uuid") id!: string;
   @Column("uuid") orgId!: string;
