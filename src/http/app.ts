@@ -18,6 +18,7 @@ import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator, WWW_AUTHENTICATE } from "./authenticate.js";
 import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { compiledExecution } from "./execution.js";
+import { stringifyResult } from "../graphql/sql-path/index.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusHooks } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
 import { operationHooks, requestLog } from "./request-log.js";
@@ -159,6 +160,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema, with an executor that compiles the operations clients repeat (see execution.ts).
     gateway: compiledExecution(deps.schema, (executor) => deps.metrics.execution(executor)),
+    // The SQL path's answers go out as the JSON text PostgreSQL wrote (see src/graphql/sql-path).
+    stringifyResult,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // A request a browser could send cross-site without a preflight (a GET, a form or text/plain POST)

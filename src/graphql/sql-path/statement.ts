@@ -20,7 +20,7 @@ import { SUBSET, typeUnder, type FieldSpec, type Fragments, type ListSpec } from
 /** These variables take the request outside what the SQL path answers alike (a bad argument): the resolvers answer, with their error. */
 export class OutsideSubset extends Error {}
 
-/** json_build_object takes at most 100 arguments: 50 keys. */
+/** The most fields one object of the answer may have here: its text is one concatenation in SQL. */
 const MAX_KEYS = 50;
 /** ConnectionArgs' bounds (src/graphql/types/common.ts). */
 const FIRST_MIN = 1;
@@ -45,15 +45,32 @@ export interface Statement {
  */
 const base64url = (text: string) => `translate(encode(convert_to(${text}, 'UTF8'), 'base64'), E'+/=\\n', '-_')`;
 
+/*
+ * The answer is written as JSON text in SQL, exactly as JSON.stringify writes it (no white space;
+ * `to_json(text)` escapes a string as JSON.stringify does: quotes, backslashes and control characters,
+ * the latter as \b \f \n \r \t or lowercase \u00xx), so it goes to the client as PostgreSQL wrote it,
+ * without being parsed into objects and written again (see `stringifyResult` in ./index.ts). Every
+ * expression below is non-null JSON text.
+ */
+
+/** A value of SQL as JSON text: a string, number, boolean or null. */
+const json = (expression: string) => `coalesce(to_json(${expression})::text, 'null')`;
+
+/** A string that needs no escaping (base64url, a type name) as JSON text. */
+const plainString = (expression: string) => `('"' || ${expression} || '"')`;
+
 /** `toGlobalId` (src/graphql/global-id.ts) in SQL. */
-const globalId = (type: string, id: string) => base64url(`'${type}:' || ${id}::text`);
+const globalId = (type: string, id: string) => plainString(base64url(`'${type}:' || ${id}::text`));
 
 /** `encodeCursor` (src/domain/pagination.ts) in SQL: base64url of JSON.stringify([sortValue, id]). */
 const cursor = (row: string) => base64url(`'[' || to_json(${row}.__sort)::text || ',"' || ${row}.id::text || '"]'`);
 
+/** A JSON array of the page's shown rows, in page order. */
+const jsonArray = (element: string, row: string, shown: string) => `('[' || coalesce(string_agg(${element}, ',' ORDER BY ${row}.__n) ${shown}, '') || ']')`;
+
 /**
- * Builds the one statement that answers a query of the subset, for these (coerced) variables: a tree
- * of json_build_object over per-parent pages, each `first + 1` rows off the same index and in the same
+ * Builds the one statement that answers a query of the subset, for these (coerced) variables: the
+ * JSON text of `data`, built over per-parent pages, each `first + 1` rows off the same index and in the same
  * order as the resolvers' pages (src/domain/pagination.ts), the resolution by the precedence of
  * src/domain/resolution.ts, a scoped key's conditions those of src/domain/scope.ts.
  */
@@ -124,16 +141,17 @@ export class StatementBuilder {
   }
 
   /**
-   * json_build_object of the selected fields, in selection order; `value` answers a field of the subset
-   * by its spec. `row` is the alias of the row the object is made of.
+   * The JSON text of an object of the selected fields, in selection order; `value` answers a field of
+   * the subset by its spec, as JSON text. Response keys and type names are GraphQL names: no quoting needed.
    */
   private jsonObject(type: string, fields: Fields, value: (spec: FieldSpec, nodes: FieldNode[], key: string) => string): string {
     if (fields.size > MAX_KEYS) throw new OutsideSubset();
-    const pairs = [...fields].map(([key, nodes]) => {
+    if (fields.size === 0) return "'{}'";
+    const pairs = [...fields].map(([key, nodes], i) => {
       const name = nodes[0].name.value;
-      return `'${key}', ${name === "__typename" ? `'${type}'::text` : value(SUBSET[type][name], nodes, key)}`;
+      return `'${i === 0 ? "{" : ","}"${key}":' || ${name === "__typename" ? `'"${type}"'` : `(${value(SUBSET[type][name], nodes, key)})`}`;
     });
-    return `json_build_object(${pairs.join(", ")})`;
+    return `(${pairs.join(" || ")} || '}')`;
   }
 
   /** An object of the subset read off the row `row` (Query has none; ProviderResolution's is its provider `p` and its precedence). */
@@ -141,7 +159,7 @@ export class StatementBuilder {
     return this.jsonObject(type, fields, (spec, nodes) => {
       switch (spec.kind) {
         case "column":
-          return `${row}.${spec.column}`;
+          return json(`${row}.${spec.column}`);
         case "id":
           return globalId(spec.type, `${row}.id`);
         case "org":
@@ -153,9 +171,9 @@ export class StatementBuilder {
         case "provider":
           return this.object("Provider", this.subfields(nodes), row);
         case "source":
-          return `${row}.__source`;
+          return json(`${row}.__source`);
         case "viewerRole":
-          return this.bind(this.actor.role, "text");
+          return json(this.bind(this.actor.role, "text"));
         default:
           throw new Error(`${type} has no field of kind ${spec.kind} outside a connection`);
       }
@@ -168,7 +186,7 @@ export class StatementBuilder {
     // OrgArgs' rule: anything else is the resolvers' BAD_USER_INPUT (or hostile-input refusal) to give.
     if (!rules.orgSlug.pattern.test(slug)) throw new OutsideSubset();
     const row = this.alias();
-    return `(SELECT ${this.object("Org", this.subfields(nodes), row)} FROM orgs ${row} WHERE ${row}.id = ${this.org} AND ${row}.slug = ${this.bind(slug, "text")})`;
+    return `coalesce((SELECT ${this.object("Org", this.subfields(nodes), row)} FROM orgs ${row} WHERE ${row}.id = ${this.org} AND ${row}.slug = ${this.bind(slug, "text")}), 'null')`;
   }
 
   /** A page of the parent's children as a connection (`listPages` and `toConnection`). */
@@ -199,37 +217,37 @@ export class StatementBuilder {
     const shown = `FILTER (WHERE ${row}.__n <= ${limit})`;
     const connectionType = `${list.node}Connection`;
     const fields = this.subfields(nodes);
-    const json = this.jsonObject(connectionType, fields, (spec, inner) => {
+    const connection = this.jsonObject(connectionType, fields, (spec, inner) => {
       const under = typeUnder(connectionType, spec)!;
       switch (spec.kind) {
         case "totalCount":
-          return `(SELECT count(*)::int FROM ${list.table} t WHERE ${counted.join(" AND ")})`;
+          return `(SELECT count(*) FROM ${list.table} t WHERE ${counted.join(" AND ")})::text`;
         case "nodes":
-          return `coalesce(json_agg(${this.object(under, this.subfields(inner), row)} ORDER BY ${row}.__n) ${shown}, '[]'::json)`;
+          return jsonArray(this.object(under, this.subfields(inner), row), row, shown);
         case "edges": {
           const edge = this.jsonObject(under, this.subfields(inner), (edgeSpec, edgeNodes) =>
-            edgeSpec.kind === "cursor" ? cursor(row) : this.object(typeUnder(under, edgeSpec)!, this.subfields(edgeNodes), row),
+            edgeSpec.kind === "cursor" ? plainString(cursor(row)) : this.object(typeUnder(under, edgeSpec)!, this.subfields(edgeNodes), row),
           );
-          return `coalesce(json_agg(${edge} ORDER BY ${row}.__n) ${shown}, '[]'::json)`;
+          return jsonArray(edge, row, shown);
         }
         case "pageInfo":
           return this.jsonObject("PageInfo", this.subfields(inner), (infoSpec) => {
             switch (infoSpec.kind) {
               case "hasNextPage":
-                return `count(*) > ${limit}`;
+                return `CASE WHEN count(*) > ${limit} THEN 'true' ELSE 'false' END`;
               case "hasPreviousPage":
-                return after ? "true" : "false";
+                return after ? "'true'" : "'false'";
               case "startCursor":
-                return `(array_agg(${cursor(row)} ORDER BY ${row}.__n) ${shown})[1]`;
+                return `coalesce(${plainString(`(array_agg(${cursor(row)} ORDER BY ${row}.__n) ${shown})[1]`)}, 'null')`;
               default:
-                return `(array_agg(${cursor(row)} ORDER BY ${row}.__n DESC) ${shown})[1]`;
+                return `coalesce(${plainString(`(array_agg(${cursor(row)} ORDER BY ${row}.__n DESC) ${shown})[1]`)}, 'null')`;
             }
           });
         default:
           throw new Error(`${connectionType} has no field of kind ${spec.kind}`);
       }
     });
-    return `(SELECT ${json} FROM (${page}) ${row})`;
+    return `(SELECT ${connection} FROM (${page}) ${row})`;
   }
 
   /**
@@ -240,12 +258,12 @@ export class StatementBuilder {
     const { type } = this.args(parentType, nodes[0]) as { type: string };
     const precedence = precedenceSql(this.org, this.bind(type, "provider_type"), `${instance}.id`);
     const resolution = this.alias();
-    const json = this.object("ProviderResolution", this.subfields(nodes), resolution);
-    return `(SELECT ${json} FROM (
+    const answer = this.object("ProviderResolution", this.subfields(nodes), resolution);
+    return `coalesce((SELECT ${answer} FROM (
         SELECT p.id, p.name, p.type, p.kind, p.is_default, p.external_id_enforced, ${precedence.source} AS __source
           FROM (SELECT ${instance}.id, ${instance}.service_id, ${instance}.stage, ${instance}.region) t
           ${precedence.joins}
           JOIN providers p ON p.id = ${precedence.providerId} AND p.org_id = ${this.org}
-      ) ${resolution})`;
+      ) ${resolution}), 'null')`;
   }
 }
