@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { parse } from "graphql";
 import pg from "pg";
+import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { serverActor } from "../src/domain/context.js";
 import { GraphQLContext } from "../src/graphql/context.js";
 import { buildApiSchema } from "../src/graphql/schema.js";
@@ -167,6 +168,23 @@ describe("the SQL path", () => {
     expect(after).to.be.a("string");
     const end = await same(key, PAGE, { slug: "paging", after, instancesAfter: null });
     expect(end.data.org.apps).to.deep.equal({ pageInfo: { hasNextPage: false, hasPreviousPage: true, startCursor: null, endCursor: null }, edges: [] });
+  });
+
+  it("writes strings as JSON.stringify does: quotes, backslashes, control characters and non-ASCII in an org's name", async () => {
+    const name = 'Ü "quoted" \\ back\nslash\t\u0001\u001f\u007f \u2028 é 𝄞';
+    const { token } = await bootstrapOrg(harness().application.dataSource.manager, "quoted", name);
+    const answer = await same(token, `query($slug: String!) { org(slug: $slug) { name slug apps(first: 1) { totalCount } } }`, { slug: "quoted" });
+    expect(answer.data.org.name).to.equal(name);
+  });
+
+  it("answers a connection without nodes or edges (only totalCount, only pageInfo) for no, one and many rows", async () => {
+    const { key, orgId } = await newOrg("counts");
+    const PAGE = `query($slug: String!) { org(slug: $slug) { apps(first: 2) { totalCount } again: apps(first: 1) { pageInfo { hasPreviousPage } } } }`;
+    for (const apps of [0, 1, 3]) {
+      if (apps > 0) for (let i = (apps === 1 ? 0 : 1); i < apps; i++) await createApp(key, orgId, `app${i}`);
+      const answer = await same(key, PAGE, { slug: "counts" });
+      expect(answer.data.org).to.deep.equal({ apps: { totalCount: apps }, again: { pageInfo: { hasPreviousPage: false } } });
+    }
   });
 
   it("answers an empty org, app and service as the resolvers do", async () => {

@@ -247,7 +247,8 @@ export class StatementBuilder {
           throw new Error(`${connectionType} has no field of kind ${spec.kind}`);
       }
     });
-    return `(SELECT ${connection} FROM (${page}) ${row})`;
+    // GROUP BY (): one row however many the page has, also when no aggregate is selected (`{ totalCount }`).
+    return `(SELECT ${connection} FROM (${page}) ${row} GROUP BY ())`;
   }
 
   /**
