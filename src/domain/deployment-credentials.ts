@@ -1,4 +1,4 @@
-import type { EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { StsAdapter } from "../aws/sts.js";
 import { AuditOutcome, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import { errorCodesOf, refusalOutcome, type AuditService } from "./audit.js";
@@ -69,7 +69,7 @@ interface DeploymentLookup extends FoundPlace {
  * new) and the provider that applies, by the rules of `resolutionSql` for the place found.
  * $1 org, $2 provider type, $3 app, $4 service, $5 stage, $6 region.
  */
-const lookUpSql = (em: EntityManager) => `
+const lookUpSqlOf = (em: EntityManager) => `
 WITH place AS (${deploymentPlaceSql({ org: "$1", app: "$3", service: "$4", stage: "$5", region: "$6" })}),
      target AS (SELECT place.service_id, $5::text, $6::text, 1::bigint FROM (SELECT) one LEFT JOIN place ON true)
 SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")},
@@ -81,6 +81,14 @@ SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")},
   LEFT JOIN place ON true
   LEFT JOIN (${resolutionSql(em, "target")}) resolution ON true
  WHERE o.id = $1`;
+
+/** `lookUpSqlOf`, written once per data source: the text is the prepared statement's key, looked up on every deployment. */
+const lookUpTexts = new WeakMap<DataSource, string>();
+function lookUpSql(em: EntityManager): string {
+  let text = lookUpTexts.get(em.connection);
+  if (text === undefined) lookUpTexts.set(em.connection, (text = lookUpSqlOf(em)));
+  return text;
+}
 
 /**
  * An org that asked for it gets no credentials from a role whose last verification found that it can
