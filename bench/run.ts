@@ -121,11 +121,21 @@ async function main() {
     const heapAfterRounds: number[] = [];
     const rightAfterGcRounds: number[] = [];
     const loaded = chosen.filter((s) => s.round);
+    // The peak of each section's load, so the peak row can say which load made it.
+    let peak = 0;
+    const peakBySection = new Map<string, number>();
     for (let round = 1; loaded.length > 0 && round <= rounds; round++) {
       for (const section of loaded) {
+        await api.call("resetPeak");
         const r = await section.round!(env, round);
+        const sectionPeak = (await api.rss()).peak;
+        peak = Math.max(peak, sectionPeak);
+        peakBySection.set(section.name, Math.max(peakBySection.get(section.name) ?? 0, sectionPeak));
         results.set(section.name, [...(results.get(section.name) ?? []), r]);
-        console.log(`round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}`);
+        console.log(
+          `round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}; ` +
+            `API peak RSS ${fmt.mb(sectionPeak)}`,
+        );
       }
       const loadedRss = (await api.rss()).rss;
       const { rss, rssRightAfterGc, heapUsed, heapTotal, external } = await api.call<Memory>("collected");
@@ -154,7 +164,6 @@ async function main() {
       }
       rows.push(...(await section.report(env, medians)));
     }
-    const { peak } = await api.rss();
     if (afterRounds.length > 0) {
       const after = afterRounds[afterRounds.length - 1];
       rows.push({
@@ -168,7 +177,7 @@ async function main() {
       });
       rows.push({
         path: "Server memory: peak RSS during the rounds / 250 MB",
-        api: `peak ${fmt.mb(peak)}`,
+        api: `peak ${fmt.mb(peak)} (by load: ${[...peakBySection].map(([name, p]) => `${name} ${fmt.mb(p)}`).join(", ")})`,
         baseline: "—",
         ratio: peak / (250 * 1024 * 1024),
         goal: { kind: "max", value: 1 },
