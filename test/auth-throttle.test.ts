@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { expect } from "chai";
 import { loadConfig, type TrustProxy } from "../src/config.js";
 import { generateToken } from "../src/domain/access-key-tokens.js";
-import { clientOf } from "../src/http/auth-throttle.js";
+import { AuthThrottle, clientOf } from "../src/http/auth-throttle.js";
 import { createHttpServer } from "../src/http/app.js";
 import { buildApiSchema } from "../src/graphql/schema.js";
 import { createLogger } from "../src/logger.js";
@@ -109,6 +109,37 @@ describe("failed authentication is throttled per client address", function () {
     expect((await ask(server.port, "127.0.0.4", generateToken())).status).to.equal(429);
     expect((await ask(server.port, "127.0.0.4", key)).status).to.equal(429);
     expect((await ask(server.port, "127.0.0.5", key)).status).to.equal(200);
+  });
+
+  it("20 addresses sending bad keys all at once are each refused, and an address that never failed is served", async () => {
+    server = await throttledServer(loadConfig({ TRUST_PROXY: "loopback" }).trustProxy);
+    const { key } = await newOrg("acme");
+    const addresses = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 1}`);
+    const burst = await Promise.all(
+      addresses.flatMap((address) => Array.from({ length: LIMIT }, () => ask(server.port, "127.0.0.1", generateToken(), { "x-forwarded-for": address }))),
+    );
+    expect(burst.map((a) => a.status)).to.deep.equal(burst.map(() => 401));
+    const after = await Promise.all(addresses.map((address) => ask(server.port, "127.0.0.1", key, { "x-forwarded-for": address })));
+    expect(after.map((a) => a.status)).to.deep.equal(addresses.map(() => 429));
+    expect((await ask(server.port, "127.0.0.1", key, { "x-forwarded-for": "198.51.100.200" })).status).to.equal(200);
+  });
+
+  it("refuses an address only until its window ends, then counts afresh", async () => {
+    const throttle = new AuthThrottle({ limit: 2, windowSeconds: 1 });
+    expect(throttle.refusingAny).to.equal(false);
+    expect(await throttle.recordFailure("192.0.2.1")).to.equal(1);
+    expect(throttle.retryAfterSeconds("192.0.2.1")).to.equal(0);
+    expect(throttle.refusingAny).to.equal(false);
+    expect(await throttle.recordFailure("192.0.2.1")).to.equal(2);
+    expect(throttle.refusingAny).to.equal(true);
+    expect(throttle.retryAfterSeconds("192.0.2.1")).to.equal(1);
+    expect(throttle.retryAfterSeconds("192.0.2.2")).to.equal(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(throttle.retryAfterSeconds("192.0.2.1")).to.equal(0);
+    expect(throttle.refusingAny).to.equal(false);
+    // A new window starts from nothing.
+    expect(await throttle.recordFailure("192.0.2.1")).to.equal(1);
+    expect(throttle.refusingAny).to.equal(false);
   });
 
   it("ignores X-Forwarded-For unless a proxy is trusted, so a client cannot name itself fresh", async () => {

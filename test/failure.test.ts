@@ -4,6 +4,7 @@ import { newOrg, ok } from "./client.js";
 import { createApp, createKey, createProvider, createService, ROLE_ARN } from "./fixtures.js";
 import { StsAdapter } from "../src/aws/sts.js";
 import { poolOf } from "../src/db/data-source.js";
+import { hashToken } from "../src/domain/access-key-tokens.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { startHarness, type Harness } from "./harness.js";
 import { harness, sts } from "./setup.js";
@@ -285,6 +286,35 @@ describe("under failure", () => {
         expect((await fetch(`${tiny.url}/readyz`)).status).to.equal(200);
       } finally {
         await tiny.server.stop();
+      }
+    });
+
+    it("authentication held past the statement timeout (its key's row locked) answers SERVICE_UNAVAILABLE (503), then the key works again", async function () {
+      this.timeout(60_000);
+      const short = await startHarness(harness().databaseUrl, { databaseStatementTimeoutMs: 300 });
+      const { dataSource } = harness().application;
+      // The key's last use is stale, so authenticating writes it, and waits for the row lock held here.
+      await dataSource.query("UPDATE access_keys SET last_used_at = NULL WHERE token_hash = $1", [hashToken(key)]);
+      const locker = dataSource.createQueryRunner();
+      await locker.connect();
+      try {
+        await locker.startTransaction();
+        await locker.query("SELECT id FROM access_keys WHERE token_hash = $1 FOR UPDATE", [hashToken(key)]);
+        const held = await post(short.url, key, `{ viewer { orgs { slug } } }`);
+        expect(held.status).to.equal(503);
+        expect(held.errors?.[0].extensions).to.deep.equal({ code: "SERVICE_UNAVAILABLE", retryable: true });
+        await locker.rollbackTransaction();
+        const served = await post(short.url, key, `{ viewer { orgs { slug } } }`);
+        expect(served.data.viewer.orgs[0].slug).to.equal("acme");
+        const [row] = await dataSource.query("SELECT last_used_at FROM access_keys WHERE token_hash = $1", [hashToken(key)]);
+        expect(row.last_used_at).to.be.instanceOf(Date);
+        // The driver's words are logged (code 57014, statement cancelled), never the statement or the key's hash.
+        const logged = short.logs.filter((line) => line.includes("the database could not authenticate a request")).map((line) => JSON.parse(line));
+        expect(logged.map((line) => line.code)).to.deep.equal(["57014"]);
+        expect(short.logs.join("")).to.not.match(/SELECT|token_hash/);
+      } finally {
+        await locker.release();
+        await short.server.stop();
       }
     });
 

@@ -85,8 +85,8 @@ async function auditActions(): Promise<string[]> {
 
 /** A domain context for the org, acting with the given key, on the pool (the service opens its own transaction). */
 async function contextFor(key: string): Promise<RequestContext> {
-  const em = harness().application.dataSource.manager;
-  return new RequestContext(await authenticate(em, key), em);
+  const { dataSource } = harness().application;
+  return new RequestContext(await authenticate(dataSource, key), dataSource.manager);
 }
 
 describe("migrating from deployment profiles", () => {

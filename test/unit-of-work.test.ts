@@ -39,7 +39,7 @@ describe("the unit of work", () => {
     const org = await newOrg("acme");
     const { dataSource, services } = harness().application;
     orgId = fromGlobalId(org.orgId)!.id;
-    ctx = new GraphQLContext(await authenticate(dataSource.manager, org.key), dataSource, services, "request-1");
+    ctx = new GraphQLContext(await authenticate(dataSource, org.key), dataSource, services, "request-1");
   });
 
   async function apps(...names: string[]): Promise<string[]> {

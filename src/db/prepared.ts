@@ -1,18 +1,20 @@
 import { createHash } from "node:crypto";
-import { QueryFailedError, type EntityManager } from "typeorm";
+import type { Pool } from "pg";
+import type { DataSource, EntityManager } from "typeorm";
+import { poolOf } from "./data-source.js";
 
 /** More statement texts than the code has hot statements: past it a text is still run, unnamed. */
 const MAX_NAMED = 64;
 const names = new Map<string, string>();
 
-/** The parts of pg's pool and client a prepared statement runs on. */
-interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-  on(event: "error", listener: (error: Error) => void): void;
-  removeListener(event: "error", listener: (error: Error) => void): void;
-}
-interface PgPool {
-  connect(): Promise<PgClient & { release(error?: Error): void }>;
+/** The statement's name, or undefined once MAX_NAMED texts have one. */
+function nameOf(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) {
+    name = `providers_api_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -24,41 +26,35 @@ interface PgPool {
  * table would fail once a migration changed that table under a running server).
  */
 export function queryPrepared<T = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[]): Promise<T[]> {
-  let name = names.get(text);
-  if (name === undefined) {
-    if (names.size >= MAX_NAMED) return em.query(text, params);
-    name = `providers_api_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
-    names.set(text, name);
-  }
-  const pool = (em.connection.driver as unknown as { master?: PgPool }).master;
-  // In a transaction the statement must run on its connection, through TypeORM's query runner; pg
-  // takes a query config wherever it takes a text, and TypeORM hands the query to pg as it is.
-  if (em.queryRunner || !pool) return em.query({ name, text } as unknown as string, params);
-  return onPool<T>(em, pool, name, text, params);
+  // Outside a transaction nothing ties the statement to a connection: see queryPreparedOnPool.
+  if (!em.queryRunner && poolOf(em.connection)) return queryPreparedOnPool<T>(em.connection, text, params);
+  return queryPreparedOnRunner<T>(em, text, params);
+}
+
+/** `queryPrepared` through the entity manager's TypeORM query runner: inside a transaction, on its connection. */
+function queryPreparedOnRunner<T>(em: EntityManager, text: string, params: unknown[]): Promise<T[]> {
+  const name = nameOf(text);
+  if (name === undefined) return em.query(text, params);
+  // pg takes a query config wherever it takes a text, and TypeORM hands the query to pg as it is.
+  return em.query({ name, text } as unknown as string, params);
 }
 
 /**
- * A statement outside any transaction, straight on a pooled connection: what TypeORM's query runner
- * does for it (take a connection, count the statement, wrap a failure in QueryFailedError, give the
- * connection back) without the runner, its entity manager and its query events, which no subscriber
- * of ours listens to (the audit sink listens to inserts of entities, never to raw statements).
+ * The same, sent on the pool itself instead of through a TypeORM query runner: for the statements
+ * outside a transaction (authentication, a deployment's read and its record), where the runner's own work (a runner
+ * object, its connection promise and listeners, its query events, the result's wrapping) cost more
+ * than the statement's. The pool is TypeORM's, so the connection limit, the wait for a connection
+ * (its timeout), the statement timeout and the reconnection after the database comes back are the
+ * same; the statement still counts in TypeORM's logger (the statement counters of tests and bench).
+ * A failure is pg's own error, which TypeORM would only have wrapped (isDatabaseUnavailable reads
+ * both alike). Outside a transaction only: the pool lends any connection.
  */
-async function onPool<T>(em: EntityManager, pool: PgPool, name: string, text: string, params: unknown[]): Promise<T[]> {
-  const client = await pool.connect();
-  // A connection that breaks while it is out is given back broken, so the pool discards it.
-  let broken: Error | undefined;
-  const onError = (error: Error) => {
-    broken = error;
-  };
-  client.on("error", onError);
-  em.connection.logger.logQuery(text, params);
-  try {
-    return (await client.query({ name, text, values: params })).rows as T[];
-  } catch (error) {
-    em.connection.logger.logQueryError(error as Error, text, params);
-    throw new QueryFailedError(text, params, error as Error);
-  } finally {
-    client.removeListener("error", onError);
-    client.release(broken);
-  }
+export async function queryPreparedOnPool<T = Record<string, unknown>>(dataSource: DataSource, text: string, params: unknown[]): Promise<T[]> {
+  const pool = poolOf(dataSource) as unknown as Pool | undefined;
+  // Not connected (yet, or any more): TypeORM's runner answers with its own error, as it always did.
+  if (!pool) return queryPreparedOnRunner<T>(dataSource.manager, text, params);
+  const name = nameOf(text);
+  dataSource.logger.logQuery(text, params);
+  const result = await pool.query<T & object>(name === undefined ? { text, values: params } : { name, text, values: params });
+  return result.rows;
 }

@@ -1,5 +1,5 @@
-import type { EntityManager } from "typeorm";
-import { queryPrepared } from "../db/prepared.js";
+import type { DataSource } from "typeorm";
+import { queryPreparedOnPool } from "../db/prepared.js";
 import type { Role } from "../entities/index.js";
 import { hashToken, isWellFormedToken } from "./access-key-tokens.js";
 import { scopeOf } from "./access-keys.js";
@@ -50,9 +50,9 @@ interface AuthenticatedRow {
  * personal key's membership) is read from the database on every request, never cached, so a
  * revocation, an expiry or a removed member takes effect on the next request on every process.
  */
-export async function authenticate(em: EntityManager, token: string): Promise<Actor> {
+export async function authenticate(dataSource: DataSource, token: string): Promise<Actor> {
   if (!isWellFormedToken(token)) throw new UnauthenticatedError("The access key is not valid. Send a key created by this server as `Authorization: Bearer <key>`.");
-  const [key] = await queryPrepared<AuthenticatedRow>(em, AUTHENTICATE, [hashToken(token)]);
+  const [key] = await queryPreparedOnPool<AuthenticatedRow>(dataSource, AUTHENTICATE, [hashToken(token)]);
   // A personal key whose member was removed has no role left.
   if (!key?.role) throw new UnauthenticatedError(INVALID_KEY);
   return {

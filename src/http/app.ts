@@ -1,5 +1,5 @@
 import http from "node:http";
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, HeaderMap } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -18,10 +18,11 @@ import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { RequestAuthenticator, WWW_AUTHENTICATE } from "./authenticate.js";
 import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./graphiql.js";
 import { compiledExecution } from "./execution.js";
-import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusPlugin } from "./graphql-over-http.js";
+import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusHooks } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
-import { operationPlugin, requestLog } from "./request-log.js";
-import { limitsPlugin, parseOptions, responseSizeLimit, parseLimitError, validationRules, type QueryLimits } from "./limits.js";
+import { operationHooks, requestLog } from "./request-log.js";
+import { requestHooksPlugin, type RequestHooks } from "./request-hooks.js";
+import { limitsHooks, parseOptions, responseSizeLimit, parseLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
 
 export interface HttpDeps {
@@ -79,40 +80,30 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, limits: Q
 const isServiceUnavailable = (error: unknown) => error instanceof ServiceUnavailableError || isDatabaseUnavailable(error);
 
 /** A request that failed because the server cannot work now answers HTTP 503, so clients and proxies retry. */
-function serviceUnavailablePlugin(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ errors, response }) {
-          if (errors?.some((error) => isServiceUnavailable(unwrapResolverError(error)))) response.http.status = 503;
-        },
-      };
-    },
-  };
-}
+const serviceUnavailableHooks: RequestHooks = {
+  willSendResponse({ errors, response }) {
+    if (errors?.some((error) => isServiceUnavailable(unwrapResolverError(error)))) response.http.status = 503;
+  },
+};
 
-function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+function errorLogHooks(logger: Logger): RequestHooks {
   return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ contextValue, errors }) {
-          for (const error of errors) {
-            const original = unwrapResolverError(error);
-            // A request's own mistake (bad syntax, an unknown field) has a code; graphql-js's errors
-            // during execution (a broken resolver result) have none, and are the server's fault.
-            const code = original instanceof GraphQLError ? original.extensions?.code : undefined;
-            if (original instanceof CodedError || (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR")) continue;
-            if (isDatabaseUnavailable(original)) {
-              // The driver's code and words, never the statement or its parameters.
-              const { code, message } = original as { code?: string; message?: string };
-              logger.warn({ requestId: contextValue?.requestId, path: error.path, code, reason: message }, "the database could not serve a GraphQL operation");
-              continue;
-            }
-            // The message and stack of an unexpected error; never variables or headers.
-            logger.error({ requestId: contextValue?.requestId, path: error.path, err: original }, "unexpected error in a GraphQL operation");
-          }
-        },
-      };
+    didEncounterErrors({ contextValue, errors }) {
+      for (const error of errors) {
+        const original = unwrapResolverError(error);
+        // A request's own mistake (bad syntax, an unknown field) has a code; graphql-js's errors
+        // during execution (a broken resolver result) have none, and are the server's fault.
+        const code = original instanceof GraphQLError ? original.extensions?.code : undefined;
+        if (original instanceof CodedError || (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR")) continue;
+        if (isDatabaseUnavailable(original)) {
+          // The driver's code and words, never the statement or its parameters.
+          const { code, message } = original as { code?: string; message?: string };
+          logger.warn({ requestId: contextValue?.requestId, path: error.path, code, reason: message }, "the database could not serve a GraphQL operation");
+          continue;
+        }
+        // The message and stack of an unexpected error; never variables or headers.
+        logger.error({ requestId: contextValue?.requestId, path: error.path, err: original }, "unexpected error in a GraphQL operation");
+      }
     },
   };
 }
@@ -182,7 +173,6 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
     parseOptions: parseOptions(deps.limits),
     validationRules: validationRules(deps.limits),
     plugins: [
-      limitsPlugin(deps.limits, deps.logger),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: deps.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       // Nothing is cached (answers are no-store); Apollo's default cache-control plugin would still
@@ -190,10 +180,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       // Federation's inline traces: this server is no subgraph; the plugin would still run a hook per request.
       ApolloServerPluginInlineTraceDisabled(),
-      loggingPlugin(deps.logger),
-      serviceUnavailablePlugin(),
-      requestErrorStatusPlugin(),
-      operationPlugin(),
+      requestHooksPlugin([limitsHooks(deps.limits, deps.logger), errorLogHooks(deps.logger), serviceUnavailableHooks, requestErrorStatusHooks, operationHooks]),
     ],
   });
   await apollo.start();
@@ -229,8 +216,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   });
 
   // An address that failed to authenticate too often is refused before its key is even looked up.
-  app.use("/graphql", async (req, res, next) => {
-    const retryAfter = await authenticator.retryAfterSeconds(req);
+  app.use("/graphql", (req, res, next) => {
+    const retryAfter = authenticator.retryAfterSeconds(req);
     if (retryAfter === 0) return next();
     res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
     res.setHeader("Retry-After", String(retryAfter));

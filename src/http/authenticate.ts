@@ -33,8 +33,9 @@ export class RequestAuthenticator {
   }
 
   /** Whole seconds an address that failed too often must wait; 0 when it may try. Checked before any key is looked up. */
-  async retryAfterSeconds(req: Request): Promise<number> {
-    const seconds = await this.throttle.retryAfterSeconds(clientOf(req.ip));
+  retryAfterSeconds(req: Request): number {
+    if (!this.throttle.refusingAny) return 0;
+    const seconds = this.throttle.retryAfterSeconds(clientOf(req.ip));
     if (seconds > 0) this.metrics.authenticationThrottled();
     return seconds;
   }
@@ -44,7 +45,7 @@ export class RequestAuthenticator {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1] ?? null;
     try {
       if (!token) throw new UnauthenticatedError();
-      return await authenticate(this.dataSource.manager, token);
+      return await authenticate(this.dataSource, token);
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
         this.metrics.authenticationFailed();

@@ -1,6 +1,5 @@
-import type { ApolloServerPlugin } from "@apollo/server";
 import Negotiator from "negotiator";
-import type { GraphQLContext } from "../graphql/context.js";
+import type { RequestHooks } from "./request-hooks.js";
 
 /*
  * The GraphQL-over-HTTP spec (https://graphql.github.io/graphql-over-http/draft/) answers a request
@@ -39,22 +38,16 @@ export function isCsrfRefusal(message: string): boolean {
   return message.startsWith(APOLLO_CSRF_REFUSAL);
 }
 
-export function requestErrorStatusPlugin(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart({ request }) {
-      return {
-        async willSendResponse({ response }) {
-          if (response.http.status !== 400 || response.body.kind !== "single") return;
-          const { data, errors } = response.body.singleResult;
-          if (data !== undefined || !errors?.length || !errors.every((error) => REQUEST_ERROR_CODES.has(error.extensions?.code))) return;
-          const type = requestErrorMediaType(request.http?.headers.get("accept"));
-          // Neither type acceptable: Apollo answers 406 itself.
-          if (!type) return;
-          // The status and the type are decided together, so they always agree.
-          response.http.headers.set("content-type", type);
-          if (type === JSON_TYPE) response.http.status = 200;
-        },
-      };
-    },
-  };
-}
+export const requestErrorStatusHooks: RequestHooks = {
+  willSendResponse({ request, response }) {
+    if (response.http.status !== 400 || response.body.kind !== "single") return;
+    const { data, errors } = response.body.singleResult;
+    if (data !== undefined || !errors?.length || !errors.every((error) => REQUEST_ERROR_CODES.has(error.extensions?.code))) return;
+    const type = requestErrorMediaType(request.http?.headers.get("accept"));
+    // Neither type acceptable: Apollo answers 406 itself.
+    if (!type) return;
+    // The status and the type are decided together, so they always agree.
+    response.http.headers.set("content-type", type);
+    if (type === JSON_TYPE) response.http.status = 200;
+  },
+};

@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from "@apollo/server";
 import type { RequestHandler } from "express";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
@@ -6,7 +5,7 @@ import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationContext, type ValidationRule, type ValueNode } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
 import { CodedError } from "../domain/errors.js";
-import type { GraphQLContext } from "../graphql/context.js";
+import type { RequestHooks } from "./request-hooks.js";
 import type { Logger } from "../logger.js";
 
 /*
@@ -169,31 +168,27 @@ class PriceCache {
   }
 }
 
-export function limitsPlugin(limits: QueryLimits, logger: Logger): ApolloServerPlugin<GraphQLContext> {
+export function limitsHooks(limits: QueryLimits, logger: Logger): RequestHooks {
   const prices = new PriceCache();
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema }) {
-          const cost = prices.priceOf(schema, document, request.variables, request.operationName ?? undefined);
-          if (cost === "TOO_MANY_NODES") {
-            throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded: with its fragments spread, the query has more than 10000 fields, too many to price.`));
-          }
-          if (cost !== undefined && cost > limits.maxCost) {
-            throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded, found ${cost} (each connection's \`first\` multiplies what its items ask for).`));
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (contextValue?.signal.aborted) {
-            logger.info({ requestId: contextValue.requestId }, "the operation stopped after its client disconnected; the fields left were not run");
-            return;
-          }
-          if (response.body.kind !== "single") return;
-          // A refused request gets the limit's error alone, not graphql-js's own "Validation aborted." after it.
-          const refusal = response.body.singleResult.errors?.find((error) => error.extensions?.code === "QUERY_TOO_COMPLEX");
-          if (refusal) response.body.singleResult.errors = [refusal];
-        },
-      };
+    didResolveOperation({ request, document, schema }) {
+      const cost = prices.priceOf(schema, document, request.variables, request.operationName ?? undefined);
+      if (cost === "TOO_MANY_NODES") {
+        throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded: with its fragments spread, the query has more than 10000 fields, too many to price.`));
+      }
+      if (cost !== undefined && cost > limits.maxCost) {
+        throw asGraphQLError(new QueryLimitError(SETTINGS.cost, `Query cost limit of ${limits.maxCost} exceeded, found ${cost} (each connection's \`first\` multiplies what its items ask for).`));
+      }
+    },
+    willSendResponse({ response, contextValue }) {
+      if (contextValue?.signal.aborted) {
+        logger.info({ requestId: contextValue.requestId }, "the operation stopped after its client disconnected; the fields left were not run");
+        return;
+      }
+      if (response.body.kind !== "single") return;
+      // A refused request gets the limit's error alone, not graphql-js's own "Validation aborted." after it.
+      const refusal = response.body.singleResult.errors?.find((error) => error.extensions?.code === "QUERY_TOO_COMPLEX");
+      if (refusal) response.body.singleResult.errors = [refusal];
     },
   };
 }

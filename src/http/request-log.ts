@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { ApolloServerPlugin } from "@apollo/server";
 import type { RequestHandler, Response } from "express";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
+import type { RequestHooks } from "./request-hooks.js";
 
 /*
  * One JSON log line and one metrics sample per request. The request id is the caller's
@@ -75,24 +75,19 @@ function outcomeOfStatus(res: Response): string {
 }
 
 /** Names each GraphQL request's operation and outcome for the request line and metrics. */
-export function operationPlugin(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart({ contextValue, request }) {
-      const info = contextValue.operation;
-      info.clientName = request.operationName && CLIENT_OPERATION_NAME.test(request.operationName) ? request.operationName : null;
-      return {
-        async didResolveOperation({ operation }) {
-          if (operation) info.label = labelOf(operation);
-        },
-        async willSendResponse({ response }) {
-          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
-          const code = errors?.[0]?.extensions?.code;
-          if (errors && errors.length > 0) info.outcome = typeof code === "string" ? code : "ERROR";
-        },
-      };
-    },
-  };
-}
+export const operationHooks: RequestHooks = {
+  requestDidStart({ contextValue, request }) {
+    contextValue.operation.clientName = request.operationName && CLIENT_OPERATION_NAME.test(request.operationName) ? request.operationName : null;
+  },
+  didResolveOperation({ operation, contextValue }) {
+    if (operation) contextValue.operation.label = labelOf(operation);
+  },
+  willSendResponse({ response, contextValue }) {
+    const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+    const code = errors?.[0]?.extensions?.code;
+    if (errors && errors.length > 0) contextValue.operation.outcome = typeof code === "string" ? code : "ERROR";
+  },
+};
 
 /** `query.viewer` for one root field (aliases and repeats count once), `query.multiple` for more. */
 function labelOf(operation: OperationDefinitionNode): string {

@@ -93,7 +93,7 @@ export function serverlessRouter(deps: ServerlessRouterDeps): express.Router {
 
   /** The request's context: authenticated only after its arguments were checked. */
   async function contextOf(req: Request, res: Response): Promise<RequestContext> {
-    const retryAfterSeconds = await deps.authenticator.retryAfterSeconds(req);
+    const retryAfterSeconds = deps.authenticator.retryAfterSeconds(req);
     if (retryAfterSeconds > 0) {
       throw new CodedError(
         "TOO_MANY_FAILED_AUTHENTICATIONS",
