@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RequestHandler, Response } from "express";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import type { GraphQLContext } from "../graphql/context.js";
-import type { Logger } from "../logger.js";
+import { lineLogger, type Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
 import type { RequestHooks } from "./request-hooks.js";
 
@@ -20,6 +20,7 @@ const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics", "/favicon.ico"]
 
 /** The request id middleware and the per-request line; `res.locals.graphql` is set by the context function. */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  const lines = lineLogger(logger);
   return (req, res, next) => {
     const sent = req.headers["x-request-id"];
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
@@ -54,8 +55,8 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
         keyId: context?.actor.accessKeyId ?? (res.locals.keyId as string | undefined) ?? null,
         orgId: context?.actor.orgId ?? (res.locals.orgId as string | undefined) ?? null,
       };
-      if (QUIET_ROUTES.has(path)) logger.debug(line, "request");
-      else logger.info(line, "request");
+      if (QUIET_ROUTES.has(path)) lines.debug(line, "request");
+      else lines.info(line, "request");
     };
     next();
   };
