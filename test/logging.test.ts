@@ -38,15 +38,9 @@ describe("logging", () => {
     };
     logger.info(secrets, "after the request logger was made");
     const [line] = lines.map((l) => JSON.parse(l));
-    expect(line).to.deep.include({
-      authorization: "[redacted]",
-      token: "[redacted]",
-      secretKey: "[redacted]",
-      headers: { authorization: "[redacted]" },
-      nested: { token: "[redacted]" },
-      credentials: { accessKeyId: "ASIA_SIX", secretAccessKey: "[redacted]", sessionToken: "[redacted]" },
-      request: { headers: { authorization: "[redacted]" } },
-    });
+    const redacted = ["authorization", "token", "secretKey", "headers.authorization", "nested.token", "credentials.secretAccessKey", "credentials.sessionToken", "request.headers.authorization"];
+    for (const path of redacted) expect(path.split(".").reduce((o, k) => o[k], line), path).to.equal("[redacted]");
+    expect(line.credentials.accessKeyId).to.equal("ASIA_SIX");
     for (const secret of ["pvk_one", "pvk_two", "sk_three", "pvk_four", "pvk_five", "aws_seven", "aws_eight", "pvk_nine"]) expect(lines.join("")).to.not.include(secret);
     plain.info({ event: "request", requestId: "r1" }, "request");
     expect(JSON.parse(lines[1])).to.include({ event: "request", requestId: "r1", service: "providers-api", msg: "request" });
