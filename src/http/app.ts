@@ -20,7 +20,7 @@ import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./gr
 import { compiledExecution } from "./execution.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusHooks } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
-import { operationHooks, requestLog } from "./request-log.js";
+import { operationHooks, requestLog, type ClientGone } from "./request-log.js";
 import { requestHooksPlugin, type RequestHooks } from "./request-hooks.js";
 import { limitsHooks, parseOptions, responseSizeLimit, parseLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
@@ -186,12 +186,6 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   await apollo.start();
 
   app.use(requestLog(deps.logger, deps.metrics));
-  app.use((_req, res, next) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    // Answers can carry deployment credentials: no browser or proxy may keep a copy.
-    res.setHeader("Cache-Control", "no-store");
-    next();
-  });
 
   if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
 
@@ -239,14 +233,12 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
       context: async ({ req, res }) => {
         try {
           const actor = await authenticator.actorOf(req, res);
-          // "close" before the answer is written means the client went away.
-          const disconnected = new AbortController();
-          res.once("close", () => {
-            if (res.writableFinished) return;
+          const client = { aborted: false };
+          res.locals.clientGone = (() => {
             deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
-            disconnected.abort();
-          });
-          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
+            client.aborted = true;
+          }) satisfies ClientGone;
+          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, client, deps.logger);
           res.locals.graphql = context;
           return context;
         } catch (error) {

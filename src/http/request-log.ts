@@ -18,7 +18,18 @@ const CLIENT_OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Probes and scrapes: at debug level, or they would drown the log. */
 const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics", "/favicon.ico"]);
 
-/** The request id middleware and the per-request line; `res.locals.graphql` is set by the context function. */
+/**
+ * What a request's "close" does besides its line, when the client went away before its answer was
+ * written: set by the GraphQL context function (`res.locals.clientGone`).
+ */
+export type ClientGone = () => void;
+
+/**
+ * The request id middleware, the headers every answer carries, and the per-request line;
+ * `res.locals.graphql` is set by the context function. One "close" listener per request does it all:
+ * Node emits "close" once the answer is written as when the client goes away first
+ * (`writableFinished` tells which).
+ */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   const lines = lineLogger(logger);
   return (req, res, next) => {
@@ -26,15 +37,16 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    // Answers can carry deployment credentials: no browser or proxy may keep a copy.
+    res.setHeader("Cache-Control", "no-store");
     const started = process.hrtime.bigint();
-    res.once("finish", () => report(false));
     res.once("close", () => {
-      if (!res.writableFinished) report(true);
+      const aborted = !res.writableFinished;
+      report(aborted);
+      if (aborted) (res.locals.clientGone as ClientGone | undefined)?.();
     });
-    let reported = false;
     const report = (aborted: boolean) => {
-      if (reported) return;
-      reported = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const context = res.locals.graphql as GraphQLContext | undefined;
       const info = context?.operation;
