@@ -185,32 +185,10 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   });
   await apollo.start();
 
-  app.use(requestLog(deps.logger, deps.metrics));
-
-  if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
-
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-
-  let migrationsApplied = false;
-  app.get("/readyz", async (_req, res) => {
-    const reason = await unreadiness(deps.dataSource, () => migrationsApplied, () => (migrationsApplied = true));
-    if (reason) res.status(503).json({ status: "unavailable", reason });
-    else res.json({ status: "ready" });
-  });
-
-  app.use(SERVERLESS_PREFIX, serverlessRouter({ ...deps, authenticator }));
-
-  app.use(graphiqlRouter());
-  app.get("/graphql", (req, res, next) => {
-    if (!wantsGraphiQL(req)) return next();
-    res.setHeader("Content-Security-Policy", GRAPHIQL_CSP);
-    res.type("html").send(GRAPHIQL_PAGE);
-  });
-
+  /** The GraphQL endpoint's stack: the throttle, the body, the answer's size limit, Apollo. */
+  const graphql = express.Router();
   // An address that failed to authenticate too often is refused before its key is even looked up.
-  app.use("/graphql", (req, res, next) => {
+  graphql.use((req, res, next) => {
     const retryAfter = authenticator.retryAfterSeconds(req);
     if (retryAfter === 0) return next();
     res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
@@ -225,8 +203,7 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
     });
   });
 
-  app.use(
-    "/graphql",
+  graphql.use(
     express.json({ limit: "1mb" }),
     responseSizeLimit(deps.limits),
     expressMiddleware(apollo, {
@@ -258,6 +235,37 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
       },
     }),
   );
+
+  app.use(requestLog(deps.logger, deps.metrics));
+  // The API's hot path: a POST to /graphql goes straight to its stack. No route below answers a POST
+  // there (they are GETs, or other paths), so it meets the same handlers as before, without being
+  // matched against each of the others first.
+  app.use("/graphql", (req, res, next) => (req.method === "POST" ? graphql(req, res, next) : next()));
+
+  if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  let migrationsApplied = false;
+  app.get("/readyz", async (_req, res) => {
+    const reason = await unreadiness(deps.dataSource, () => migrationsApplied, () => (migrationsApplied = true));
+    if (reason) res.status(503).json({ status: "unavailable", reason });
+    else res.json({ status: "ready" });
+  });
+
+  app.use(SERVERLESS_PREFIX, serverlessRouter({ ...deps, authenticator }));
+
+  app.use(graphiqlRouter());
+  app.get("/graphql", (req, res, next) => {
+    if (!wantsGraphiQL(req)) return next();
+    res.setHeader("Content-Security-Policy", GRAPHIQL_CSP);
+    res.type("html").send(GRAPHIQL_PAGE);
+  });
+
+  // Every other request to /graphql (a GET of a query, another method, a path below it).
+  app.use("/graphql", (req, res, next) => (req.method === "POST" ? next() : graphql(req, res, next)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No such route. The API is at /graphql; health at /healthz and /readyz; the Serverless Framework routes under ${SERVERLESS_PREFIX}.` } });
