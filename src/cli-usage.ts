@@ -31,7 +31,8 @@ Commands:
                                  stream the org's audit trail, oldest first, one JSON object a
                                  line on stdout (for a SIEM)
   audit verify [--org <slug>]    check each org's audit hash chain (or one org's) and name the first
-                                 broken link; exits with status 3 when a chain is broken
+                                 broken link; exits with status 3 when a chain is broken, 4 when
+                                 events have waited over a minute for their sealing
   emit-schema                    write schema/schema.graphql
   dev-sts [--port <port>]        for trying deployments on a laptop without AWS: start an STS test
                                  double on 127.0.0.1 (port 4599 by default; it is NOT AWS) that accepts

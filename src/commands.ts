@@ -15,7 +15,7 @@ import { createLogger, logProcessWarnings, type Logger } from "./logger.js";
 import { buildApiSchema, SCHEMA_FILE } from "./graphql/schema.js";
 import { assertPortAvailable, openApplication, openDatabaseOnly, startServer } from "./server.js";
 import { grantServerRole } from "./db/data-source.js";
-import { verifyAuditChain } from "./domain/audit-chain.js";
+import { PENDING_LIMIT_SECONDS, verifyAuditChain } from "./domain/audit-chain.js";
 import { COMMANDS, type Flags, type FlagValues, parseFlags, quoted, unknownCommand, UsageError } from "./cli-usage.js";
 
 /*
@@ -156,6 +156,8 @@ const auditExport = command(
 
 /** Exit status of `audit verify` when a chain is broken (1 is for "could not check"). */
 const CHAIN_BROKEN = 3;
+/** …and when every chain is intact but events have waited too long for their sealing. */
+const SEALING_OVERDUE = 4;
 
 const auditVerify = command({ org: { type: "string", value: "<slug>" } }, async (config, logger, values) => {
   if (values.org !== undefined && !rules.orgSlug.pattern.test(values.org)) throw new UsageError(rules.orgSlug.message);
@@ -167,8 +169,18 @@ const auditVerify = command({ org: { type: "string", value: "<slug>" } }, async 
     );
     if (values.org !== undefined && orgs.length === 0) throw new Error(`there is no org "${values.org}"; check the slug.`);
     let brokenCount = 0;
+    let overdueCount = 0;
     for (const org of orgs) {
       const report = await verifyAuditChain(database.dataSource.manager, org.id);
+      const { pending } = report;
+      if (pending.overdue) {
+        overdueCount++;
+        const { eventId, action, occurredAt, ageSeconds } = pending.oldest!;
+        process.stdout.write(
+          `${org.slug}: UNSEALED for too long: ${pending.events} event(s) wait for their sealing, the oldest (event ${eventId}, ${action} at ${occurredAt}) for ${ageSeconds} s; ` +
+            `a running server seals them within seconds: is one running?\n`,
+        );
+      }
       if (report.broken) {
         brokenCount++;
         const { seq, eventId, action, occurredAt, reason } = report.broken;
@@ -176,12 +188,16 @@ const auditVerify = command({ org: { type: "string", value: "<slug>" } }, async 
         process.stdout.write(`${org.slug}: BROKEN at #${seq}${found}: ${reason}\n`);
       } else {
         const head = report.head ? `; head #${report.head.seq} ${report.head.hash}` : "";
-        process.stdout.write(`${org.slug}: intact, ${report.events} event(s)${head}\n`);
+        const waiting = pending.events > 0 ? `; ${pending.events} pending (not sealed yet, the oldest for ${pending.oldest!.ageSeconds} s)` : "";
+        process.stdout.write(`${org.slug}: intact, ${report.events} event(s)${head}${waiting}\n`);
       }
     }
     if (brokenCount > 0) {
       process.stderr.write(`${brokenCount} audit chain(s) broken: the audit trail was tampered with outside the server.\n`);
       process.exitCode = CHAIN_BROKEN;
+    } else if (overdueCount > 0) {
+      process.stderr.write(`${overdueCount} org(s) have audit events unsealed for more than ${PENDING_LIMIT_SECONDS} s: start a server (it seals them at start-up), or see its log for why it cannot.\n`);
+      process.exitCode = SEALING_OVERDUE;
     }
   } finally {
     await database.close();

@@ -15,6 +15,7 @@ import { buildApiSchema } from "./graphql/schema.js";
 import { createHttpServer } from "./http/app.js";
 import { Metrics } from "./http/metrics.js";
 import { AuditSink } from "./db/audit-sink.js";
+import { AuditSealer } from "./db/audit-sealer.js";
 import type { Logger } from "./logger.js";
 
 export const EMBEDDED_DATABASE = "providers";
@@ -25,6 +26,8 @@ export interface Application {
   services: Services;
   embedded: EmbeddedPostgres | null;
   metrics: Metrics;
+  /** Seals the audit events this process (or a process that died before sealing) wrote. */
+  sealer: AuditSealer;
   close(): Promise<void>;
 }
 
@@ -91,12 +94,18 @@ export async function openApplication(
       maxAttempts: config.stsMaxAttempts,
       observe: (observation) => metrics.sts(observation),
     });
+    const services = new Services(secretBox, sts, { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg }, metrics);
+    const sealer = new AuditSealer(url, logger, { statementTimeoutMs: config.databaseStatementTimeoutMs, connectTimeoutMs: config.databasePoolTimeoutMs });
+    sealer.attach(dataSource);
+    sealer.start();
     return {
       dataSource,
-      services: new Services(secretBox, sts, { extraRegions: config.extraAwsRegions, maxInstancesPerOrg: config.maxInstancesPerOrg }, metrics),
+      services,
       embedded,
       metrics,
+      sealer,
       async close() {
+        await sealer.close();
         await dataSource.destroy();
         await auditSink?.close();
         await embedded?.stop();

@@ -34,7 +34,11 @@ async function tamper(...statements: string[]): Promise<void> {
   });
 }
 
-const verify = (orgId: string) => verifyAuditChain(harness().application.dataSource.manager, orgId);
+/** Once the sealer has chained every event written so far (it seals moments after each commit). */
+const verify = async (orgId: string) => {
+  await harness().application.sealer.idle();
+  return verifyAuditChain(harness().application.dataSource.manager, orgId);
+};
 const idAt = async (orgId: string, seq: number): Promise<string> =>
   (await harness().application.dataSource.query("SELECT id FROM audit_events WHERE org_id = $1 AND seq = $2", [orgId, seq]))[0].id;
 
@@ -82,7 +86,7 @@ describe("the audit trail's hash chain", function () {
     expect(report.broken?.reason).to.match(/does not match its hash: it was edited/);
   });
 
-  it("names a removed event, a removed tail and an event written around the chain", async () => {
+  it("names a removed event, a removed tail and an event forged into the chain", async () => {
     const { key, orgId } = await stripeOrg("acme");
     for (const stage of ["a", "b", "c", "d"]) await deploy(key, "acme", stage);
     const total = (await verify(orgId)).events;
@@ -97,13 +101,16 @@ describe("the audit trail's hash chain", function () {
     expect(report.broken?.seq).to.equal("2");
     expect(report.broken?.reason).to.match(/event #2 is missing: it was removed \(the chain goes on at #3/);
 
+    // Appended after the head with the triggers off: its hash cannot be made without the chain's last hash and the right encoding.
     const other = await stripeOrg("beta");
     await deploy(other.key, "beta", "a");
+    const head = (await verify(other.orgId)).head!;
     await tamper(
-      `INSERT INTO audit_events (org_id, actor_label, action, outcome, details) VALUES ('${other.orgId}', 'nobody', 'credentials.issue', 'SUCCESS', '{}')`,
+      `INSERT INTO audit_events (org_id, actor_label, action, outcome, details, seq, hash) VALUES ('${other.orgId}', 'nobody', 'credentials.issue', 'SUCCESS', '{}', ${Number(head.seq) + 1}, sha256('forged'))`,
     );
     report = await verify(other.orgId);
-    expect(report.broken?.reason).to.match(/is not in the chain: it was written with the chain's trigger switched off/);
+    expect(report.broken?.seq).to.equal(String(Number(head.seq) + 1));
+    expect(report.broken?.reason).to.match(/does not match its hash/);
     expect(report.broken?.action).to.equal("credentials.issue");
   });
 
@@ -149,6 +156,7 @@ describe("the audit trail's hash chain", function () {
         ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
         (error: { code: number; stdout: string; stderr: string }) => error,
       );
+    await harness().application.sealer.idle();
     const intact = await run();
     expect(intact.code, intact.stderr).to.equal(0);
     expect(intact.stdout).to.match(/^acme: intact, \d+ event\(s\); head #\d+ [0-9a-f]{64}\nbeta: intact/);

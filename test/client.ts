@@ -34,3 +34,10 @@ export async function newOrg(slug: string): Promise<{ key: string; orgId: string
   const data = await ok(token, `query($slug: String!) { org(slug: $slug) { id } }`, { slug });
   return { key: token, orgId: data.org.id };
 }
+
+/** How many operations the suite's server has run on an executor (its Prometheus counter, read off /metrics). */
+export async function executions(executor: "sql" | "compiled" | "interpreted"): Promise<number> {
+  const text = await (await fetch(`${harness().url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`providers_api_graphql_executions_total{executor="${executor}"}`));
+  return line ? Number(line.split(" ").pop()) : 0;
+}

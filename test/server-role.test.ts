@@ -57,7 +57,8 @@ describe("the server as a database role that may only insert into and read the a
 
     const logger = createLogger("info", new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }));
     const config = testConfig({ databaseUrl: roleUrl(), masterKey: harness().masterKey, databaseMigrations: "check" });
-    server = await startServer(await openApplication(config, logger), config, logger);
+    const application = await openApplication(config, logger);
+    server = await startServer(application, config, logger);
 
     const { key, orgId } = await newOrg("acme");
     const call = async (query: string, variables: Record<string, unknown> = {}) =>
@@ -85,7 +86,7 @@ describe("the server as a database role that may only insert into and read the a
     const refused = (sql: string) => asRole((client) => client.query(sql).then(() => "done", (error: Error) => error.message));
     expect(await refused("TRUNCATE audit_events")).to.equal("permission denied for table audit_events");
     expect(await refused("ALTER TABLE audit_events DISABLE TRIGGER ALL")).to.equal("must be owner of table audit_events");
-    expect(await refused("ALTER TABLE audit_events DISABLE TRIGGER audit_events_chain")).to.equal("must be owner of table audit_events");
+    expect(await refused("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")).to.equal("must be owner of table audit_events");
     expect(await refused("SET session_replication_role = replica")).to.equal('permission denied to set parameter "session_replication_role"');
     expect(await refused("UPDATE audit_events SET action = 'nothing happened'")).to.equal("permission denied for table audit_events");
     expect(await refused("DELETE FROM audit_events")).to.equal("permission denied for table audit_events");
@@ -95,9 +96,23 @@ describe("the server as a database role that may only insert into and read the a
       "permission denied for table audit_events",
     );
 
+    // Sealed by the role's own server: the sealing function runs as the tables' owner.
+    await application.sealer.idle();
     const report = await verifyAuditChain(harness().application.dataSource.manager, fromGlobalId(orgId)!.id);
     expect(report.broken).to.equal(null);
     expect(report.events).to.equal(14); // provider.create, provider.setDefault, 10 issuances, 2 refusals
+    expect(report.pending.events).to.equal(0);
+    // The role may run the sealing function, which updates what the role itself may not.
+    const sealedByRole = await asRole(async (client) => {
+      await client.query("BEGIN");
+      await client.query("INSERT INTO audit_events (org_id, actor_label, action, outcome, details) VALUES ($1, 'role test', 'test.seal', 'SUCCESS', '{}')", [report.orgId]);
+      const { rows } = await client.query("SELECT audit_seal_pending($1, 10) AS sealed", [report.orgId]);
+      await client.query("COMMIT");
+      return rows[0].sealed;
+    });
+    expect(sealedByRole).to.equal(1);
+    const after = await verifyAuditChain(harness().application.dataSource.manager, report.orgId);
+    expect([after.broken, after.events, after.pending.events]).to.deep.equal([null, 15, 0]);
     expect(logs.filter((line) => JSON.parse(line).level >= 50)).to.deep.equal([]);
   });
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
 import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
+import { COMPILE_AFTER_RUNS } from "../src/http/execution.js";
 
 const TREE = `query($slug: String!) {
   org(slug: $slug) {
@@ -113,7 +114,7 @@ describe("statements per request on the hot paths", () => {
     expect(row.last_used_at).to.be.instanceOf(Date);
   });
 
-  it("the dashboard page is six statements: key, org, apps, services, instances, providers", async () => {
+  it("the dashboard page is two statements once it comes back (the key, then the SQL path's one); six on its first runs: key, org, apps, services, instances, providers", async () => {
     const { key, orgId } = await newOrg("acme");
     const dev = await createRoleProvider(key, orgId, "dev", ROLE_ARN("111111111111", "deploy"));
     const prod = await createRoleProvider(key, orgId, "prod", ROLE_ARN("222222222222", "deploy"));
@@ -128,8 +129,16 @@ describe("statements per request on the hot paths", () => {
         }
       }
     }
-    expect(await statementsOf(() => ok(key, DASHBOARD, { slug: "acme" }))).to.equal(6);
-    const data = await ok(key, DASHBOARD, { slug: "acme" });
+    // A document new to the server runs through the resolvers (graphql-js) its first COMPILE_AFTER_RUNS times.
+    const page = `${DASHBOARD}\n# statements`;
+    const counts: number[] = [];
+    for (let run = 0; run <= COMPILE_AFTER_RUNS; run++) {
+      const before = harness().statements.count;
+      await ok(key, page, { slug: "acme" });
+      counts.push(harness().statements.count - before);
+    }
+    expect(counts.slice(1)).to.deep.equal([...Array(COMPILE_AFTER_RUNS - 1).fill(6), 2]);
+    const data = await ok(key, page, { slug: "acme" });
     const sources = data.org.apps.nodes.flatMap((a: any) => a.services.nodes.flatMap((s: any) => s.instances.nodes.map((i: any) => i.effectiveProvider?.source ?? null)));
     expect(sources).to.deep.equal(["INSTANCE", "SERVICE", "INSTANCE", null, "INSTANCE", "SERVICE", "INSTANCE", null]);
   });

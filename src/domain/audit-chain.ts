@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { EntityManager } from "typeorm";
 
 /**
- * Checks an org's audit hash chain. The database links each event when its transaction commits
- * (migration AuditChain): seq = the org's previous seq + 1 and
+ * Checks an org's audit hash chain. An event is stored unsealed when its transaction commits, and the
+ * sealer (src/db/audit-sealer.ts, migration AuditSealer) links it moments later: seq = the org's
+ * previous seq + 1 and
  *   hash = sha256(previous hash, or 32 zero bytes for the first event || encoding(event, seq)),
  * where the encoding is "providers-api/audit-event/v1" followed by each field as
  * "<byte length>:<utf-8 text>" ("~" for null) in the order of FIELDS below. This module rebuilds the
@@ -56,12 +57,29 @@ export interface BrokenLink {
   reason: string;
 }
 
+/**
+ * How long an event may wait for its sealing before verification flags it: each process seals what
+ * it wrote right after the commit, and every process sweeps for what others left every 10 s.
+ */
+export const PENDING_LIMIT_SECONDS = 60;
+
+/** Committed events the sealer has not chained yet. */
+export interface PendingEvents {
+  events: number;
+  /** The oldest one, and how long ago it happened (its transaction began), by the database's clock. */
+  oldest: { eventId: string; action: string; occurredAt: string; ageSeconds: number } | null;
+  /** The oldest has waited longer than PENDING_LIMIT_SECONDS: no process is sealing this org's events. */
+  overdue: boolean;
+}
+
 export interface ChainReport {
   orgId: string;
+  /** Sealed events checked. */
   events: number;
   head: { seq: string; hash: string } | null;
   /** Null when the chain is intact. */
   broken: BrokenLink | null;
+  pending: PendingEvents;
 }
 
 const BATCH = 1000;
@@ -81,7 +99,17 @@ export async function verifyAuditChain(em: EntityManager, orgId: string): Promis
     });
     const [headRow]: Array<{ seq: string; hash: Buffer }> = await tx.query("SELECT seq::text AS seq, hash FROM audit_chain_heads WHERE org_id = $1", [orgId]);
     const head = headRow ? { seq: headRow.seq, hash: headRow.hash.toString("hex") } : null;
-    const report = (events: number, link: BrokenLink | null): ChainReport => ({ orgId, events, head, broken: link });
+    const [waiting]: Array<{ events: number; id: string | null; action: string | null; occurred_at: string | null; age: number | null }> = await tx.query(
+      `SELECT p.events, o.id, o.action, to_char(o.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+              extract(epoch FROM statement_timestamp() - o.occurred_at)::float AS age
+         FROM (SELECT count(*)::int AS events FROM audit_events WHERE org_id = $1 AND seq IS NULL) p
+         LEFT JOIN LATERAL (SELECT id::text, action, occurred_at FROM audit_events
+                             WHERE org_id = $1 AND seq IS NULL ORDER BY occurred_at, id LIMIT 1) o ON true`,
+      [orgId],
+    );
+    const oldest = waiting.id ? { eventId: waiting.id, action: waiting.action!, occurredAt: waiting.occurred_at!, ageSeconds: Math.floor(waiting.age!) } : null;
+    const pending: PendingEvents = { events: waiting.events, oldest, overdue: oldest !== null && oldest.ageSeconds > PENDING_LIMIT_SECONDS };
+    const report = (events: number, link: BrokenLink | null): ChainReport => ({ orgId, events, head, broken: link, pending });
 
     let expected = 1n;
     let previous: Buffer = GENESIS;
@@ -115,14 +143,6 @@ export async function verifyAuditChain(em: EntityManager, orgId: string): Promis
     }
     if (head && (BigInt(head.seq) !== last || !previous.equals(headRow.hash))) {
       return report(events, broken(head.seq, null, `the chain's head record (#${head.seq}) does not match its last event (#${last}): it was edited.`));
-    }
-    // Events the chain never sealed: written while its trigger was switched off.
-    const [unsealed]: ChainRow[] = await tx.query(
-      `SELECT ${FIELDS}, hash FROM audit_events WHERE org_id = $1 AND audit_events.seq IS NULL ORDER BY audit_events.occurred_at, audit_events.id LIMIT 1`,
-      [orgId],
-    );
-    if (unsealed) {
-      return report(events, broken(last + 1n, unsealed, `event ${unsealed.id} is not in the chain: it was written with the chain's trigger switched off.`));
     }
     return report(events, null);
   });

@@ -8,6 +8,7 @@ import { assertInScope, assertUnscoped, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { assertStageMayBeAdded, mayCreateStages } from "./stage-warnings.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
+import { auditWritten } from "../db/audit-sealer.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -442,7 +443,10 @@ export class CatalogService {
     const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"), room);
     for (let attempt = 1; ; attempt++) {
       const [row] = await queryPrepared(ctx.em, sql, params);
-      if (row?.id) return entityFromRow<Instance>(metadata, row);
+      if (row?.id) {
+        if (audit) auditWritten(ctx.em, ctx.orgId);
+        return entityFromRow<Instance>(metadata, row);
+      }
       if (row) this.assertRoomBeside(row.__instances as number);
       // Nothing: a concurrent deployment created the app or service after this statement began (its
       // insert did nothing and the snapshot could not see the row). The next statement sees it.

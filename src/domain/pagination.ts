@@ -43,7 +43,7 @@ const SORT_VALUE = /^[^\p{Cc}]{0,300}$/u;
  * A cursor is a client's string: it is checked to be what this server issues (a sort value and a
  * uuid) before either reaches SQL, where a forged id would fail the uuid cast as an internal error.
  */
-function decodeCursor(cursor: string): [string, string] {
+export function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && SORT_VALUE.test(value[0]) && typeof value[1] === "string" && UUID.test(value[1])) {

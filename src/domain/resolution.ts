@@ -57,6 +57,42 @@ export async function resolveProviders(
 export type ResolutionRow = { provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>;
 
 /**
+ * The precedence above, written once: the joins that find each level's link for the target `t` (an
+ * alias with `service_id`, `stage` and `region` columns), in an org and for a provider type given as SQL
+ * expressions, and the expressions over them that say which applies. The provider's id is the
+ * candidate's alone: a caller joins `providers` on it and the org, and a provider not found there
+ * resolves for nothing. `ownInstance`: the id of the org's instance that is the target itself, when the
+ * caller has it (a page of instances): its link is then read by that id, without finding the instance
+ * again by service, stage and region — the same link either way.
+ */
+export function precedenceSql(org: string, type: string, ownInstance?: string) {
+  const own = ownInstance
+    ? `LEFT JOIN instance_provider_links il ON il.instance_id = ${ownInstance} AND il.provider_type = ${type}`
+    : `-- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
+           -- equalities each unique index answers, and no OR, which would make the planner read every
+           -- instance of the org.
+           LEFT JOIN LATERAL (
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
+              WHERE t.region IS NOT NULL AND i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
+           ) il ON true`;
+  return {
+    joins: `${own}
+           LEFT JOIN LATERAL (
+             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
+              WHERE ${ownInstance ? "t.region IS NOT NULL AND il.provider_id IS NULL AND " : ""}i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
+           ) sl ON true
+           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = ${type} AND svl.org_id = ${org}
+           LEFT JOIN providers d ON d.org_id = ${org} AND d.type = ${type} AND d.is_default`,
+    providerId: "COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id)",
+    source: `CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
+                     WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
+                     WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END`,
+    instanceId: "CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END",
+    stageWide: "(t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL)",
+  };
+}
+
+/**
  * The precedence above as one query, for the targets `targets` yields as (service_id, stage, region,
  * ord) — a set-returning expression, or the name of a CTE of the statement it is part of; $1 is the
  * org and $2 the provider type. One row per target, in `ord` order (see `resolutionsOf`). Each provider's
@@ -64,30 +100,17 @@ export type ResolutionRow = { provider_id: string | null; source: ProviderSource
  * instances sharing a provider is 500 short rows, not 500 copies of it.
  */
 export function resolutionSql(em: EntityManager, targets: string): string {
+  const precedence = precedenceSql("$1", "$2");
   return `SELECT r.ord, r.provider_id, r.source, r.instance_id, r.stage_wide, ${selectColumns(em.connection.getMetadata(Provider), "p", "p_")}
        FROM (
          SELECT t.ord,
-                COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) AS provider_id,
-                row_number() OVER (PARTITION BY COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id) ORDER BY t.ord) = 1 AS first_of_provider,
-                CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
-                     WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
-                     WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END AS source,
-                CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END AS instance_id,
-                (t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL) AS stage_wide
+                ${precedence.providerId} AS provider_id,
+                row_number() OVER (PARTITION BY ${precedence.providerId} ORDER BY t.ord) = 1 AS first_of_provider,
+                ${precedence.source} AS source,
+                ${precedence.instanceId} AS instance_id,
+                ${precedence.stageWide} AS stage_wide
            FROM ${targets} AS t(service_id, stage, region, ord)
-           -- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
-           -- equalities each unique index answers, and no OR, which would make the planner read every
-           -- instance of the org.
-           LEFT JOIN LATERAL (
-             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $2
-              WHERE t.region IS NOT NULL AND i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
-           ) il ON true
-           LEFT JOIN LATERAL (
-             SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = $2
-              WHERE i.org_id = $1 AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
-           ) sl ON true
-           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = $2 AND svl.org_id = $1
-           LEFT JOIN providers d ON d.org_id = $1 AND d.type = $2 AND d.is_default
+           ${precedence.joins}
        ) r
        LEFT JOIN providers p ON p.id = r.provider_id AND p.org_id = $1 AND r.first_of_provider`;
 }

@@ -10,14 +10,17 @@ export enum AuditOutcome {
  * An append-only record of who did what. The database refuses UPDATE, DELETE and TRUNCATE on this
  * table (triggers in the migrations); it holds identifiers and labels, never a secret or a key.
  *
- * Each org's events form a hash chain: when the inserting transaction commits, a database trigger
- * gives the event the org's next `seq` and `hash = sha256(previous hash || encoding of the event)`
- * (see src/domain/audit-chain.ts), so a removed, reordered or edited row is detectable. A column
- * added here must be added to that encoding (and to the sealing check in the append-only trigger).
+ * Each org's events form a hash chain: moments after the inserting transaction commits, the sealer
+ * (src/db/audit-sealer.ts, the database function audit_seal_pending) gives the event the org's next
+ * `seq` and `hash = sha256(previous hash || encoding of the event)` (see src/domain/audit-chain.ts),
+ * so a removed, reordered or edited row is detectable. A column added here must be added to that
+ * encoding (and to the sealing check in the append-only trigger).
  */
 @Entity("audit_events")
 @Index(["orgId", "occurredAt"])
 @Index("UQ_audit_events_org_seq", ["orgId", "seq"], { unique: true })
+// The events the sealer has still to chain, in the order it chains them: small, as they are sealed within moments.
+@Index("IDX_audit_events_unsealed", ["orgId", "occurredAt", "id"], { where: `"seq" IS NULL` })
 export class AuditEvent {
   @PrimaryGeneratedColumn("uuid") id!: string;
   @Column("uuid") orgId!: string;
@@ -34,15 +37,15 @@ export class AuditEvent {
   @Column({ type: "uuid", nullable: true }) targetId!: string | null;
   @Column({ type: "enum", enum: AuditOutcome, enumName: "audit_outcome" }) outcome!: AuditOutcome;
   @Column({ type: "jsonb" }) details!: Record<string, unknown>;
-  /** The event's place in its org's chain (1, 2, …); null until its transaction commits. */
+  /** The event's place in its org's chain (1, 2, …); null until the sealer chains it (pending). */
   @Column({ type: "bigint", nullable: true }) seq!: string | null;
   /** sha256(previous event's hash, or 32 zero bytes for the first || the event's encoding). */
   @Column({ type: "bytea", nullable: true }) hash!: Buffer | null;
 }
 
 /**
- * The last link of an org's audit chain, updated by the chain trigger with each event: its row lock
- * orders concurrent commits of one org, and it shows when events were cut off the chain's end.
+ * The last link of an org's audit chain, moved forward by each sealing: its row lock orders
+ * concurrent sealers of one org, and it shows when events were cut off the chain's end.
  */
 @Entity("audit_chain_heads")
 export class AuditChainHead {

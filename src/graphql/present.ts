@@ -84,6 +84,9 @@ export function presentResolution(ctx: GraphQLContext, resolution: Resolution | 
 /** Lists by name: matches the (org or parent, name, id) indexes, so each page is read off one. */
 export const byName = { sql: "t.name" };
 
+/** Instances by stage and region: matches the index IDX_instances_page, so each service's page is read off it. */
+export const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
+
 /** A parent that must exist (a field whose type is non-null), or NOT_FOUND. */
 export async function loaded<T>(value: Promise<T | null>, what: string): Promise<T> {
   const found = await value;

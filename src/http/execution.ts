@@ -12,17 +12,29 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import type { GraphQLContext } from "../graphql/context.js";
+import { SqlPage } from "../graphql/sql-path/index.js";
 
 type Gateway = ApolloServerOptionsWithGateway<BaseContext>["gateway"];
 
 /** How many times a document runs through graphql-js before it is compiled. */
 export const COMPILE_AFTER_RUNS = 2;
 
+/** What runs an operation that came back. */
+interface CompiledOperation {
+  /** One SQL statement for the whole answer (src/graphql/sql-path), when the selection lies inside its subset. */
+  sql: SqlPage | null;
+  /** graphql-jit's form, made when first needed (null: graphql-js answers, always). */
+  jit: () => CompiledQuery | null;
+}
+
 interface DocumentState {
   runs: number;
   /** Compiled per operation name (a document may hold several operations); null: not compiled, ever. */
-  compiled: Map<string | null, CompiledQuery | null>;
+  compiled: Map<string | null, CompiledOperation | null>;
 }
+
+export type Executor = "sql" | "compiled" | "interpreted";
 
 /**
  * graphql-jit's errors are GraphQLErrors by prototype only (no `extensions` unless the original error
@@ -57,7 +69,9 @@ function operationOf(document: DocumentNode, operationName: string | null): Oper
  * Apollo Server 5 takes an executor of one's own). A document runs through graphql-js the first
  * COMPILE_AFTER_RUNS times; from then on through graphql-jit's compiled form of it, which calls the
  * same resolvers without graphql-js's per-field interpretation (on the dashboard page, ~3,500 fields,
- * that interpretation and its garbage were a third of the CPU).
+ * that interpretation and its garbage were a third of the CPU) — or, for a query whose whole
+ * selection lies in the dashboard's subset, through the SQL path (src/graphql/sql-path): one statement
+ * and no resolver, falling back to the compiled form when the request's arguments would be refused.
  *
  * Only documents Apollo has parsed and validated reach here, after the query limits (depth, aliases,
  * tokens, cost). A document is compiled only once it has come back: a client sending ever new
@@ -66,9 +80,9 @@ function operationOf(document: DocumentNode, operationName: string | null): Oper
  * keeps), so they are bounded by that cache and dropped with its entries. A variable graphql-jit
  * refuses is answered by graphql-js, so a bad variable gets graphql-js's own words on either path.
  */
-export function compiledExecution(schema: GraphQLSchema, observe: (executor: "compiled" | "interpreted") => void = () => {}): Gateway {
+export function compiledExecution(schema: GraphQLSchema, observe: (executor: Executor) => void = () => {}): Gateway {
   const documents = new WeakMap<DocumentNode, DocumentState>();
-  const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
+  const compiledFor = (document: DocumentNode, operationName: string | null): CompiledOperation | null => {
     let state = documents.get(document);
     if (!state) documents.set(document, (state = { runs: 0, compiled: new Map() }));
     if (state.runs < COMPILE_AFTER_RUNS) {
@@ -77,11 +91,20 @@ export function compiledExecution(schema: GraphQLSchema, observe: (executor: "co
     }
     if (!state.compiled.has(operationName)) {
       const operation = operationOf(document, operationName);
-      const compiled = operation && compilable(schema, operation) ? compileQuery(schema, document, operationName ?? undefined) : null;
-      // A document graphql-jit cannot compile (none that Apollo validated, so far) stays with graphql-js.
-      state.compiled.set(operationName, compiled && isCompiledQuery(compiled) ? compiled : null);
+      state.compiled.set(operationName, operation && operation.operation === "query" ? { sql: SqlPage.of(schema, document, operation), jit: jitOnce(document, operation, operationName) } : null);
     }
     return state.compiled.get(operationName) ?? null;
+  };
+  const jitOnce = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null) => {
+    let jit: CompiledQuery | null | undefined;
+    return () => {
+      if (jit === undefined) {
+        const compiled = compilable(schema, operation) ? compileQuery(schema, document, operationName ?? undefined) : null;
+        // A document graphql-jit cannot compile (none that Apollo validated, so far) stays with graphql-js.
+        jit = compiled && isCompiledQuery(compiled) ? compiled : null;
+      }
+      return jit;
+    };
   };
   const interpret = (document: DocumentNode, contextValue: unknown, variableValues: Record<string, unknown> | undefined, operationName: string | null) => {
     observe("interpreted");
@@ -92,7 +115,15 @@ export function compiledExecution(schema: GraphQLSchema, observe: (executor: "co
       return {
         executor: async ({ document, request, context }) => {
           const operationName = request.operationName ?? null;
-          const compiled = compiledFor(document, operationName);
+          const operation = compiledFor(document, operationName);
+          if (operation?.sql) {
+            const answer = await operation.sql.run(context as GraphQLContext, request.variables);
+            if (answer) {
+              observe("sql");
+              return answer;
+            }
+          }
+          const compiled = operation?.jit();
           if (!compiled) return interpret(document, context, request.variables, operationName);
           const result: ExecutionResult = await compiled.query(undefined, context, request.variables ?? {});
           // Variables graphql-jit refuses although they fit (errors and no data at all): graphql-js

@@ -77,7 +77,7 @@ export class Metrics implements DomainObserver {
 
   private readonly executions = new Counter({
     name: "providers_api_graphql_executions_total",
-    help: "GraphQL operations run, by executor: compiled (graphql-jit, for a query document that came back) or interpreted (graphql-js).",
+    help: "GraphQL operations run, by executor: sql (one statement, for a query document that came back and fits the SQL path), compiled (graphql-jit, for one that came back) or interpreted (graphql-js).",
     labelNames: ["executor"] as const,
     registers: [this.registry],
   });
@@ -133,7 +133,7 @@ export class Metrics implements DomainObserver {
     if (observation.failure) this.stsFailures.inc({ operation: observation.operation, kind: observation.failure });
   }
 
-  execution(executor: "compiled" | "interpreted"): void {
+  execution(executor: "sql" | "compiled" | "interpreted"): void {
     let series = this.executionSeries.get(executor);
     if (!series) this.executionSeries.set(executor, (series = this.executions.labels({ executor })));
     series.inc();

@@ -5,14 +5,11 @@ import { Instance, Role, Service } from "../../entities/index.js";
 import { assertInScope } from "../../domain/scope.js";
 import type { GraphQLContext } from "../context.js";
 import { toGlobalId } from "../global-id.js";
-import { presentResolution, loaded } from "../present.js";
+import { byStageAndRegion, presentResolution, loaded } from "../present.js";
 import { ConnectionArgs } from "../types/common.js";
 import { EffectiveParametersArgs, EffectiveProviderArgs } from "../types/inputs.js";
 import { toConnection } from "../types/connection.js";
 import { AppObject, EffectiveParameterObject, InstanceConnection, ParameterConnection, ProviderObject, ProviderResolution, ServiceObject } from "../types/objects.js";
-
-/** Matches the index IDX_instances_page, so each service's page is read off it. */
-const byStageAndRegion = { sql: "t.stage || '/' || coalesce(t.region, '')" };
 
 @Resolver(() => ServiceObject)
 export class ServiceFields {
