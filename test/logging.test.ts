@@ -58,11 +58,14 @@ describe("logging", () => {
     await post("/graphql", { authorization: `Bearer ${key}` }, "not an object");
     await fetch(`${url}/healthz`);
     await fetch(`${url}/no/such/route?token=${key}`);
+    // A key pasted into the path, whole and cut short: the path is logged, the key is not.
+    await fetch(`${url}/graphql/${key}/x`);
+    await fetch(`${url}/sls/v1/orgs/${key.slice(0, 20)}`);
     await new Promise((resolve) => setImmediate(resolve));
     const requests = harness()
       .logs.map((l) => JSON.parse(l))
       .filter((l) => l.event === "request");
-    expect(requests).to.have.length(6);
+    expect(requests).to.have.length(8);
     const FIELDS = ["level", "time", "pid", "hostname", "service", "msg", "event", "requestId", "method", "path", "operation", "operationName", "status", "outcome", "durationMs", "keyId", "orgId"];
     for (const request of requests) {
       for (const [field, value] of Object.entries(request)) {
@@ -73,7 +76,8 @@ describe("logging", () => {
     }
     expect(requests.map((r) => r.operationName).filter(Boolean)).to.deep.equal(["Mine"]);
     expect(requests.map((r) => r.path)).to.include("/no/such/route");
-    expect(harness().logs.join("")).to.not.include(key.slice(4));
+    expect(requests.map((r) => r.path)).to.include.members(["/graphql/pvk_[redacted]/x", "/sls/v1/orgs/pvk_[redacted]"]);
+    expect(harness().logs.join("")).to.not.include(key.slice(4, 20));
   });
 
   it("writes every line logged before an uncaught exception, in order", async function () {

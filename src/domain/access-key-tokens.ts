@@ -35,6 +35,14 @@ export function isWellFormedToken(token: string): boolean {
   return token.slice(-CHECKSUM_LENGTH) === base62(crc32(random), CHECKSUM_LENGTH);
 }
 
+const ANY_TOKEN = new RegExp(`${PREFIX}[0-9A-Za-z]*`, "g");
+
+/**
+ * `text` with anything that looks like a key — the prefix and what follows it, whole, cut short or
+ * mistyped — replaced by `pvk_[redacted]`: for text a caller chose that is logged (a request's path).
+ */
+export const withoutTokens = (text: string): string => (text.includes(PREFIX) ? text.replace(ANY_TOKEN, `${PREFIX}[redacted]`) : text);
+
 export const hashToken = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest();
 
 /** `pvk_AbCd…wxyz`: enough to tell keys apart in a list, too little to use one. */

@@ -120,7 +120,8 @@ export class AuditService {
   }
 
   static write(em: EntityManager, event: AuditEntry & AuditActor): Promise<AuditEvent> {
-    return em.save(em.create(AuditEvent, AuditService.fieldsOf(event)));
+    // One INSERT: outside a transaction it commits alone, without TypeORM wrapping it in one of its own.
+    return em.save(em.create(AuditEvent, AuditService.fieldsOf(event)), { transaction: false });
   }
 
   /** The event's row, as the entity's properties: the one place an entry becomes what is stored. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler, Response } from "express";
 import { Kind, type OperationDefinitionNode } from "graphql";
+import { withoutTokens } from "../domain/access-key-tokens.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { lineLogger, type Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
@@ -50,7 +51,8 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const context = res.locals.graphql as GraphQLContext | undefined;
       const info = context?.operation;
-      const path = req.originalUrl.split("?")[0];
+      // The query string is never logged; a key pasted into the path is not either.
+      const path = withoutTokens(req.originalUrl.split("?")[0]);
       const operation = info?.label ?? routeLabel(req.baseUrl, req.route?.path, path, res);
       const outcome = aborted ? "CLIENT_CLOSED" : (info?.outcome ?? (res.statusCode < 400 ? "OK" : outcomeOfStatus(res)));
       metrics.request(operation, outcome, seconds);
