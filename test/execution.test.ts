@@ -105,8 +105,8 @@ describe("the compiled executor", () => {
 
   it("hostile input: bad variables and control characters get graphql-js's words and our refusal on a compiled document too", async () => {
     const { key } = await tree("hostile");
-    // viewerRole keeps the document off the SQL path (test/sql-path.test.ts has its own hostile input).
-    const PAGE = `query($slug: String!, $first: Int!) { org(slug: $slug) { viewerRole apps(first: $first) { nodes { name } } } }`;
+    // createdAt keeps the document off the SQL path (test/sql-path.test.ts has its own hostile input).
+    const PAGE = `query($slug: String!, $first: Int!) { org(slug: $slug) { createdAt apps(first: $first) { nodes { name } } } }`;
     const { query } = await bothPaths(key, PAGE, { slug: "hostile", first: 1 });
     // The document is compiled now: each bad input below meets the compiled path.
     for (const variables of [{ slug: "hostile", first: "many" }, { slug: "hostile" }, { slug: ["hostile"], first: 1 }, { slug: "hostile", first: 2 ** 40 }]) {

@@ -1,5 +1,5 @@
 import { getVariableValues, locatedError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { queryPrepared } from "../../db/prepared.js";
+import { queryPreparedOnPool } from "../../db/prepared.js";
 import { ClientGoneError } from "../../domain/errors.js";
 import type { GraphQLContext } from "../context.js";
 import { OutsideSubset, StatementBuilder } from "./statement.js";
@@ -41,14 +41,16 @@ export class SqlPage {
     if (coerced.errors) return null;
     let statement;
     try {
-      statement = new StatementBuilder(this.schema, this.fragments, coerced.coerced, ctx.actor.scope, ctx.orgId).build(this.operation.selectionSet);
+      statement = new StatementBuilder(this.schema, this.fragments, coerced.coerced, ctx.actor).build(this.operation.selectionSet);
     } catch (error) {
-      if (error instanceof OutsideSubset) return null;
-      throw error;
+      // OutsideSubset, or an argument graphql-js itself would refuse: the resolvers' path answers, in its words.
+      if (!(error instanceof OutsideSubset)) ctx.logger.debug({ requestId: ctx.requestId, err: error }, "the SQL path left a query to the resolvers");
+      return null;
     }
     try {
       if (ctx.signal.aborted) throw new ClientGoneError();
-      const [row] = await queryPrepared<{ data: Record<string, unknown> }>(ctx.em, statement.text, statement.params);
+      // On the pool, without a TypeORM query runner around it: a query's context is never in a transaction.
+      const [row] = await queryPreparedOnPool<{ data: Record<string, unknown> }>(ctx.dataSource, statement.text, statement.params);
       return { data: row.data };
     } catch (error) {
       const data: Record<string, unknown> = {};

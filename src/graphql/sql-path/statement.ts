@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from "graphql";
-import type { AccessScope } from "../../domain/context.js";
+import type { Actor } from "../../domain/context.js";
 import { decodeCursor } from "../../domain/pagination.js";
 import { precedenceSql } from "../../domain/resolution.js";
 import { scopeCondition } from "../../domain/scope.js";
@@ -67,10 +67,9 @@ export class StatementBuilder {
     private readonly schema: GraphQLSchema,
     private readonly fragments: Fragments,
     private readonly variables: Record<string, unknown>,
-    private readonly scope: AccessScope | null,
-    orgId: string,
+    private readonly actor: Pick<Actor, "orgId" | "role" | "scope">,
   ) {
-    this.org = this.bind(orgId, "uuid");
+    this.org = this.bind(actor.orgId, "uuid");
   }
 
   build(selectionSet: SelectionSetNode): Statement {
@@ -155,6 +154,8 @@ export class StatementBuilder {
           return this.object("Provider", this.subfields(nodes), row);
         case "source":
           return `${row}.__source`;
+        case "viewerRole":
+          return this.bind(this.actor.role, "text");
         default:
           throw new Error(`${type} has no field of kind ${spec.kind} outside a connection`);
       }
@@ -186,7 +187,7 @@ export class StatementBuilder {
     // Under a parent, the org is a filter, not an index condition: the parent's index (IDX_instances_page
     // for instances) gives each page in order, where a bitmap of the org's index read every row of the org per parent.
     const where = list.parentColumn ? [`t.${list.parentColumn} = ${parent}.id`, `t.org_id IS NOT DISTINCT FROM ${this.org}`] : [`t.org_id = ${this.org}`];
-    const scoped = scopeCondition(this.scope, list.scope, "t", (value) => this.bind(value));
+    const scoped = scopeCondition(this.actor.scope, list.scope, "t", (value) => this.bind(value));
     if (scoped) where.push(scoped);
     const counted = [...where];
     if (position) where.push(`(${list.ordering.sql}, t.id) > (${this.bind(position[0], "text")}, ${this.bind(position[1], "uuid")})`);

@@ -53,7 +53,9 @@ export type FieldSpec =
   /** PageInfo's fields. */
   | { kind: "hasNextPage" | "hasPreviousPage" | "startCursor" | "endCursor" }
   /** ProviderResolution.source. */
-  | { kind: "source" };
+  | { kind: "source" }
+  /** Org.viewerRole: the caller's role. */
+  | { kind: "viewerRole" };
 
 const column = (name: string): FieldSpec => ({ kind: "column", column: name });
 
@@ -73,6 +75,7 @@ export const SUBSET: Record<string, Record<string, FieldSpec>> = {
     slug: column("slug"),
     refuseUnenforcedExternalId: column("refuse_unenforced_external_id"),
     refuseNewStages: column("refuse_new_stages"),
+    viewerRole: { kind: "viewerRole" },
     apps: { kind: "connection", list: LISTS.apps },
   },
   App: { id: { kind: "id", type: "App" }, name: column("name"), services: { kind: "connection", list: LISTS.services } },
