@@ -3,6 +3,7 @@ import pg from "pg";
 import { newOrg, ok } from "./client.js";
 import { createApp, createKey, createProvider, createService, ROLE_ARN } from "./fixtures.js";
 import { StsAdapter } from "../src/aws/sts.js";
+import { poolOf } from "../src/db/data-source.js";
 import { hashToken } from "../src/domain/access-key-tokens.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { startHarness, type Harness } from "./harness.js";
@@ -164,6 +165,50 @@ describe("under failure", () => {
       sts().release();
       for (const result of await Promise.all(deployments)) expect(result.data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
       expect((await countAudits())["credentials.issue SUCCESS"]).to.equal(20);
+    });
+
+    it("25 concurrent deployments of one instance and of 25 instances, more than the pool has connections, are each recorded once", async () => {
+      await defaultRole(key, orgId);
+      const deployer = (await createKey(key, orgId, { role: "DEPLOYER", name: "ci" })).token;
+      // The instances exist: their deployments read and record without a transaction, each statement on a pooled connection.
+      for (let i = 0; i < 25; i++) expect((await post(small.url, deployer, DEPLOY, target({ stage: `s${i}` }))).data.deploymentCredentials.userErrors).to.deep.equal([]);
+      const oneInstance = Array.from({ length: 25 }, () => post(small.url, deployer, DEPLOY, target({ stage: "s0" })));
+      const manyInstances = Array.from({ length: 25 }, (_, i) => post(small.url, deployer, DEPLOY, target({ stage: `s${i}` })));
+      const results = await Promise.all([...oneInstance, ...manyInstances]);
+      for (const result of results) expect(result.data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
+      const issued: Array<{ stage: string; n: number }> = await harness().application.dataSource.query(
+        "SELECT i.stage, count(*)::int AS n FROM audit_events e JOIN instances i ON i.id = e.target_id WHERE e.action = 'credentials.issue' AND e.outcome = 'SUCCESS' GROUP BY i.stage",
+      );
+      const byStage = Object.fromEntries(issued.map((row) => [row.stage, row.n]));
+      expect(byStage.s0).to.equal(1 + 25 + 1);
+      for (let i = 1; i < 25; i++) expect(byStage[`s${i}`]).to.equal(2);
+      const [{ count }] = await harness().application.dataSource.query("SELECT count(*)::int AS count FROM instances");
+      expect(count).to.equal(25);
+      const pool = poolOf(small.application.dataSource)!;
+      expect([pool.idleCount, pool.waitingCount], "every connection is back in the pool").to.deep.equal([pool.totalCount, 0]);
+    });
+
+    it("deployments whose record the database refuses give their connections back: 20 at once on a pool of 2, then the next one is served", async () => {
+      await defaultRole(key, orgId);
+      expect((await post(small.url, key, DEPLOY, target())).data.deploymentCredentials.userErrors).to.deep.equal([]);
+      const db = harness().application.dataSource;
+      await db.query(`CREATE FUNCTION test_refuse_issue_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.action = 'credentials.issue' AND NEW.outcome = 'SUCCESS' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$`);
+      await db.query("CREATE TRIGGER test_refuse_issue_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_issue_audit()");
+      try {
+        const refused = await Promise.all(Array.from({ length: 20 }, () => post(small.url, key, DEPLOY, target())));
+        for (const result of refused) {
+          expect([result.status, result.errors?.[0].extensions?.code]).to.deep.equal([503, "SERVICE_UNAVAILABLE"]);
+          expect(JSON.stringify(result)).to.not.match(/ASIA/);
+        }
+      } finally {
+        await db.query("DROP TRIGGER test_refuse_issue_audit ON audit_events");
+        await db.query("DROP FUNCTION test_refuse_issue_audit()");
+      }
+      expect(await countAudits()).to.deep.include({ "credentials.issue FAILURE SERVICE_UNAVAILABLE": 20, "credentials.issue SUCCESS": 1 });
+      const pool = poolOf(small.application.dataSource)!;
+      expect([pool.idleCount, pool.waitingCount], "every connection is back in the pool").to.deep.equal([pool.totalCount, 0]);
+      expect((await post(small.url, key, DEPLOY, target())).data.deploymentCredentials.credentials.accessKeyId).to.match(/^ASIA/);
     });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { newOrg, ok } from "./client.js";
-import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
+import { fromGlobalId } from "../src/graphql/global-id.js";
+import { createApp, createInstance, createKey, createParameter, createRoleProvider, createService, createTrustedRoleProvider, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { harness, sts } from "./setup.js";
 import { COMPILE_AFTER_RUNS } from "../src/http/execution.js";
 
@@ -185,6 +186,37 @@ describe("statements per deployment", () => {
       ["credentials.issue", "SUCCESS", "new-stage"],
     ]);
     expect(events[0].actor_label).to.include("bootstrap admin key");
+  });
+});
+
+describe("statements per deployment's parameters and per Serverless Framework deployment", () => {
+  const PARAMETERS = `mutation { deploymentParameters(input: { org: "acme", app: "shop", service: "api", stage: "prod", region: "us-east-1" }) {
+    parameters { name value } userErrors { code } } }`;
+  const serverless = (orgUid: string, path = "") =>
+    `${harness().url}/sls/v1/orgs/${orgUid}/services/${encodeURI("appName|shop|serviceName|api")}/instances/${encodeURI("appName|shop|serviceName|api|stage|prod|region|us-east-1")}${path}`;
+
+  it("a deployment's parameters are six statements (the key, the org with the place, the values, the audit record in its transaction); the Serverless Framework's routes read the org by uid first", async () => {
+    const { key, orgId } = await newOrg("acme");
+    const { id: providerId } = await createTrustedRoleProvider(key, orgId, "prod", "222222222222");
+    await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
+    const serviceId = await createService(key, await createApp(key, orgId, "shop"), "api");
+    await createParameter(key, await createInstance(key, serviceId, "prod", "us-east-1"), "DB_URL", "postgres://prod");
+    const { token: deployer } = await createKey(key, orgId, { role: "DEPLOYER", name: "ci" });
+    await ok(deployer, `{ viewer { orgs { slug } } }`); // settles the key's last-used write
+    const parameters = async () => expect((await ok(deployer, PARAMETERS)).deploymentParameters.parameters).to.deep.equal([{ name: "DB_URL", value: "postgres://prod" }]);
+    // The audit record is an entity insert (AUDIT_LOG_FILE's sink sees it), which TypeORM wraps in
+    // START TRANSACTION … COMMIT: three of the six.
+    expect(await statementsOf(parameters)).to.equal(6);
+
+    const orgUid = fromGlobalId(orgId)!.id;
+    const get = async (url: string) => {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${deployer}` } });
+      expect(response.status).to.equal(200);
+      return response.json() as Promise<any>;
+    };
+    expect(await statementsOf(async () => expect((await get(serverless(orgUid, "/params"))).result).to.have.length(1))).to.equal(7);
+    // The key, the org by uid, the deployment's one read and its record (the instance exists).
+    expect(await statementsOf(async () => expect((await get(serverless(orgUid))).result[0].providerDetails.accessKeyId).to.match(/^ASIA/))).to.equal(4);
   });
 });
 

@@ -122,7 +122,7 @@ export class StsAdapter {
 
   /** sts:AssumeRole with the server's own identity. */
   async assumeRole(request: AssumeRoleRequest): Promise<{ session: AwsSession; assumedRoleArn: string; requestId: string | null }> {
-    const output = await this.send("AssumeRole", null, request.region ?? null, (client) =>
+    const output = await this.send("AssumeRole", null, request.region ?? null, (client, abortSignal) =>
       client.send(
         new AssumeRoleCommand({
           RoleArn: request.roleArn,
@@ -131,7 +131,7 @@ export class StsAdapter {
           ...(request.externalId !== null ? { ExternalId: request.externalId } : {}),
           ...(request.tags.length > 0 ? { Tags: request.tags.map((t) => ({ Key: t.key, Value: t.value })) } : {}),
         }),
-        this.abortable(),
+        { abortSignal },
       ),
     );
     return {
@@ -143,25 +143,21 @@ export class StsAdapter {
 
   /** sts:GetSessionToken made with a stored long-lived key. */
   async getSessionToken(keys: AwsKeyPair, durationSeconds: number, region: string | null = null): Promise<{ session: AwsSession; requestId: string | null }> {
-    const output = await this.send("GetSessionToken", keys, region, (client) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), this.abortable()));
+    const output = await this.send("GetSessionToken", keys, region, (client, abortSignal) => client.send(new GetSessionTokenCommand({ DurationSeconds: durationSeconds }), { abortSignal }));
     return { session: sessionOf(output.Credentials), requestId: output.$metadata.requestId ?? null };
   }
 
   /** sts:GetCallerIdentity as the given keys (or the server itself). */
   async getCallerIdentity(keys: AwsKeyPair | null): Promise<CallerIdentity & { requestId: string | null }> {
-    const output = await this.send("GetCallerIdentity", keys, null, (client) => client.send(new GetCallerIdentityCommand({}), this.abortable()));
+    const output = await this.send("GetCallerIdentity", keys, null, (client, abortSignal) => client.send(new GetCallerIdentityCommand({}), { abortSignal }));
     return { account: output.Account ?? "", arn: output.Arn ?? "", requestId: output.$metadata.requestId ?? null };
-  }
-
-  private abortable() {
-    return { abortSignal: AbortSignal.timeout(this.options.timeoutMs) };
   }
 
   private async send<T extends { $metadata: { attempts?: number } }>(
     operation: StsObservation["operation"],
     keys: AwsKeyPair | null,
     regionOrNull: string | null,
-    call: (client: STSClient) => Promise<T>,
+    call: (client: STSClient, abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const { maxAttempts } = this.options;
     const region = regionOrNull ?? this.options.region;
@@ -174,11 +170,16 @@ export class StsAdapter {
       });
       if (!keys) this.serverClients.set(region, client);
     }
+    // The whole call, retries included, is aborted at the timeout. Its timer is cleared when the call
+    // ends: AbortSignal.timeout's would stay armed for the whole timeout after every call, thousands
+    // of them at a few hundred deployments a second, each firing on a finished call.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException("The STS call timed out", "TimeoutError")), this.options.timeoutMs);
     const started = process.hrtime.bigint();
     const observe = (attempts: number | undefined, failure: StsFailureReason | null) =>
       this.options.observe?.({ operation, seconds: Number(process.hrtime.bigint() - started) / 1e9, attempts: attempts ?? 1, failure });
     try {
-      const output = await call(client);
+      const output = await call(client, timeout.signal);
       observe(output.$metadata.attempts, null);
       return output;
     } catch (error) {
@@ -186,6 +187,7 @@ export class StsAdapter {
       observe((error as { $metadata?: { attempts?: number } })?.$metadata?.attempts, failure.reason);
       throw failure;
     } finally {
+      clearTimeout(timer);
       if (keys) client.destroy();
     }
   }

@@ -26,6 +26,13 @@ function nameOf(text: string): string | undefined {
  * table would fail once a migration changed that table under a running server).
  */
 export function queryPrepared<T = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[]): Promise<T[]> {
+  // Outside a transaction nothing ties the statement to a connection: see queryPreparedOnPool.
+  if (!em.queryRunner && poolOf(em.connection)) return queryPreparedOnPool<T>(em.connection, text, params);
+  return queryPreparedOnRunner<T>(em, text, params);
+}
+
+/** `queryPrepared` through the entity manager's TypeORM query runner: inside a transaction, on its connection. */
+function queryPreparedOnRunner<T>(em: EntityManager, text: string, params: unknown[]): Promise<T[]> {
   const name = nameOf(text);
   if (name === undefined) return em.query(text, params);
   // pg takes a query config wherever it takes a text, and TypeORM hands the query to pg as it is.
@@ -33,8 +40,8 @@ export function queryPrepared<T = Record<string, unknown>>(em: EntityManager, te
 }
 
 /**
- * The same, sent on the pool itself instead of through a TypeORM query runner: for the one statement
- * every request runs before anything else (authentication), where the runner's own work (a runner
+ * The same, sent on the pool itself instead of through a TypeORM query runner: for the statements
+ * outside a transaction (authentication, a deployment's read and its record), where the runner's own work (a runner
  * object, its connection promise and listeners, its query events, the result's wrapping) cost more
  * than the statement's. The pool is TypeORM's, so the connection limit, the wait for a connection
  * (its timeout), the statement timeout and the reconnection after the database comes back are the
@@ -45,7 +52,7 @@ export function queryPrepared<T = Record<string, unknown>>(em: EntityManager, te
 export async function queryPreparedOnPool<T = Record<string, unknown>>(dataSource: DataSource, text: string, params: unknown[]): Promise<T[]> {
   const pool = poolOf(dataSource) as unknown as Pool | undefined;
   // Not connected (yet, or any more): TypeORM's runner answers with its own error, as it always did.
-  if (!pool) return queryPrepared<T>(dataSource.manager, text, params);
+  if (!pool) return queryPreparedOnRunner<T>(dataSource.manager, text, params);
   const name = nameOf(text);
   dataSource.logger.logQuery(text, params);
   const result = await pool.query<T & object>(name === undefined ? { text, values: params } : { name, text, values: params });

@@ -48,6 +48,10 @@ SELECT ${returning}${room ? ", room.count AS __instances FROM room LEFT JOIN ins
 const knownStagesSql = (org: string, service: string) => `(SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
    WHERE org_id = ${org} AND service_id = ${service} GROUP BY stage) k)`;
 
+/** `recordDeploymentSql`'s texts by shape (see `recordDeployment`): a handful in practice, bounded whatever happens. */
+const recordTexts = new Map<string, string>();
+const MAX_RECORD_TEXTS = 64;
+
 /** A statement sees what had committed when it began; a concurrent first deployment may need one more. */
 const RECORD_ATTEMPTS = 3;
 
@@ -430,17 +434,24 @@ export class CatalogService {
     const conflict = target.region === null ? "(service_id, stage) WHERE region IS NULL" : "(service_id, stage, region) WHERE region IS NOT NULL";
     const metadata = ctx.em.connection.getMetadata(Instance);
     const params: unknown[] = [ctx.orgId, target.app, target.service, target.stage, target.region];
-    let auditInsert: string | null = null;
-    if (audit) {
-      // The event is about the instance this statement records: its id is known only inside it.
-      const { targetId: _targetId, ...event } = audit;
-      const { columns, values } = insertValues(ctx.em.connection.getMetadata(AuditEvent), event, params);
-      auditInsert = `INSERT INTO audit_events (${columns.join(", ")}, target_id) SELECT ${values.join(", ")}, instance.id FROM instance`;
-    }
+    // The event is about the instance this statement records: its id is known only inside it.
+    const { targetId: _targetId, ...event } = audit ?? {};
+    const auditColumns = audit ? insertValues(ctx.em.connection.getMetadata(AuditEvent), event, params) : null;
     // The limit is counted in the statement after the lock: one that began before it could miss an
     // instance a concurrent deployment committed while this one waited.
     const room = mayCreate ? `$${params.push(this.limits.maxInstancesPerOrg)}::int` : null;
-    const sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"), room);
+    // The text follows from the region's presence, the limit's check and the event's columns (their
+    // placeholders and casts follow from the columns): kept per shape, so that a deployment neither
+    // rewrites nor rehashes a few kilobytes of SQL to find its prepared statement.
+    const shape = `${target.region === null}/${room}/${auditColumns?.columns.join(",") ?? ""}`;
+    let sql = recordTexts.get(shape);
+    if (sql === undefined) {
+      const auditInsert = auditColumns
+        ? `INSERT INTO audit_events (${auditColumns.columns.join(", ")}, target_id) SELECT ${auditColumns.values.join(", ")}, instance.id FROM instance`
+        : null;
+      sql = recordDeploymentSql(conflict, auditInsert, selectColumns(metadata, "instance"), room);
+      if (recordTexts.size < MAX_RECORD_TEXTS) recordTexts.set(shape, sql);
+    }
     for (let attempt = 1; ; attempt++) {
       const [row] = await queryPrepared(ctx.em, sql, params);
       if (row?.id) {

@@ -1,4 +1,4 @@
-import type { EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { StsAdapter } from "../aws/sts.js";
 import { AuditOutcome, Instance, Org, Provider, ProviderType } from "../entities/index.js";
 import { errorCodesOf, refusalOutcome, type AuditService } from "./audit.js";
@@ -69,7 +69,7 @@ interface DeploymentLookup extends FoundPlace {
  * new) and the provider that applies, by the rules of `resolutionSql` for the place found.
  * $1 org, $2 provider type, $3 app, $4 service, $5 stage, $6 region.
  */
-const lookUpSql = (em: EntityManager) => `
+const lookUpSqlOf = (em: EntityManager) => `
 WITH place AS (${deploymentPlaceSql({ org: "$1", app: "$3", service: "$4", stage: "$5", region: "$6" })}),
      target AS (SELECT place.service_id, $5::text, $6::text, 1::bigint FROM (SELECT) one LEFT JOIN place ON true)
 SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")},
@@ -81,6 +81,25 @@ SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")},
   LEFT JOIN place ON true
   LEFT JOIN (${resolutionSql(em, "target")}) resolution ON true
  WHERE o.id = $1`;
+
+/**
+ * The caller's org and a deployment's place by name, for a deployment that needs no provider (its
+ * parameters). $1 org, $2 app, $3 service, $4 stage, $5 region.
+ */
+const admitPlaceSqlOf = (em: EntityManager) => `
+SELECT ${selectColumns(em.connection.getMetadata(Org), "o", "org_")}, place.service_id, place.existing_instance_id, place.known_stages
+  FROM orgs o
+  LEFT JOIN (${deploymentPlaceSql({ org: "$1", app: "$2", service: "$3", stage: "$4", region: "$5" })}) place ON true
+ WHERE o.id = $1`;
+
+/** A statement's text written once per data source: the text is its prepared statement's key, looked up on every request. */
+function textOnce(texts: WeakMap<DataSource, string>, em: EntityManager, write: (em: EntityManager) => string): string {
+  let text = texts.get(em.connection);
+  if (text === undefined) texts.set(em.connection, (text = write(em)));
+  return text;
+}
+const lookUpTexts = new WeakMap<DataSource, string>();
+const admitPlaceTexts = new WeakMap<DataSource, string>();
 
 /**
  * An org that asked for it gets no credentials from a role whose last verification found that it can
@@ -116,15 +135,21 @@ export class DeploymentCredentialsService {
   ) {}
 
   /**
-   * The one place that decides whether the caller may get credentials for this target: the org must
-   * be the caller's (another org's looks like an unknown one), and a scoped key must cover the app,
-   * service and stage — so a preview pipeline's key can never mint prod credentials.
+   * `admit` and the deployment's place (see `CatalogService.lookUpDeployment`), from one read: for a
+   * deployment's parameters, which need no provider. No lock, no transaction.
    */
-  async assertMayDeploy(ctx: RequestContext, target: DeploymentTarget): Promise<Org> {
-    return this.admit(ctx, target, await this.catalog.orgBySlug(ctx, target.org));
+  async admitPlace(ctx: RequestContext, target: DeploymentTarget): Promise<FoundPlace> {
+    const [row] = await queryPrepared(ctx.em, textOnce(admitPlaceTexts, ctx.em, admitPlaceSqlOf), [ctx.orgId, target.app, target.service, target.stage, target.region]);
+    await this.admit(ctx, target, row ? entityFromRow<Org>(ctx.em.connection.getMetadata(Org), row, "org_") : null);
+    return this.catalog.placeOf(ctx, target, row?.service_id ? (row as unknown as PlaceRow) : undefined);
   }
 
-  /** `assertMayDeploy` for the caller's org already read (null: none). */
+  /**
+   * The one place that decides whether the caller may get credentials (or parameters) for this
+   * target, given the caller's org as read (null: none): the org must be the caller's (another org's
+   * looks like an unknown one), and a scoped key must cover the app, service and stage — so a preview
+   * pipeline's key can never mint prod credentials.
+   */
   private async admit(ctx: RequestContext, target: DeploymentTarget, org: Org | null): Promise<Org> {
     if (!org || org.slug !== target.org) throw new NotFoundError(`The org "${target.org}"`);
     await assertInScope(ctx, { appName: target.app, serviceName: target.service, stage: target.stage });
@@ -188,9 +213,9 @@ export class DeploymentCredentialsService {
     }
   }
 
-  /** Step 1 in one statement (see `lookUpSql`): no lock, no transaction. */
+  /** Step 1 in one statement (see `lookUpSqlOf`): no lock, no transaction. */
   private async lookUp(ctx: RequestContext, request: DeploymentRequest): Promise<DeploymentLookup> {
-    const [row] = await queryPrepared(ctx.em, lookUpSql(ctx.em), [ctx.orgId, request.type, request.app, request.service, request.stage, request.region]);
+    const [row] = await queryPrepared(ctx.em, textOnce(lookUpTexts, ctx.em, lookUpSqlOf), [ctx.orgId, request.type, request.app, request.service, request.stage, request.region]);
     if (!row) return { org: null, profilesPending: false, serviceId: null, instanceExists: false, knownStages: [], instanceCount: null, resolution: null };
     const place = this.catalog.placeOf(ctx, request, row.service_id ? (row as unknown as PlaceRow) : undefined);
     return {

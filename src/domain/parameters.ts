@@ -211,8 +211,7 @@ export class ParameterService {
     const where = { app: target.app, service: target.service, stage: target.stage, region: target.region };
     try {
       this.catalog.checkDeploymentTarget(target);
-      await this.credentials.assertMayDeploy(ctx, target);
-      const { serviceId } = await this.catalog.lookUpDeployment(ctx, target);
+      const { serviceId } = await this.credentials.admitPlace(ctx, target);
       const [effective] = await resolveParameters(ctx.em, ctx.orgId, [{ serviceId, stage: target.stage, region: target.region }]);
       const deployed = effective.map(({ parameter, source }) => ({ name: parameter.name, value: this.openValue(parameter), isSecret: parameter.isSecret, source }));
       try {
