@@ -9,6 +9,7 @@ import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 import { startChild, type Child } from "./lib/child.js";
 import { fmt, type BenchEnv, type Row } from "./lib/env.js";
 import { load, median, type LoadResult } from "./lib/load.js";
+import { postGraphql } from "./lib/queries.js";
 import { sections } from "./sections/index.js";
 
 /*
@@ -76,16 +77,7 @@ async function main() {
       sts,
       seconds,
       start: (name, script, childEnv) => start(name, script, childEnv),
-      async graphql(key, query, variables = {}) {
-        const response = await fetch(`${api.url}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-          body: JSON.stringify({ query, variables }),
-        });
-        const answer = (await response.json()) as { data?: any; errors?: unknown };
-        if (answer.errors) throw new Error(JSON.stringify(answer.errors));
-        return answer.data;
-      },
+      graphql: (key, query, variables = {}) => postGraphql(api.url, key, query, variables),
       async statementsOf(fn) {
         await fn(); // settles one-off writes such as a key's last use
         const before = await api.call<number>("statements");

@@ -17,10 +17,23 @@ export function serializeError(error: unknown): Record<string, unknown> {
   return serialized;
 }
 
+/** The fields any log line could carry a secret in; every line goes through this but the request line (`lineLogger`). */
+const SECRET_FIELDS = ["authorization", "token", "sessionToken", "secret", "secretKey", "secretAccessKey"];
+const REDACTED = {
+  // pino matches whole names (a `secret*` pattern would match nothing), at the top or one level down.
+  paths: [...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`), "*.headers.authorization"],
+  censor: "[redacted]",
+};
+
 /**
  * Structured logs on stdout. Anything that could carry a secret is redacted by path, an error never
  * brings its SQL along (serializeError), and the code never logs request bodies, variables or
  * provider rows in the first place.
+ *
+ * On stdout, lines are written asynchronously (a write of whatever has gathered, not a system call
+ * per line, which every request would wait on), and pino writes what is left synchronously when the
+ * process exits: after a SIGTERM's drain (`serve` exits through process.exit) as after an uncaught
+ * exception. Another destination (stderr for one-shot commands, a test's stream) is written as given.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -28,13 +41,21 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: "providers-api" },
       serializers: { err: serializeError },
-      redact: {
-        paths: ["authorization", "*.authorization", "headers.authorization", "*.headers.authorization", "token", "*.token", "secret*", "*.secret*"],
-        censor: "[redacted]",
-      },
+      redact: REDACTED,
     },
-    destination,
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/**
+ * The same logger without redaction, for a line whose every field the code fills from values it
+ * chose or checked (the request line: ids, a route, an operation label, a status, a duration), so
+ * no secret can reach it and matching every field against the redacted paths would only cost every
+ * request. Nothing else may log through it; `test/observability.test.ts` pins the request line's
+ * fields.
+ */
+export function lineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: [] } });
 }
 
 export type { Logger };

@@ -245,6 +245,11 @@ describe("bounded work per request", function () {
     expect(await request).to.be.instanceOf(Error);
     const logged = (text: string) => harness().logs.some((line) => line.includes(text));
     while (!logged("the client disconnected before its answer")) await new Promise((r) => setTimeout(r, 10));
+    // Its request line says the client closed, once.
+    const closed = harness()
+      .logs.map((line) => JSON.parse(line))
+      .filter((line) => line.event === "request" && line.outcome === "CLIENT_CLOSED");
+    expect(closed.map((line) => line.operation)).to.deep.equal(["mutation.deploymentCredentials"]);
 
     // STS comes back; the first deployment ends, and the four after it are never started.
     sts().hang = false;

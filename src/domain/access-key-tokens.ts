@@ -1,4 +1,5 @@
 import { createHash, randomInt } from "node:crypto";
+import { crc32 } from "node:zlib";
 
 /* The access key's token: its format, checksum, hash and hint. Only the hash is ever stored. */
 
@@ -8,15 +9,6 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const RANDOM_LENGTH = 43;
 const CHECKSUM_LENGTH = 6;
 const TOKEN_PATTERN = new RegExp(`^${PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
-
-function crc32(text: string): number {
-  let crc = ~0;
-  for (const byte of Buffer.from(text, "utf8")) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
-}
 
 function base62(value: number, width: number): string {
   let out = "";

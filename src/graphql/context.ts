@@ -14,6 +14,15 @@ export interface OperationReport {
   outcome: string;
 }
 
+/**
+ * Whether the client that sent the request has gone away (nothing more is resolved for it). An
+ * AbortSignal is one; a request's is a plain flag set by the request log's "close" listener, which
+ * costs no AbortController and no listener of its own per request.
+ */
+export interface ClientPresence {
+  readonly aborted: boolean;
+}
+
 /** The request context, plus what only the GraphQL layer needs. Immutable, like the request context. */
 export class GraphQLContext extends RequestContext {
   /** Read through this context's entity manager: a unit of work's child has its own, reading through its transaction. */
@@ -25,7 +34,7 @@ export class GraphQLContext extends RequestContext {
     readonly services: Services,
     requestId?: string,
     /** Aborted when the client goes away: nothing more is resolved for it. */
-    readonly signal: AbortSignal = new AbortController().signal,
+    readonly signal: ClientPresence = { aborted: false },
     logger?: Logger,
     /** The pool's entity manager for a request; a transaction's for a unit of work's child. */
     em: EntityManager = dataSource.manager,

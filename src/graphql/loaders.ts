@@ -6,6 +6,7 @@ import { DEFAULT_STAGE } from "../domain/deployment-profiles.js";
 import { resolveProviders, type Resolution, type ResolutionTarget } from "../domain/resolution.js";
 import { resolveParameters, type EffectiveParameter, type ParameterTarget } from "../domain/parameter-resolution.js";
 import type { AccessScope } from "../domain/context.js";
+import type { ClientPresence } from "./context.js";
 import { ClientGoneError } from "../domain/errors.js";
 import { scopeCondition, scopeFilter, stageMatches, type ScopedEntity } from "../domain/scope.js";
 
@@ -41,7 +42,7 @@ export class Loaders {
     private readonly orgId: string,
     private readonly scope: AccessScope | null,
     /** Aborted when the client goes away: no batch starts after that. */
-    private readonly signal: AbortSignal = new AbortController().signal,
+    private readonly signal: ClientPresence = { aborted: false },
   ) {}
 
   private scopeFilterOf(entity: unknown): Filter | undefined {

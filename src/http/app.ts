@@ -20,7 +20,7 @@ import { GRAPHIQL_CSP, GRAPHIQL_PAGE, graphiqlRouter, wantsGraphiQL } from "./gr
 import { compiledExecution } from "./execution.js";
 import { CSRF_REFUSAL, isCsrfRefusal, requestErrorStatusHooks } from "./graphql-over-http.js";
 import { Metrics } from "./metrics.js";
-import { operationHooks, requestLog } from "./request-log.js";
+import { operationHooks, requestLog, type ClientGone } from "./request-log.js";
 import { requestHooksPlugin, type RequestHooks } from "./request-hooks.js";
 import { limitsHooks, parseOptions, responseSizeLimit, parseLimitError, validationRules, type QueryLimits } from "./limits.js";
 import { SERVERLESS_PREFIX, serverlessRouter } from "./serverless/router.js";
@@ -185,13 +185,62 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
   });
   await apollo.start();
 
-  app.use(requestLog(deps.logger, deps.metrics));
-  app.use((_req, res, next) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    // Answers can carry deployment credentials: no browser or proxy may keep a copy.
-    res.setHeader("Cache-Control", "no-store");
-    next();
+  /** The GraphQL endpoint's stack: the throttle, the body, the answer's size limit, Apollo. */
+  const graphql = express.Router();
+  // An address that failed to authenticate too often is refused before its key is even looked up.
+  graphql.use((req, res, next) => {
+    const retryAfter = authenticator.retryAfterSeconds(req);
+    if (retryAfter === 0) return next();
+    res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
+    res.setHeader("Retry-After", String(retryAfter));
+    res.status(429).json({
+      errors: [
+        {
+          message: `Too many failed authentications from your address; try again in ${retryAfter} seconds, with a valid access key.`,
+          extensions: { code: "TOO_MANY_FAILED_AUTHENTICATIONS", retryAfterSeconds: retryAfter },
+        },
+      ],
+    });
   });
+
+  graphql.use(
+    express.json({ limit: "1mb" }),
+    responseSizeLimit(deps.limits),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        try {
+          const actor = await authenticator.actorOf(req, res);
+          const client = { aborted: false };
+          res.locals.clientGone = (() => {
+            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
+            client.aborted = true;
+          }) satisfies ClientGone;
+          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, client, deps.logger);
+          res.locals.graphql = context;
+          return context;
+        } catch (error) {
+          if (error instanceof UnauthenticatedError) {
+            const status = HTTP_STATUS[error.code];
+            const headers = status === 401 ? new HeaderMap([["www-authenticate", WWW_AUTHENTICATE]]) : undefined;
+            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status, headers } } });
+          }
+          if (isDatabaseUnavailable(error)) {
+            deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");
+            res.locals.errorCode = "SERVICE_UNAVAILABLE";
+            throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
+          }
+          deps.logger.error({ requestId: res.locals.requestId, err: error }, "unexpected error while authenticating a request");
+          throw new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } });
+        }
+      },
+    }),
+  );
+
+  app.use(requestLog(deps.logger, deps.metrics));
+  // The API's hot path: a POST to /graphql goes straight to its stack. No route below answers a POST
+  // there (they are GETs, or other paths), so it meets the same handlers as before, without being
+  // matched against each of the others first.
+  app.use("/graphql", (req, res, next) => (req.method === "POST" ? graphql(req, res, next) : next()));
 
   if (deps.metricsOnApiPort !== false) app.get("/metrics", deps.metrics.handler());
 
@@ -215,57 +264,8 @@ export async function createHttpServer(options: HttpDeps): Promise<HttpServer> {
     res.type("html").send(GRAPHIQL_PAGE);
   });
 
-  // An address that failed to authenticate too often is refused before its key is even looked up.
-  app.use("/graphql", (req, res, next) => {
-    const retryAfter = authenticator.retryAfterSeconds(req);
-    if (retryAfter === 0) return next();
-    res.locals.errorCode = "TOO_MANY_FAILED_AUTHENTICATIONS";
-    res.setHeader("Retry-After", String(retryAfter));
-    res.status(429).json({
-      errors: [
-        {
-          message: `Too many failed authentications from your address; try again in ${retryAfter} seconds, with a valid access key.`,
-          extensions: { code: "TOO_MANY_FAILED_AUTHENTICATIONS", retryAfterSeconds: retryAfter },
-        },
-      ],
-    });
-  });
-
-  app.use(
-    "/graphql",
-    express.json({ limit: "1mb" }),
-    responseSizeLimit(deps.limits),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        try {
-          const actor = await authenticator.actorOf(req, res);
-          // "close" before the answer is written means the client went away.
-          const disconnected = new AbortController();
-          res.once("close", () => {
-            if (res.writableFinished) return;
-            deps.logger.info({ requestId: res.locals.requestId }, "the client disconnected before its answer; nothing more is resolved for it");
-            disconnected.abort();
-          });
-          const context = new GraphQLContext(actor, deps.dataSource, deps.services, res.locals.requestId, disconnected.signal, deps.logger);
-          res.locals.graphql = context;
-          return context;
-        } catch (error) {
-          if (error instanceof UnauthenticatedError) {
-            const status = HTTP_STATUS[error.code];
-            const headers = status === 401 ? new HeaderMap([["www-authenticate", WWW_AUTHENTICATE]]) : undefined;
-            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status, headers } } });
-          }
-          if (isDatabaseUnavailable(error)) {
-            deps.logger.warn({ requestId: res.locals.requestId, code: (error as { code?: string }).code, reason: (error as Error).message }, "the database could not authenticate a request");
-            res.locals.errorCode = "SERVICE_UNAVAILABLE";
-            throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } } });
-          }
-          deps.logger.error({ requestId: res.locals.requestId, err: error }, "unexpected error while authenticating a request");
-          throw new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } });
-        }
-      },
-    }),
-  );
+  // Every other request to /graphql (a GET of a query, another method, a path below it).
+  app.use("/graphql", (req, res, next) => (req.method === "POST" ? next() : graphql(req, res, next)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No such route. The API is at /graphql; health at /healthz and /readyz; the Serverless Framework routes under ${SERVERLESS_PREFIX}.` } });

@@ -82,6 +82,13 @@ export class Metrics implements DomainObserver {
     registers: [this.registry],
   });
 
+  /*
+   * The series each request adds to, by operation and outcome (closed sets, so the map stays small):
+   * looked up once, rather than prom-client hashing the labels on every request.
+   */
+  private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<"operation" | "outcome"> }>();
+  private readonly executionSeries = new Map<string, Counter.Internal>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "providers_api_" });
   }
@@ -104,8 +111,14 @@ export class Metrics implements DomainObserver {
   }
 
   request(operation: string, outcome: string, seconds: number): void {
-    this.requests.inc({ operation, outcome });
-    this.requestDuration.observe({ operation, outcome }, seconds);
+    const key = `${operation} ${outcome}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = { count: this.requests.labels({ operation, outcome }), duration: this.requestDuration.labels({ operation, outcome }) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   credentials(observation: IssuanceObservation): void {
@@ -121,7 +134,9 @@ export class Metrics implements DomainObserver {
   }
 
   execution(executor: "sql" | "compiled" | "interpreted"): void {
-    this.executions.inc({ executor });
+    let series = this.executionSeries.get(executor);
+    if (!series) this.executionSeries.set(executor, (series = this.executions.labels({ executor })));
+    series.inc();
   }
 
   authenticationFailed(): void {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RequestHandler, Response } from "express";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import type { GraphQLContext } from "../graphql/context.js";
-import type { Logger } from "../logger.js";
+import { lineLogger, type Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
 import type { RequestHooks } from "./request-hooks.js";
 
@@ -18,22 +18,35 @@ const CLIENT_OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Probes and scrapes: at debug level, or they would drown the log. */
 const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics", "/favicon.ico"]);
 
-/** The request id middleware and the per-request line; `res.locals.graphql` is set by the context function. */
+/**
+ * What a request's "close" does besides its line, when the client went away before its answer was
+ * written: set by the GraphQL context function (`res.locals.clientGone`).
+ */
+export type ClientGone = () => void;
+
+/**
+ * The request id middleware, the headers every answer carries, and the per-request line;
+ * `res.locals.graphql` is set by the context function. One "close" listener per request does it all:
+ * Node emits "close" once the answer is written as when the client goes away first
+ * (`writableFinished` tells which).
+ */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  const lines = lineLogger(logger);
   return (req, res, next) => {
     const sent = req.headers["x-request-id"];
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    // Answers can carry deployment credentials: no browser or proxy may keep a copy.
+    res.setHeader("Cache-Control", "no-store");
     const started = process.hrtime.bigint();
-    res.once("finish", () => report(false));
     res.once("close", () => {
-      if (!res.writableFinished) report(true);
+      const aborted = !res.writableFinished;
+      report(aborted);
+      if (aborted) (res.locals.clientGone as ClientGone | undefined)?.();
     });
-    let reported = false;
     const report = (aborted: boolean) => {
-      if (reported) return;
-      reported = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const context = res.locals.graphql as GraphQLContext | undefined;
       const info = context?.operation;
@@ -54,8 +67,8 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
         keyId: context?.actor.accessKeyId ?? (res.locals.keyId as string | undefined) ?? null,
         orgId: context?.actor.orgId ?? (res.locals.orgId as string | undefined) ?? null,
       };
-      if (QUIET_ROUTES.has(path)) logger.debug(line, "request");
-      else logger.info(line, "request");
+      if (QUIET_ROUTES.has(path)) lines.debug(line, "request");
+      else lines.info(line, "request");
     };
     next();
   };
