@@ -6,8 +6,8 @@ import { AuditSink } from "../src/db/audit-sink.js";
 import { auditEventsOf } from "../src/domain/audit-export.js";
 import { AuditService } from "../src/domain/audit.js";
 import { fromGlobalId } from "../src/graphql/global-id.js";
-import { newOrg } from "./client.js";
-import { createApp } from "./fixtures.js";
+import { gql, newOrg, ok } from "./client.js";
+import { createApp, createProvider } from "./fixtures.js";
 import { harness } from "./setup.js";
 
 /** The audit file device: what it writes is exactly what the database committed. */
@@ -76,6 +76,33 @@ describe("the audit file (AUDIT_LOG_FILE)", () => {
     const lines = await written();
     expect(lines.filter((line) => line.action.startsWith("concurrent.")).map((line) => line.action).sort()).to.deep.equal(
       Array.from({ length: writers }, (_, i) => `concurrent.${i}`).sort(),
+    );
+  });
+
+  it("writes each deployment's event, which its own statement inserts, once, as stored: new instances, redeployments, above the pool size", async () => {
+    const { key, orgId: orgGlobalId } = await newOrg("acme");
+    const orgId = fromGlobalId(orgGlobalId)!.id;
+    const providerId = await createProvider(key, orgGlobalId, "stripe", { stripe: { secretKey: "sk_test_sinkSinkSinkSinkSink1" } });
+    await ok(key, `mutation($id: ID!) { setDefaultProvider(input: { providerId: $id }) { userErrors { code } } }`, { id: providerId });
+    const deploy = (stage: string) =>
+      gql(key, `mutation($input: DeploymentCredentialsInput!) { deploymentCredentials(input: $input) { credentials { __typename } } }`, {
+        input: { org: "acme", app: "shop", service: "api", stage, region: "us-east-1", type: "STRIPE" },
+      });
+    const writers = harness().config.databasePoolSize * 2 + 1;
+    // New instances (a transaction each, for the instance limit's lock), then redeployments of them (none).
+    for (const round of ["new", "again"]) {
+      const results = await Promise.all(Array.from({ length: writers }, (_, i) => deploy(`stage-${i}`)));
+      expect(results.every((r) => r.data?.deploymentCredentials.credentials.__typename === "StripeDeploymentCredentials"), round).to.equal(true);
+    }
+    await sink.close();
+    const stored: Array<{ id: string; occurred_at: Date; target_id: string; request_id: string }> = await harness().application.dataSource.query(
+      "SELECT id, occurred_at, target_id, request_id FROM audit_events WHERE org_id = $1 AND action = 'credentials.issue' ORDER BY id",
+      [orgId],
+    );
+    expect(stored).to.have.length(writers * 2);
+    const lines = (await written()).filter((line) => line.action === "credentials.issue").sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(lines.map((line) => [line.id, line.occurredAt, line.target.id, line.requestId, line.orgId, line.outcome])).to.deep.equal(
+      stored.map((row) => [row.id, row.occurred_at.toISOString(), row.target_id, row.request_id, orgId, "SUCCESS"]),
     );
   });
 

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { EntitySubscriberInterface, InsertEvent, TransactionCommitEvent, TransactionRollbackEvent } from "typeorm";
+import type { EntityManager, EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from "typeorm";
 import { auditEventRecord } from "../domain/audit-export.js";
 import { AuditEvent } from "../entities/index.js";
 
@@ -31,10 +31,14 @@ export class AuditSink implements EntitySubscriberInterface<AuditEvent> {
   }
 
   afterInsert(event: InsertEvent<AuditEvent>): void {
-    const runner = event.queryRunner;
-    if (!runner.isTransactionActive) return this.write([event.entity]);
+    this.inserted(event.queryRunner, event.entity);
+  }
+
+  /** An event inserted on `runner` (none: outside any transaction, so already committed). */
+  inserted(runner: QueryRunner | undefined, event: AuditEvent): void {
+    if (!runner?.isTransactionActive) return this.write([event]);
     const pending: Pending[] = (runner.data[PENDING] ??= []);
-    pending.push({ depth: depthOf(runner), event: event.entity });
+    pending.push({ depth: depthOf(runner), event });
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
@@ -66,5 +70,16 @@ export class AuditSink implements EntitySubscriberInterface<AuditEvent> {
   async close(): Promise<void> {
     if (this.out === process.stdout) return;
     await new Promise<void>((resolve) => (this.out as WriteStream).end(resolve));
+  }
+}
+
+/**
+ * An audit event a statement of our own SQL inserted (a deployment writes its event in the statement that
+ * records its instance), which TypeORM's entity subscribers never see: the sink writes it as it writes
+ * the events inserted through the entity — once its transaction commits, or now when there is none.
+ */
+export function auditInserted(em: EntityManager, event: AuditEvent): void {
+  for (const subscriber of em.connection.subscribers) {
+    if (subscriber instanceof AuditSink) subscriber.inserted(em.queryRunner, event);
   }
 }

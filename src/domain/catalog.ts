@@ -9,6 +9,7 @@ import { check, ensureAll, rules } from "./validation.js";
 import { assertStageMayBeAdded, mayCreateStages } from "./stage-warnings.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
 import { auditWritten } from "../db/audit-sealer.js";
+import { auditInserted } from "../db/audit-sink.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -41,8 +42,8 @@ WITH found_app AS (SELECT id FROM apps WHERE org_id = $1 AND name = $2),
                       OR EXISTS (SELECT 1 FROM instances WHERE org_id = $1 AND service_id = service.id AND stage = $4 AND region IS NOT DISTINCT FROM $5)` : ""}
                   ON CONFLICT ${conflict} DO UPDATE SET last_deployed_at = EXCLUDED.last_deployed_at
                   RETURNING *)${audit ? `,
-     audit AS (${audit})` : ""}
-SELECT ${returning}${room ? ", room.count AS __instances FROM room LEFT JOIN instance ON true" : " FROM instance"}`;
+     audit AS (${audit} RETURNING id, occurred_at)` : ""}
+SELECT ${returning}${audit ? ", (SELECT id FROM audit) AS __audit_id, (SELECT occurred_at FROM audit) AS __audit_at" : ""}${room ? ", room.count AS __instances FROM room LEFT JOIN instance ON true" : " FROM instance"}`;
 
 /** The stages a service has had, in any region, the oldest first: a text[] (null for none). */
 const knownStagesSql = (org: string, service: string) => `(SELECT array_agg(k.stage ORDER BY k.first) FROM (SELECT stage, min(created_at) AS first FROM instances
@@ -455,7 +456,11 @@ export class CatalogService {
     for (let attempt = 1; ; attempt++) {
       const [row] = await queryPrepared(ctx.em, sql, params);
       if (row?.id) {
-        if (audit) auditWritten(ctx.em, ctx.orgId);
+        if (audit) {
+          auditWritten(ctx.em, ctx.orgId);
+          // The file sink (AUDIT_LOG_FILE) sees inserts made through the entity only: this one is told.
+          auditInserted(ctx.em, Object.assign(new AuditEvent(), event, { id: row.__audit_id, occurredAt: row.__audit_at, targetId: row.id }));
+        }
         return entityFromRow<Instance>(metadata, row);
       }
       if (row) this.assertRoomBeside(row.__instances as number);
