@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { parse } from "graphql";
 import pg from "pg";
+import { MAX_NAMED, preparedNameOf } from "../src/db/prepared.js";
 import { bootstrapOrg } from "../src/domain/bootstrap.js";
 import { serverActor } from "../src/domain/context.js";
 import { GraphQLContext } from "../src/graphql/context.js";
@@ -106,6 +107,17 @@ async function sources(slug: string) {
 }
 
 describe("the SQL path", () => {
+  it("takes its prepared statements' names from a budget of its own: pages clients make up cannot leave the hot statements unnamed", async () => {
+    const { key } = await sources("names");
+    // More distinct pages than the documents' budget (each alias makes another statement text).
+    for (let i = 0; i <= MAX_NAMED.documents; i++) {
+      const answer = await viaSql(key, `query($slug: String!) { org(slug: $slug) { page${i}: apps(first: 1) { totalCount } } }`, { slug: "names" });
+      expect(answer.data.org[`page${i}`].totalCount, "a page past the budget still answers, unnamed").to.equal(2);
+    }
+    expect(preparedNameOf("SELECT 'a page no client sent yet'", "documents"), "the documents' budget is spent").to.equal(undefined);
+    expect(preparedNameOf("SELECT 'a statement of the code new to this process'"), "the code's own budget is untouched").to.be.a("string");
+  });
+
   it("answers the dashboard page as the resolvers do, every resolution source included, in one statement after the key's", async () => {
     const { key } = await sources("sources");
     const answer = await same(key, DASHBOARD, { slug: "sources" });

@@ -3,16 +3,25 @@ import type { Pool } from "pg";
 import type { DataSource, EntityManager } from "typeorm";
 import { poolOf } from "./data-source.js";
 
-/** More statement texts than the code has hot statements: past it a text is still run, unnamed. */
-const MAX_NAMED = 64;
-const names = new Map<string, string>();
+/**
+ * Where a statement's text comes from, each with its own budget of names, so that texts made from
+ * clients' documents (the SQL path: one per distinct page a client sends) can never use up the names of
+ * the code's own few hot statements (authentication, a deployment's read and record), which would then
+ * run unnamed, parsed and planned on every request.
+ */
+export type StatementSource = "code" | "documents";
 
-/** The statement's name, or undefined once MAX_NAMED texts have one. */
-function nameOf(text: string): string | undefined {
-  let name = names.get(text);
-  if (name === undefined && names.size < MAX_NAMED) {
+/** More texts than each source has in practice: past it a text is still run, unnamed. */
+export const MAX_NAMED: Record<StatementSource, number> = { code: 64, documents: 64 };
+const names: Record<StatementSource, Map<string, string>> = { code: new Map(), documents: new Map() };
+
+/** The statement's name, or undefined once its source's MAX_NAMED texts have one. */
+export function preparedNameOf(text: string, source: StatementSource = "code"): string | undefined {
+  const named = names[source];
+  let name = named.get(text);
+  if (name === undefined && named.size < MAX_NAMED[source]) {
     name = `providers_api_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
-    names.set(text, name);
+    named.set(text, name);
   }
   return name;
 }
@@ -32,8 +41,8 @@ export function queryPrepared<T = Record<string, unknown>>(em: EntityManager, te
 }
 
 /** `queryPrepared` through the entity manager's TypeORM query runner: inside a transaction, on its connection. */
-function queryPreparedOnRunner<T>(em: EntityManager, text: string, params: unknown[]): Promise<T[]> {
-  const name = nameOf(text);
+function queryPreparedOnRunner<T>(em: EntityManager, text: string, params: unknown[], source: StatementSource = "code"): Promise<T[]> {
+  const name = preparedNameOf(text, source);
   if (name === undefined) return em.query(text, params);
   // pg takes a query config wherever it takes a text, and TypeORM hands the query to pg as it is.
   return em.query({ name, text } as unknown as string, params);
@@ -49,11 +58,16 @@ function queryPreparedOnRunner<T>(em: EntityManager, text: string, params: unkno
  * A failure is pg's own error, which TypeORM would only have wrapped (isDatabaseUnavailable reads
  * both alike). Outside a transaction only: the pool lends any connection.
  */
-export async function queryPreparedOnPool<T = Record<string, unknown>>(dataSource: DataSource, text: string, params: unknown[]): Promise<T[]> {
+export async function queryPreparedOnPool<T = Record<string, unknown>>(
+  dataSource: DataSource,
+  text: string,
+  params: unknown[],
+  source: StatementSource = "code",
+): Promise<T[]> {
   const pool = poolOf(dataSource) as unknown as Pool | undefined;
   // Not connected (yet, or any more): TypeORM's runner answers with its own error, as it always did.
-  if (!pool) return queryPreparedOnRunner<T>(dataSource.manager, text, params);
-  const name = nameOf(text);
+  if (!pool) return queryPreparedOnRunner<T>(dataSource.manager, text, params, source);
+  const name = preparedNameOf(text, source);
   dataSource.logger.logQuery(text, params);
   const result = await pool.query<T & object>(name === undefined ? { text, values: params } : { name, text, values: params });
   return result.rows;

@@ -50,7 +50,7 @@ export class SqlPage {
     try {
       if (ctx.signal.aborted) throw new ClientGoneError();
       // On the pool, without a TypeORM query runner around it: a query's context is never in a transaction.
-      const [row] = await queryPreparedOnPool<{ data: string }>(ctx.dataSource, statement.text, statement.params);
+      const [row] = await queryPreparedOnPool<{ data: string }>(ctx.dataSource, statement.text, statement.params, "documents");
       return { data: new AnswerText(row.data) as unknown as Record<string, unknown> };
     } catch (error) {
       const data: Record<string, unknown> = {};
