@@ -53,7 +53,7 @@ export class AuditSealer {
     this.pool.on("error", (error) => this.logger.warn({ err: { message: error.message } }, "the audit sealer's idle database connection failed"));
   }
 
-  /** Seals this data source's writes from now on: its transactions' events are kicked at commit (see `auditWritten`). */
+  /** Seals this data source's writes from now on: its transactions' events are kicked at commit (see `AuditSealKicks`). */
   attach(dataSource: DataSource): void {
     sealers.set(dataSource, this);
     dataSource.subscribers.push(new AuditSealKicks());
@@ -161,10 +161,9 @@ export class AuditSealer {
 
 /**
  * Says that `em` has written an audit event of the org: kicks the sealer at once outside a transaction
- * (the statement has committed), or when the transaction commits. For statements that insert events
- * without the entity (the entity's inserts are seen by `AuditSealKicks`).
+ * (the statement has committed), or when the transaction commits.
  */
-export function auditWritten(em: EntityManager, orgId: string): void {
+function auditWritten(em: EntityManager, orgId: string): void {
   const sealer = sealers.get(em.connection);
   if (!sealer) return;
   if (em.queryRunner?.isTransactionActive) noteWritten(em.queryRunner, orgId);

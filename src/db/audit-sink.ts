@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { EntityManager, EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from "typeorm";
+import type { EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from "typeorm";
 import { auditEventRecord } from "../domain/audit-export.js";
 import { AuditEvent } from "../entities/index.js";
 
@@ -31,14 +31,11 @@ export class AuditSink implements EntitySubscriberInterface<AuditEvent> {
   }
 
   afterInsert(event: InsertEvent<AuditEvent>): void {
-    this.inserted(event.queryRunner, event.entity);
-  }
-
-  /** An event inserted on `runner` (none: outside any transaction, so already committed). */
-  inserted(runner: QueryRunner | undefined, event: AuditEvent): void {
-    if (!runner?.isTransactionActive) return this.write([event]);
+    // No runner: an insert of our own SQL outside a transaction (see announceInsert), already committed.
+    const runner: QueryRunner | undefined = event.queryRunner;
+    if (!runner?.isTransactionActive) return this.write([event.entity]);
     const pending: Pending[] = (runner.data[PENDING] ??= []);
-    pending.push({ depth: depthOf(runner), event });
+    pending.push({ depth: depthOf(runner), event: event.entity });
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
@@ -73,13 +70,3 @@ export class AuditSink implements EntitySubscriberInterface<AuditEvent> {
   }
 }
 
-/**
- * An audit event a statement of our own SQL inserted (a deployment writes its event in the statement that
- * records its instance), which TypeORM's entity subscribers never see: the sink writes it as it writes
- * the events inserted through the entity — once its transaction commits, or now when there is none.
- */
-export function auditInserted(em: EntityManager, event: AuditEvent): void {
-  for (const subscriber of em.connection.subscribers) {
-    if (subscriber instanceof AuditSink) subscriber.inserted(em.queryRunner, event);
-  }
-}

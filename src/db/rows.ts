@@ -1,4 +1,4 @@
-import type { EntityMetadata } from "typeorm";
+import type { EntityManager, EntityMetadata, InsertEvent, ObjectLiteral } from "typeorm";
 
 /*
  * Entities read by hand-written SQL (a page per parent, a batch of resolutions): every column of the
@@ -48,4 +48,18 @@ export function insertValues(metadata: EntityMetadata, fields: Record<string, un
     values.push(`$${params.length}::${sqlTypeOf(column)}`);
   }
   return { columns, values };
+}
+
+/**
+ * A row a statement of our own SQL inserted, told to the subscribers that listen to its entity as
+ * TypeORM tells them of its own inserts (with no query runner outside a transaction: it has committed).
+ * The audit file and the audit sealer learn of a deployment's event this way.
+ */
+export function announceInsert<T extends ObjectLiteral>(em: EntityManager, entity: T): void {
+  const metadata = em.connection.getMetadata(entity.constructor);
+  const event = { connection: em.connection, queryRunner: em.queryRunner, manager: em, entity, metadata } as InsertEvent<T>;
+  for (const subscriber of em.connection.subscribers) {
+    const target = subscriber.listenTo?.();
+    if (target === undefined || target === metadata.target) subscriber.afterInsert?.(event);
+  }
 }

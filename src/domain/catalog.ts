@@ -1,5 +1,5 @@
 import { queryPrepared } from "../db/prepared.js";
-import { entityFromRow, insertValues, selectColumns } from "../db/rows.js";
+import { announceInsert, entityFromRow, insertValues, selectColumns } from "../db/rows.js";
 import { App, AuditEvent, Instance, Org, Service } from "../entities/index.js";
 import type { AuditService } from "./audit.js";
 import type { RequestContext } from "./context.js";
@@ -8,8 +8,6 @@ import { assertInScope, assertUnscoped, isInScope } from "./scope.js";
 import { check, ensureAll, rules } from "./validation.js";
 import { assertStageMayBeAdded, mayCreateStages } from "./stage-warnings.js";
 import { isKnownAwsRegion } from "../aws/regions.js";
-import { auditWritten } from "../db/audit-sealer.js";
-import { auditInserted } from "../db/audit-sink.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -456,11 +454,8 @@ export class CatalogService {
     for (let attempt = 1; ; attempt++) {
       const [row] = await queryPrepared(ctx.em, sql, params);
       if (row?.id) {
-        if (audit) {
-          auditWritten(ctx.em, ctx.orgId);
-          // The file sink (AUDIT_LOG_FILE) sees inserts made through the entity only: this one is told.
-          auditInserted(ctx.em, Object.assign(new AuditEvent(), event, { id: row.__audit_id, occurredAt: row.__audit_at, targetId: row.id }));
-        }
+        // The event's subscribers (the audit sealer, AUDIT_LOG_FILE) see the entity's inserts only: this one is told.
+        if (audit) announceInsert(ctx.em, Object.assign(new AuditEvent(), event, { id: row.__audit_id, occurredAt: row.__audit_at, targetId: row.id }));
         return entityFromRow<Instance>(metadata, row);
       }
       if (row) this.assertRoomBeside(row.__instances as number);
