@@ -308,14 +308,23 @@ describe("the SQL path", () => {
       await admin.query("BEGIN");
       await admin.query("LOCK TABLE instances IN ACCESS EXCLUSIVE MODE");
       const answer = send();
+      // pg_stat_activity is read once per transaction and kept (this one holds the lock): each look
+      // clears that snapshot first, or a look taken before the request arrived would never change.
       const waiting = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'providers-api' AND wait_event_type = 'Lock'";
-      while ((await admin.query(waiting)).rows.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const lookedUntil = Date.now() + 10_000;
+      for (;;) {
+        await admin.query("SELECT pg_stat_clear_snapshot()");
+        if ((await admin.query(waiting)).rows.length > 0) break;
+        if (Date.now() > lookedUntil) throw new Error("the request never waited for the locked table");
+        await new Promise((r) => setTimeout(r, 10));
+      }
       await meanwhile(answer);
       await admin.query("ROLLBACK");
       return answer;
     }
 
     const terminateWaiting = async () => {
+      await admin.query("SELECT pg_stat_clear_snapshot()");
       await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'providers-api' AND wait_event_type = 'Lock'");
     };
 
@@ -364,6 +373,39 @@ describe("the SQL path", () => {
       } finally {
         await short.server.stop();
       }
+    });
+
+    it("a client that disconnects while its page's statement waits leaves the server serving, and the statement ends", async () => {
+      const { key } = await sources("left");
+      const expected = await viaSql(key, DASHBOARD, { slug: "left" });
+      const runsBefore = await executions("sql");
+      const client = new AbortController();
+      const request = fetch(`${harness().url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: `${DASHBOARD}\n# sql`, variables: { slug: "left" } }),
+        signal: client.signal,
+      }).catch((error: Error) => error);
+      const logged = (text: string) => harness().logs.some((line) => line.includes(text));
+      await whileBlocked(
+        () => request.then(() => ({}) as GraphQLResponse),
+        async () => {
+          client.abort();
+          const until = Date.now() + 10_000;
+          while (!logged("the client disconnected before its answer")) {
+            if (Date.now() > until) throw new Error("the server never noticed the client had gone");
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        },
+      );
+      expect(await request).to.be.instanceOf(Error);
+      // The statement had started: it ends once the lock goes, and its answer is written to no one.
+      const until = Date.now() + 10_000;
+      while ((await executions("sql")) === runsBefore) {
+        if (Date.now() > until) throw new Error("the statement never ended");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(JSON.stringify(await viaSql(key, DASHBOARD, { slug: "left" }))).to.equal(JSON.stringify(expected));
     });
 
     it("a client gone before the statement starts: CLIENT_DISCONNECTED at `org`, and no statement runs", async () => {
