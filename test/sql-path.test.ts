@@ -75,6 +75,7 @@ fragment AppFields on App {
     instances(first: $first) { edges { cursor node { __typename id stage region
       effectiveProvider { __typename source externalIdEnforced provider { __typename id name type kind isDefault } }
       stripe: effectiveProvider(type: STRIPE) { source provider { name type } }
+      sameAgain: effectiveProvider(type: AWS) { provider { name } source }
       twilio: effectiveProvider(type: TWILIO) { source } } } } } }
 }`;
 

@@ -57,38 +57,42 @@ export async function resolveProviders(
 export type ResolutionRow = { provider_id: string | null; source: ProviderSource | null; instance_id: string | null; stage_wide: boolean } & Record<string, unknown>;
 
 /**
- * The precedence above, written once: the joins that find each level's link for the target `t` (an
- * alias with `service_id`, `stage` and `region` columns), in an org and for a provider type given as SQL
- * expressions, and the expressions over them that say which applies. The provider's id is the
- * candidate's alone: a caller joins `providers` on it and the org, and a provider not found there
- * resolves for nothing. `ownInstance`: the id of the org's instance that is the target itself, when the
- * caller has it (a page of instances): its link is then read by that id, without finding the instance
- * again by service, stage and region — the same link either way.
+ * The precedence above, written once: the joins that find each level's link for the target (an alias,
+ * `t` unless `target` names another, with `service_id`, `stage` and `region` columns), in an org and for
+ * a provider type given as SQL expressions, and the expressions over them that say which applies. The
+ * provider's id is the candidate's alone: a caller joins `providers` on it and the org, and a provider
+ * not found there resolves for nothing. `ownInstance`: the id of the org's instance that is the target
+ * itself, when the caller has it (a page of instances): its link is then read by that id, without
+ * finding the instance again by service, stage and region — the same link either way. `prefix` goes
+ * before each join's alias, so that one statement can resolve a target more than once. Each join finds
+ * at most one row (a primary key or unique index each): the target's rows are never multiplied.
  */
-export function precedenceSql(org: string, type: string, ownInstance?: string) {
+export function precedenceSql(org: string, type: string, options: { ownInstance?: string; target?: string; prefix?: string } = {}) {
+  const { ownInstance, target: t = "t", prefix = "" } = options;
+  const [il, sl, svl, d] = ["il", "sl", "svl", "d"].map((alias) => `${prefix}${alias}`);
   const own = ownInstance
-    ? `LEFT JOIN instance_provider_links il ON il.instance_id = ${ownInstance} AND il.provider_type = ${type}`
+    ? `LEFT JOIN instance_provider_links ${il} ON ${il}.instance_id = ${ownInstance} AND ${il}.provider_type = ${type}`
     : `-- The regional instance's link (a stage-wide target has none) and the stage-wide instance's:
            -- equalities each unique index answers, and no OR, which would make the planner read every
            -- instance of the org.
            LEFT JOIN LATERAL (
              SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
-              WHERE t.region IS NOT NULL AND i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region = t.region
-           ) il ON true`;
+              WHERE ${t}.region IS NOT NULL AND i.org_id = ${org} AND i.service_id = ${t}.service_id AND i.stage = ${t}.stage AND i.region = ${t}.region
+           ) ${il} ON true`;
   return {
     joins: `${own}
            LEFT JOIN LATERAL (
              SELECT l.instance_id, l.provider_id FROM instances i JOIN instance_provider_links l ON l.instance_id = i.id AND l.provider_type = ${type}
-              WHERE ${ownInstance ? "t.region IS NOT NULL AND il.provider_id IS NULL AND " : ""}i.org_id = ${org} AND i.service_id = t.service_id AND i.stage = t.stage AND i.region IS NULL
-           ) sl ON true
-           LEFT JOIN service_provider_links svl ON svl.service_id = t.service_id AND svl.provider_type = ${type} AND svl.org_id = ${org}
-           LEFT JOIN providers d ON d.org_id = ${org} AND d.type = ${type} AND d.is_default`,
-    providerId: "COALESCE(il.provider_id, sl.provider_id, svl.provider_id, d.id)",
-    source: `CASE WHEN il.provider_id IS NOT NULL OR sl.provider_id IS NOT NULL THEN 'INSTANCE'
-                     WHEN svl.provider_id IS NOT NULL THEN 'SERVICE'
-                     WHEN d.id IS NOT NULL THEN 'ORG_DEFAULT' END`,
-    instanceId: "CASE WHEN il.provider_id IS NOT NULL THEN il.instance_id ELSE sl.instance_id END",
-    stageWide: "(t.region IS NOT NULL AND il.provider_id IS NULL AND sl.provider_id IS NOT NULL)",
+              WHERE ${ownInstance ? `${t}.region IS NOT NULL AND ${il}.provider_id IS NULL AND ` : ""}i.org_id = ${org} AND i.service_id = ${t}.service_id AND i.stage = ${t}.stage AND i.region IS NULL
+           ) ${sl} ON true
+           LEFT JOIN service_provider_links ${svl} ON ${svl}.service_id = ${t}.service_id AND ${svl}.provider_type = ${type} AND ${svl}.org_id = ${org}
+           LEFT JOIN providers ${d} ON ${d}.org_id = ${org} AND ${d}.type = ${type} AND ${d}.is_default`,
+    providerId: `COALESCE(${il}.provider_id, ${sl}.provider_id, ${svl}.provider_id, ${d}.id)`,
+    source: `CASE WHEN ${il}.provider_id IS NOT NULL OR ${sl}.provider_id IS NOT NULL THEN 'INSTANCE'
+                     WHEN ${svl}.provider_id IS NOT NULL THEN 'SERVICE'
+                     WHEN ${d}.id IS NOT NULL THEN 'ORG_DEFAULT' END`,
+    instanceId: `CASE WHEN ${il}.provider_id IS NOT NULL THEN ${il}.instance_id ELSE ${sl}.instance_id END`,
+    stageWide: `(${t}.region IS NOT NULL AND ${il}.provider_id IS NULL AND ${sl}.provider_id IS NOT NULL)`,
   };
 }
 

@@ -79,6 +79,12 @@ export class StatementBuilder {
   private aliases = 0;
   /** The org's placeholder: every row read is the caller's org's. */
   private readonly org: string;
+  /** A page's row alias → the joins its fields added to the page (an instance's resolutions). */
+  private readonly joins = new Map<string, string[]>();
+  /** A resolution's alias (its provider's row) → the SQL of its source. */
+  private readonly sources = new Map<string, string>();
+  /** `${row}:${type}` → the alias of that row's resolution of that type, joined once however often it is selected. */
+  private readonly resolved = new Map<string, string>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -171,7 +177,7 @@ export class StatementBuilder {
         case "provider":
           return this.object("Provider", this.subfields(nodes), row);
         case "source":
-          return json(`${row}.__source`);
+          return json(this.sources.get(row)!);
         case "viewerRole":
           return json(this.bind(this.actor.role, "text"));
         default:
@@ -215,6 +221,7 @@ export class StatementBuilder {
     const page = `SELECT ${list.columns.map((c) => `t.${c}`).join(", ")}, (${list.ordering.sql}) AS __sort, row_number() OVER (ORDER BY ${order}) AS __n
       FROM ${list.table} t WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ${limit} + 1`;
     const shown = `FILTER (WHERE ${row}.__n <= ${limit})`;
+    this.joins.set(row, []);
     const connectionType = `${list.node}Connection`;
     const fields = this.subfields(nodes);
     const connection = this.jsonObject(connectionType, fields, (spec, inner) => {
@@ -248,23 +255,30 @@ export class StatementBuilder {
       }
     });
     // GROUP BY (): one row however many the page has, also when no aggregate is selected (`{ totalCount }`).
-    return `(SELECT ${connection} FROM (${page}) ${row} GROUP BY ())`;
+    // The joins its rows' fields added come after the page's LIMIT: they read the page's rows alone.
+    return `(SELECT ${connection} FROM (${page}) ${row} ${this.joins.get(row)!.join("\n")} GROUP BY ())`;
   }
 
   /**
    * Instance.effectiveProvider(type): the provider by the precedence of `resolveProviders`, or null
-   * when none applies or the one found is not the org's (`resolutionsOf`).
+   * when none applies or the one found is not the org's (`resolutionsOf`). Its links are joined to the
+   * page of instances, each by its key: one join over the page's rows, where a subquery per instance
+   * was planned alone and read the org-wide link tables once per instance (a page cost more the more
+   * rows other orgs had; docs/performance.md).
    */
   private resolution(parentType: string, nodes: FieldNode[], instance: string): string {
     const { type } = this.args(parentType, nodes[0]) as { type: string };
-    const precedence = precedenceSql(this.org, this.bind(type, "provider_type"), `${instance}.id`);
-    const resolution = this.alias();
-    const answer = this.object("ProviderResolution", this.subfields(nodes), resolution);
-    return `coalesce((SELECT ${answer} FROM (
-        SELECT p.id, p.name, p.type, p.kind, p.is_default, p.external_id_enforced, ${precedence.source} AS __source
-          FROM (SELECT ${instance}.id, ${instance}.service_id, ${instance}.stage, ${instance}.region) t
-          ${precedence.joins}
-          JOIN providers p ON p.id = ${precedence.providerId} AND p.org_id = ${this.org}
-      ) ${resolution}), 'null')`;
+    const joins = this.joins.get(instance);
+    if (!joins) throw new Error("Instance.effectiveProvider outside a page of instances");
+    let resolution = this.resolved.get(`${instance}:${type}`);
+    if (!resolution) {
+      resolution = this.alias();
+      const precedence = precedenceSql(this.org, this.bind(type, "provider_type"), { ownInstance: `${instance}.id`, target: instance, prefix: `${resolution}_` });
+      joins.push(`${precedence.joins}
+          LEFT JOIN providers ${resolution} ON ${resolution}.id = ${precedence.providerId} AND ${resolution}.org_id = ${this.org}`);
+      this.sources.set(resolution, precedence.source);
+      this.resolved.set(`${instance}:${type}`, resolution);
+    }
+    return `CASE WHEN ${resolution}.id IS NULL THEN 'null' ELSE ${this.object("ProviderResolution", this.subfields(nodes), resolution)} END`;
   }
 }
