@@ -37,12 +37,26 @@ export const mochaHooks = {
     const tables: Array<{ tablename: string }> = await application.dataSource.query(
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'",
     );
-    // The audit tables refuse TRUNCATE through triggers; the test's superuser sets them aside, for
-    // this transaction only, the way only a superuser can.
-    await application.dataSource.transaction(async (tx) => {
-      await tx.query("SET LOCAL session_replication_role = replica");
-      await tx.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} CASCADE`);
-    });
+    // The last test's events are sealed before their tables go: the sealer's transaction and the
+    // TRUNCATE would otherwise take the same locks in other orders (a deadlock, seen once). Any other
+    // work the last test left running can still deadlock with it: PostgreSQL then undoes the TRUNCATE
+    // whole, and it is tried again.
+    await application.sealer.idle();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // The audit tables refuse TRUNCATE through triggers; the test's superuser sets them aside, for
+        // this transaction only, the way only a superuser can.
+        await application.dataSource.transaction(async (tx) => {
+          await tx.query("SET LOCAL session_replication_role = replica");
+          await tx.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} CASCADE`);
+        });
+        break;
+      } catch (error) {
+        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+        if (code !== "40P01" || attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
     statements.count = 0;
     fakeSts.reset();
     harness().logs.length = 0;
