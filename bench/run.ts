@@ -9,6 +9,7 @@ import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
 import { startChild, type Child } from "./lib/child.js";
 import { fmt, type BenchEnv, type Row } from "./lib/env.js";
 import { load, median, type LoadResult } from "./lib/load.js";
+import { postgresCpuMs } from "./lib/postgres-cpu.js";
 import { postGraphql } from "./lib/queries.js";
 import { sections } from "./sections/index.js";
 
@@ -86,9 +87,12 @@ async function main() {
       },
       async load(url, options, urlPath = "/graphql") {
         const cpuBefore = await cpuOf(url);
+        const dbBefore = postgresCpuMs();
         const result = await load({ ...options, url: `${url}${urlPath}` });
+        const dbAfter = postgresCpuMs();
         const cpuAfter = await cpuOf(url);
         if (cpuBefore !== undefined && cpuAfter !== undefined && result.total > 0) result.cpuMs = (cpuAfter - cpuBefore) / 1000 / result.total;
+        if (dbBefore !== undefined && dbAfter !== undefined && result.total > 0) result.dbCpuMs = (dbAfter - dbBefore) / result.total;
         if (result.errors > 0) console.log(`  warning: ${result.errors} failed requests loading ${url}${urlPath}`);
         await settle();
         return result;
@@ -125,7 +129,7 @@ async function main() {
         peakBySection.set(section.name, Math.max(peakBySection.get(section.name) ?? 0, sectionPeak));
         results.set(section.name, [...(results.get(section.name) ?? []), r]);
         console.log(
-          `round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU`).join(", ")}; ` +
+          `round ${round} ${section.name}: ${Object.entries(r).map(([k, v]) => `${k} ${v.rps.toFixed(1)} req/s ${v.cpuMs?.toFixed(2) ?? "?"} ms CPU${v.dbCpuMs === undefined ? "" : ` + ${v.dbCpuMs.toFixed(2)} ms PostgreSQL`}`).join(", ")}; ` +
             `API peak RSS ${fmt.mb(sectionPeak)}`,
         );
       }
@@ -152,6 +156,7 @@ async function main() {
           errors: all.reduce((n, r) => n + r.errors, 0),
           total: all.reduce((n, r) => n + r.total, 0),
           cpuMs: median(all.map((r) => r.cpuMs ?? NaN)),
+          dbCpuMs: median(all.map((r) => r.dbCpuMs ?? NaN)),
         };
       }
       rows.push(...(await section.report(env, medians)));

@@ -50,7 +50,11 @@ export interface Section {
 }
 
 export const fmt = {
-  rps: (r: LoadResult) => `${r.rps.toFixed(r.rps < 100 ? 1 : 0)} req/s${r.cpuMs === undefined || Number.isNaN(r.cpuMs) ? "" : ` (${r.cpuMs.toFixed(2)} ms CPU each)`}`,
+  rps: (r: LoadResult) => {
+    const cpu = r.cpuMs === undefined || Number.isNaN(r.cpuMs) ? "" : `${r.cpuMs.toFixed(2)} ms CPU`;
+    const db = r.dbCpuMs === undefined || Number.isNaN(r.dbCpuMs) ? "" : `${r.dbCpuMs.toFixed(2)} ms PostgreSQL`;
+    return `${r.rps.toFixed(r.rps < 100 ? 1 : 0)} req/s${cpu || db ? ` (${[cpu, db].filter(Boolean).join(" + ")} each)` : ""}`;
+  },
   lat: (r: LoadResult) => `p50 ${r.p50} ms, p99 ${r.p99} ms`,
   mb: (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`,
 };

@@ -9,6 +9,8 @@ export interface LoadResult {
   total: number;
   /** The server process's CPU time per answered request, in ms (its database's not included). */
   cpuMs?: number;
+  /** PostgreSQL's CPU time per answered request, in ms (every postgres process on the machine; see bench/lib/postgres-cpu.ts). */
+  dbCpuMs?: number;
 }
 
 export interface LoadOptions {
