@@ -41,3 +41,11 @@ export async function executions(executor: "sql" | "compiled" | "interpreted"): 
   const line = text.split("\n").find((l) => l.startsWith(`providers_api_graphql_executions_total{executor="${executor}"}`));
   return line ? Number(line.split(" ").pop()) : 0;
 }
+
+/** Looks every 10 ms until `holds` does; after 10 s fails with `never`, a sentence of what never happened. */
+export async function eventually(holds: () => boolean | Promise<boolean>, never: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !(await holds()); ) {
+    if (Date.now() > deadline) throw new Error(never);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { createTestDatabase, startHarness, type Harness } from "./harness.js";
 import { FakeSts, SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
+import { isRetryable } from "../src/domain/transaction.js";
 
 /*
  * Mocha root hooks: one freshly migrated database and one server for the run, every table emptied
@@ -52,8 +53,7 @@ export const mochaHooks = {
         });
         break;
       } catch (error) {
-        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
-        if (code !== "40P01" || attempt === 5) throw error;
+        if (!isRetryable(error) || attempt === 5) throw error;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }

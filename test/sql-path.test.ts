@@ -7,7 +7,7 @@ import { serverActor } from "../src/domain/context.js";
 import { GraphQLContext } from "../src/graphql/context.js";
 import { buildApiSchema } from "../src/graphql/schema.js";
 import { COMPILE_AFTER_RUNS, compiledExecution } from "../src/http/execution.js";
-import { executions, gql, newOrg, ok, type GraphQLResponse } from "./client.js";
+import { eventually, executions, gql, newOrg, ok, type GraphQLResponse } from "./client.js";
 import { createApp, createInstance, createKey, createProvider, createRoleProvider, createService, linkToInstance, linkToService, memberWithKey, ROLE_ARN } from "./fixtures.js";
 import { startHarness } from "./harness.js";
 import { harness } from "./setup.js";
@@ -312,13 +312,10 @@ describe("the SQL path", () => {
       // pg_stat_activity is read once per transaction and kept (this one holds the lock): each look
       // clears that snapshot first, or a look taken before the request arrived would never change.
       const waiting = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'providers-api' AND wait_event_type = 'Lock'";
-      const lookedUntil = Date.now() + 10_000;
-      for (;;) {
+      await eventually(async () => {
         await admin.query("SELECT pg_stat_clear_snapshot()");
-        if ((await admin.query(waiting)).rows.length > 0) break;
-        if (Date.now() > lookedUntil) throw new Error("the request never waited for the locked table");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+        return (await admin.query(waiting)).rows.length > 0;
+      }, "the request never waited for the locked table");
       await meanwhile(answer);
       await admin.query("ROLLBACK");
       return answer;
@@ -392,20 +389,12 @@ describe("the SQL path", () => {
         () => request.then(() => ({}) as GraphQLResponse),
         async () => {
           client.abort();
-          const until = Date.now() + 10_000;
-          while (!logged("the client disconnected before its answer")) {
-            if (Date.now() > until) throw new Error("the server never noticed the client had gone");
-            await new Promise((r) => setTimeout(r, 10));
-          }
+          await eventually(() => logged("the client disconnected before its answer"), "the server never noticed the client had gone");
         },
       );
       expect(await request).to.be.instanceOf(Error);
       // The statement had started: it ends once the lock goes, and its answer is written to no one.
-      const until = Date.now() + 10_000;
-      while ((await executions("sql")) === runsBefore) {
-        if (Date.now() > until) throw new Error("the statement never ended");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await eventually(async () => (await executions("sql")) !== runsBefore, "the statement never ended");
       expect(JSON.stringify(await viaSql(key, DASHBOARD, { slug: "left" }))).to.equal(JSON.stringify(expected));
     });
 

@@ -5,6 +5,12 @@ import type { RequestContext } from "./context.js";
 const RETRYABLE = new Set(["40001", "40P01"]);
 export const MAX_ATTEMPTS = 3;
 
+/** Whether PostgreSQL undid a transaction that may simply be run again (a serialization failure or a deadlock). */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  return code !== undefined && RETRYABLE.has(code);
+}
+
 /**
  * The unit of work: runs `work` in one transaction, handing it a child context whose `em` is the
  * transaction's (and, for GraphQL, whose loaders read through it); the caller's context is not changed,
@@ -29,8 +35,7 @@ export async function inTransaction<C extends RequestContext, T>(ctx: C, work: (
           }),
         );
       } catch (error) {
-        const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (!code || !RETRYABLE.has(code) || attempt === MAX_ATTEMPTS) throw error;
+        if (!isRetryable(error) || attempt === MAX_ATTEMPTS) throw error;
       }
     }
   } finally {
