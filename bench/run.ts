@@ -1,16 +1,13 @@
 import "reflect-metadata";
-import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { bootstrapOrg } from "../src/domain/bootstrap.js";
-import { createDataSource, migrate } from "../src/db/data-source.js";
-import { createTestDatabase } from "../test/harness.js";
-import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
-import { startChild, type Child } from "./lib/child.js";
+import type { Child } from "./lib/child.js";
 import { fmt, type BenchEnv, type Row } from "./lib/env.js";
 import { load, median, type LoadResult } from "./lib/load.js";
 import { postgresCpuMs } from "./lib/postgres-cpu.js";
 import { postGraphql } from "./lib/queries.js";
+import { withBenchStack } from "./lib/stack.js";
 import { sections } from "./sections/index.js";
 
 /*
@@ -31,29 +28,10 @@ const goalText = (row: Row) => `${row.goal.kind === "min" ? "≥" : "≤"} ${row
 const met = (row: Row) => (row.goal.kind === "min" ? row.ratio >= row.goal.value : row.ratio <= row.goal.value);
 
 async function main() {
-  const children: Child[] = [];
-  const start = async (name: string, script: string, env: NodeJS.ProcessEnv = {}, execArgv: string[] = []) => {
-    const child = await startChild(name, script, env, execArgv);
-    children.push(child);
-    return child;
-  };
-  // CPU time per request is far steadier than throughput on a machine shared with other work.
-  const cpuOf = (url: string) => children.find((c) => c.url === url)?.call<number>("cpu");
-  const database = await createTestDatabase();
-  const dataSource = createDataSource(database.url);
-  try {
-    await dataSource.initialize();
-    await migrate(dataSource);
-    const sts = await start("fake-sts", "servers/fake-sts.js");
-    const awsEnv = {
-      AWS_ENDPOINT_URL_STS: sts.url,
-      AWS_ACCESS_KEY_ID: SERVER_IDENTITY.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SERVER_IDENTITY.secretAccessKey,
-      AWS_REGION: "us-east-1",
-    };
-    Object.assign(process.env, awsEnv);
+  await withBenchStack(async ({ database, dataSource, sts, apiEnv, start, children }) => {
+    // CPU time per request is far steadier than throughput on a machine shared with other work.
+    const cpuOf = (url: string) => children.find((c) => c.url === url)?.call<number>("cpu");
     const profileDir = process.env.BENCH_CPU_PROF;
-    const apiEnv = { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv };
     const api = await start(
       "providers-api",
       "servers/api.js",
@@ -192,11 +170,7 @@ async function main() {
     for (const row of rows) {
       console.log(`| ${row.path} | ${row.api} | ${row.baseline} | ${row.ratio.toFixed(2)}× | ${goalText(row)} | ${met(row) ? "yes" : "**no**"} |`);
     }
-  } finally {
-    for (const child of children.reverse()) await child.stop();
-    if (dataSource.isInitialized) await dataSource.destroy();
-    await database.drop();
-  }
+  });
 }
 
 main().catch((error) => {

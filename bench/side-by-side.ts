@@ -1,14 +1,11 @@
 import "reflect-metadata";
-import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { bootstrapOrg } from "../src/domain/bootstrap.js";
-import { createDataSource, migrate } from "../src/db/data-source.js";
-import { SERVER_IDENTITY } from "../src/dev-sts/fake-sts-server.js";
-import { createTestDatabase } from "../test/harness.js";
-import { startChild, type Child } from "./lib/child.js";
+import type { Child } from "./lib/child.js";
 import { load, median } from "./lib/load.js";
 import { DEPLOY, postGraphql } from "./lib/queries.js";
+import { withBenchStack } from "./lib/stack.js";
 
 /*
  * Two builds of the API side by side, for a before/after pair on a machine shared with other work:
@@ -30,23 +27,11 @@ const ROLE_ARN = "arn:aws:iam::222222222222:role/bench";
 async function main() {
   const trees = process.argv.slice(2);
   if (trees.length !== 2) throw new Error("usage: node dist/bench/side-by-side.js <before worktree> <after worktree>");
-  const children: Child[] = [];
-  const database = await createTestDatabase();
-  const dataSource = createDataSource(database.url);
-  try {
-    await dataSource.initialize();
-    await migrate(dataSource);
-    const sts = await startChild("fake-sts", "servers/fake-sts.js");
-    children.push(sts);
-    const awsEnv = { AWS_ENDPOINT_URL_STS: sts.url, AWS_ACCESS_KEY_ID: SERVER_IDENTITY.accessKeyId, AWS_SECRET_ACCESS_KEY: SERVER_IDENTITY.secretAccessKey, AWS_REGION: "us-east-1" };
-    Object.assign(process.env, awsEnv);
-    const apiEnv = { DATABASE_URL: database.url, PROVIDERS_MASTER_KEY: randomBytes(32).toString("base64"), LOG_LEVEL: "info", ...awsEnv };
+  await withBenchStack(async ({ dataSource, sts, apiEnv, start }) => {
     const apis: Child[] = [];
     for (const [i, tree] of trees.entries()) {
       const script = path.relative(path.join(__dirname), path.join(path.resolve(tree), "dist", "bench", "servers", "api.js"));
-      const api = await startChild(i === 0 ? "before" : "after", script, apiEnv, ["--max-semi-space-size=4"]);
-      children.push(api);
-      apis.push(api);
+      apis.push(await start(i === 0 ? "before" : "after", script, apiEnv, ["--max-semi-space-size=4"]));
     }
 
     const { org, token: key } = await bootstrapOrg(dataSource.manager, "deploy", "deploy");
@@ -96,11 +81,7 @@ async function main() {
         `${connections} connection(s): CPU per deployment, medians ${median(before).toFixed(2)} → ${median(after).toFixed(2)} ms; after/before by round ${ratios.map((r) => r.toFixed(2)).join(" ")}, median ${median(ratios).toFixed(2)}`,
       );
     }
-  } finally {
-    for (const child of children) await child.stop();
-    await dataSource.destroy();
-    await database.drop();
-  }
+  });
 }
 
 main().catch((error) => {
